@@ -1,0 +1,73 @@
+"""Sensitive tool calls wait for the owner's yes; the pending action is stored so it survives a restart."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from claw.db import as_utc, pending_actions, utcnow
+
+YES = re.compile(r"^\s*(yes|y|yep|yeah|yup|ok|okay|sure|confirm(ed)?|do it|go ahead|approve[d]?)\b[\s.!]*$", re.I)
+NO = re.compile(r"^\s*(no|n|nope|cancel|stop|don'?t|never ?mind)\b[\s.!]*$", re.I)
+
+
+@dataclass
+class PendingAction:
+    id: int
+    tool: str
+    args: dict[str, Any]
+    summary: str
+
+
+def describe(tool: str, args: dict[str, Any]) -> str:
+    shown = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in args.items() if v is not None)
+    return f"{tool}({shown})"
+
+
+def create(conn: Connection, conversation_id: str, tool: str, args: dict[str, Any], minutes: int) -> str:
+    """Store the action (replacing any earlier one) and return the question to put to the owner."""
+    now = utcnow()
+    conn.execute(
+        update(pending_actions)
+        .where(pending_actions.c.conversation_id == conversation_id, pending_actions.c.status == "waiting")
+        .values(status="cancelled")
+    )
+    summary = describe(tool, args)
+    conn.execute(
+        insert(pending_actions).values(
+            conversation_id=conversation_id, tool=tool, args=args, summary=summary, status="waiting",
+            created_at=now, expires_at=now + timedelta(minutes=minutes),
+        )
+    )
+    return f"This needs your OK first: {summary}. Reply yes to go ahead, or no to cancel (expires in {minutes} min)."
+
+
+def waiting(conn: Connection, conversation_id: str) -> PendingAction | None:
+    row = conn.execute(
+        select(pending_actions)
+        .where(pending_actions.c.conversation_id == conversation_id, pending_actions.c.status == "waiting")
+        .order_by(pending_actions.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    if as_utc(row.expires_at) < utcnow():
+        conn.execute(update(pending_actions).where(pending_actions.c.id == row.id).values(status="expired"))
+        return None
+    return PendingAction(row.id, row.tool, row.args, row.summary)
+
+
+def close(conn: Connection, action_id: int, status: str) -> bool:
+    """Mark the action done or cancelled; False if something else already closed it (never run twice)."""
+    res = conn.execute(
+        update(pending_actions)
+        .where(pending_actions.c.id == action_id, pending_actions.c.status == "waiting")
+        .values(status=status)
+    )
+    return res.rowcount == 1

@@ -1,0 +1,89 @@
+"""The turn journal: every LLM response and tool call is written before the next step.
+
+Replaying the journal rebuilds a turn after a crash. A tool whose start was
+journaled but whose result was not is never run again: its result becomes
+"interrupted", because running an unlock or a heater twice is worse than asking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Connection
+
+from claw.db import turn_steps, utcnow
+from claw.llm.base import Message, ToolCall, ToolResult
+
+INTERRUPTED = "interrupted: the daemon restarted while this tool ran, so its outcome is unknown; check the state before trying again"
+
+
+@dataclass
+class Replay:
+    """A turn's state as the journal tells it."""
+
+    messages: list[Message] = field(default_factory=list)  # assistant and tool messages after the prompt
+    pending: list[ToolCall] = field(default_factory=list)  # calls of the last LLM step without results yet
+    started: set[str] = field(default_factory=set)  # call ids whose start is journaled
+    done: set[str] = field(default_factory=set)  # call ids whose result is journaled
+    llm_steps: int = 0
+    final_text: str | None = None
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    services: list[dict[str, Any]] = field(default_factory=list)
+    confirmations: list[str] = field(default_factory=list)
+    next_seq: int = 0
+
+
+def load(conn: Connection, inbox_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(turn_steps.c.seq, turn_steps.c.kind, turn_steps.c.data)
+        .where(turn_steps.c.inbox_id == inbox_id)
+        .order_by(turn_steps.c.seq)
+    )
+    return [{"seq": r.seq, "kind": r.kind, "data": r.data} for r in rows]
+
+
+def append(conn: Connection, inbox_id: int, kind: str, data: dict[str, Any]) -> int:
+    seq = conn.execute(select(func.coalesce(func.max(turn_steps.c.seq), -1) + 1).where(turn_steps.c.inbox_id == inbox_id)).scalar_one()
+    conn.execute(insert(turn_steps).values(inbox_id=inbox_id, seq=seq, kind=kind, data=data, at=utcnow()))
+    return seq
+
+
+def replay(steps: list[dict[str, Any]]) -> Replay:
+    state = Replay(next_seq=len(steps))
+    results: dict[str, ToolResult] = {}
+    for step in steps:
+        kind, data = step["kind"], step["data"]
+        if kind == "llm":
+            _flush(state, results)
+            msg = Message.from_json(data["message"])
+            state.messages.append(msg)
+            state.llm_steps += 1
+            if msg.tool_calls:
+                state.pending = list(msg.tool_calls)
+            else:
+                state.final_text = msg.text
+        elif kind == "tool_start":
+            state.started.add(data["call_id"])
+        elif kind == "tool_result":
+            state.done.add(data["call_id"])
+            results[data["call_id"]] = ToolResult(data["call_id"], data["name"], data["content"], not data["ok"])
+            state.actions.append(data["action"])
+            state.services.extend(data.get("services", []))
+            if data.get("needs_confirmation"):
+                state.confirmations.append(data["needs_confirmation"])
+    _flush(state, results, final=False)
+    return state
+
+
+def _flush(state: Replay, results: dict[str, ToolResult], final: bool = True) -> None:
+    """Close the previous LLM step's calls: append the tool message once every call has a result."""
+    if not state.pending:
+        return
+    if all(c.id in results for c in state.pending):
+        state.messages.append(Message(role="tool", tool_results=[results[c.id] for c in state.pending]))
+        state.pending = []
+    elif final:
+        # A later LLM step exists, so the missing results were resolved before it; should not happen.
+        state.pending = []

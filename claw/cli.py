@@ -1,0 +1,245 @@
+"""The ``claw`` command line: serve, chat, say, init, doctor, skills, usage.
+
+Commands that talk to a running daemon use its HTTP API with the token in
+``$CLAW_HOME/web-token``; the rest work on the files directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from claw.config import Config, ConfigError, claw_home, load_config
+
+pass_config = click.make_pass_decorator(dict, ensure=True)
+
+
+def _load(ctx: click.Context) -> Config:
+    try:
+        return load_config(ctx.obj.get("config"))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Config file (default: $CLAW_CONFIG, then $CLAW_HOME/config.toml).")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default=None)
+@click.version_option(package_name="claw")
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None, log_level: str | None) -> None:
+    """claw: a personal agent daemon for your home."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config_file
+    ctx.obj["log_level"] = log_level
+
+
+# -- serve ------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8750; 0 picks a free one).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the daemon: web chat, API, channels, skills, scheduler."""
+    from claw import logging as claw_logging
+    from claw.db import DatabaseError
+    from claw.runtime import Runtime
+
+    config = _load(ctx)
+    claw_logging.setup(ctx.obj.get("log_level") or config.claw.log_level)
+    import structlog
+
+    log = structlog.get_logger("claw")
+    host = host or config.server.host
+    port = config.server.port if port is None else port
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("server.exposed", host=host,
+                    detail="the API is reachable from other machines; keep the token secret and prefer a tunnel")
+    runtime = Runtime(config)
+
+    def ready(server: Any) -> None:
+        bound = server.servers[0].sockets[0].getsockname() if server.servers else (host, port)
+        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{bound[1]}/"
+        click.echo(f"claw is running. Web chat: {url}?token={runtime.web_token}", err=True)
+        log.info("server.listening", host=host, port=bound[1])
+
+    try:
+        asyncio.run(runtime.serve(host, port, on_ready=ready))
+    except (ConfigError, DatabaseError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+# -- talking to a running daemon -----------------------------------------------
+
+
+def _api(config: Config) -> tuple[str, dict[str, str]]:
+    token_path = config.home / "web-token"
+    if not token_path.exists():
+        raise click.ClickException(f"no token at {token_path}: start the daemon first with `claw serve`")
+    host = config.server.host if config.server.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    url = os.environ.get("CLAW_URL") or f"http://{host}:{config.server.port}"
+    return url.rstrip("/"), {"Authorization": f"Bearer {token_path.read_text().strip()}"}
+
+
+def _send(config: Config, text: str, sender: str | None) -> dict[str, Any]:
+    import httpx
+
+    url, headers = _api(config)
+    body: dict[str, Any] = {"text": text}
+    if sender:
+        body["sender"] = sender
+    try:
+        r = httpx.post(f"{url}/api/messages", json=body, headers=headers, timeout=config.server.reply_timeout + 10)
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach the daemon at {url} ({type(exc).__name__}); is `claw serve` running?") from None
+    data = r.json() if r.headers.get("content-type", "").startswith("application/json") else {"error": r.text}
+    if r.status_code >= 400:
+        raise click.ClickException(data.get("error", f"HTTP {r.status_code}"))
+    return data
+
+
+def _print_reply(data: dict[str, Any]) -> None:
+    for action in data.get("actions", []):
+        mark = "ok" if action.get("ok") else ("waiting" if action.get("pending_confirmation") else "failed")
+        click.secho(f"  [{action['tool']} {mark}]", fg="bright_black", err=True)
+    click.echo(data.get("reply") or data.get("detail", ""))
+
+
+@main.command()
+@click.argument("text", nargs=-1, required=True)
+@click.option("--sender", default=None, help="Speak as another web sender (a separate conversation).")
+@click.option("--json", "as_json", is_flag=True, help="Print the API response as JSON.")
+@click.pass_context
+def say(ctx: click.Context, text: tuple[str, ...], sender: str | None, as_json: bool) -> None:
+    """Send one message to the running daemon and print the reply."""
+    data = _send(_load(ctx), " ".join(text), sender)
+    click.echo(json.dumps(data, indent=2)) if as_json else _print_reply(data)
+
+
+@main.command()
+@click.option("--sender", default=None)
+@click.pass_context
+def chat(ctx: click.Context, sender: str | None) -> None:
+    """Interactive chat with the running daemon (Ctrl-D to leave)."""
+    config = _load(ctx)
+    _api(config)
+    while True:
+        try:
+            text = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        if text:
+            try:
+                _print_reply(_send(config, text, sender))
+            except click.ClickException as exc:
+                click.secho(exc.message, fg="red", err=True)
+
+
+# -- set-up and checks ----------------------------------------------------------
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+def init(force: bool) -> None:
+    """Write a commented config.toml and persona.md into CLAW_HOME."""
+    from importlib import resources
+
+    from claw.agent.persona import DEFAULT_PERSONA
+
+    home = claw_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config_text = resources.files("claw").joinpath("config.example.toml").read_text(encoding="utf-8")
+    owner = "the owner"
+    if sys.stdin.isatty():
+        owner = click.prompt("What should claw call you?", default="the owner")
+    for name, content in (("config.toml", config_text), ("persona.md", DEFAULT_PERSONA.format(owner=owner) + "\n")):
+        path = home / name
+        if path.exists() and not force:
+            click.echo(f"kept {path} (exists; --force to overwrite)")
+            continue
+        path.write_text(content, encoding="utf-8")
+        click.echo(f"wrote {path}")
+    (home / "skills").mkdir(exist_ok=True)
+    click.echo("Next: put your API key in the environment (ANTHROPIC_API_KEY=...) and run `claw serve`.")
+
+
+@main.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check config, database, LLM, channels and skills, and say what to fix."""
+    from claw.doctor import run_doctor
+
+    ok = asyncio.run(run_doctor(ctx.obj.get("config")))
+    sys.exit(0 if ok else 1)
+
+
+@main.group()
+def skills() -> None:
+    """Installed skills."""
+
+
+@skills.command("list")
+@click.pass_context
+def skills_list(ctx: click.Context) -> None:
+    """List discovered skills, whether enabled, and their tools."""
+    from claw.skillset import discover, skill_config
+
+    config = _load(ctx.find_root())
+    found = discover(config.home)
+    for cls, origin in found.classes:
+        try:
+            enabled = "enabled" if skill_config(cls, config).enabled else "disabled"
+        except ConfigError as exc:
+            enabled = f"config error: {exc}"
+        tools = [getattr(m, "__name__", "") for m in vars(cls).values() if hasattr(m, "__claw_tool__")]
+        click.echo(f"{cls.name:<12} {enabled:<9} {origin}")
+        doc = (cls.__doc__ or "").strip().splitlines()
+        if doc:
+            click.echo(f"    {doc[0]}")
+        if tools:
+            click.echo(f"    tools: {', '.join(sorted(tools))}")
+    for p in found.problems:
+        click.secho(f"{p.name:<12} FAILED    {p.stage}: {p.error}", fg="red")
+
+
+@main.command()
+@click.option("--by", type=click.Choice(["day", "conversation", "task"]), default=None, help="Only one grouping.")
+@click.pass_context
+def usage(ctx: click.Context, by: str | None) -> None:
+    """Token usage and estimated cost, by day and by conversation."""
+    from claw import usage as usage_mod
+    from claw.db import Database
+
+    config = _load(ctx)
+    db = Database(config.database_url)
+    db.migrate()
+    for group in [by] if by else ["day", "conversation"]:
+        rows = db.run_sync(lambda c, g=group: usage_mod.totals(c, g))
+        click.echo(f"by {group}:")
+        if not rows:
+            click.echo("  (no LLM calls recorded)")
+        for r in rows:
+            click.echo(
+                f"  {str(r['key']):<28} calls {r['calls']:>5}  in {r['input']:>9}  out {r['output']:>8}  "
+                f"cache r/w {r['cache_read']:>8}/{r['cache_write']:<8} ~${r['cost']:.4f}"
+            )
+    db.close()
+
+
+def run() -> None:
+    main(prog_name="claw")
+
+
+if __name__ == "__main__":
+    run()

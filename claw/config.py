@@ -1,0 +1,187 @@
+"""Configuration: one TOML file parsed into pydantic models, with secrets from the environment.
+
+The file is found by ``--config``, then ``$CLAW_CONFIG``, then
+``$CLAW_HOME/config.toml``; no file at all is a valid demo setup. Mistakes stop
+start-up with a message naming the key and the file, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(Exception):
+    """A config mistake, phrased for the person who made it."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClawSection(Section):
+    timezone: str | None = None  # default: the system's
+    database_url: str | None = None  # default: sqlite:///$CLAW_HOME/claw.db
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    owner_name: str = "the owner"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/London')") from None
+        return value
+
+
+class ServerSection(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8750, ge=0, le=65535)
+    max_body_bytes: int = Field(64_000, ge=1024)
+    #: How long ``POST /api/messages`` waits for the turn before answering 202.
+    reply_timeout: float = Field(120.0, gt=0)
+
+
+class ProviderSettings(Section):
+    provider: Literal["auto", "anthropic", "openai", "none"] = "auto"
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    max_tokens: int = Field(1024, ge=16)
+    timeout: float = Field(60.0, gt=0)
+    max_retries: int = Field(3, ge=0, le=10)
+
+
+class LLMSection(ProviderSettings):
+    fallback: ProviderSettings | None = None
+
+
+class AgentSection(Section):
+    max_steps: int = Field(8, ge=1, le=50)
+    max_parallel_turns: int = Field(4, ge=1, le=64)
+    history_messages: int = Field(12, ge=0, le=200)
+    tool_result_max_chars: int = Field(4000, ge=200)
+    confirm_minutes: int = Field(10, ge=1)
+    language: str = "en"
+    local_intents: bool = True
+
+
+class Config(Section):
+    """The whole file. Tables claimed by skills (``[skills.NAME]`` or a skill's own section) stay raw here."""
+
+    claw: ClawSection = ClawSection()
+    server: ServerSection = ServerSection()
+    llm: LLMSection = LLMSection()
+    agent: AgentSection = AgentSection()
+    skills: dict[str, dict[str, Any]] = {}
+    #: Top-level tables not known to the core; validated by the skill that claims them.
+    extra_sections: dict[str, Any] = {}
+
+    source: str = "(defaults)"
+    home: Path = Path(".")
+
+    @property
+    def database_url(self) -> str:
+        return self.claw.database_url or f"sqlite:///{self.home / 'claw.db'}"
+
+
+CORE_SECTIONS = {"claw", "server", "llm", "agent", "skills"}
+
+
+def claw_home() -> Path:
+    return Path(os.environ.get("CLAW_HOME") or Path.home() / ".claw").expanduser()
+
+
+def config_path(explicit: str | Path | None = None) -> Path | None:
+    """The config file to read, or None when there is none (demo defaults)."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get("CLAW_CONFIG"):
+        return Path(os.environ["CLAW_CONFIG"]).expanduser()
+    default = claw_home() / "config.toml"
+    return default if default.exists() else None
+
+
+def describe_errors(exc: ValidationError, source: str, prefix: str = "") -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+        if err["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key")
+        else:
+            lines.append(f"  {key}: {err['msg']}")
+    return f"{source}: invalid configuration\n" + "\n".join(lines)
+
+
+def load_config(explicit: str | Path | None = None) -> Config:
+    path = config_path(explicit)
+    raw: dict[str, Any] = {}
+    source = "(defaults)"
+    if path is not None:
+        source = str(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{source}: config file not found") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{source}: not a UTF-8 text file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    core = {k: v for k, v in raw.items() if k in CORE_SECTIONS}
+    extra = {k: v for k, v in raw.items() if k not in CORE_SECTIONS}
+    try:
+        config = Config(**core, extra_sections=extra, source=source, home=claw_home())
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc, source)) from None
+    for name, table in config.skills.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: skills.{name}: expected a table like [skills.{name}]")
+    return config
+
+
+def resolve_provider(settings: ProviderSettings) -> ProviderSettings:
+    """Fill in provider, key, base URL and model from the environment where the file leaves them open."""
+    s = settings.model_copy()
+    if s.provider == "auto":
+        if s.api_key or os.environ.get("ANTHROPIC_API_KEY"):
+            s.provider = "anthropic"
+        elif os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
+            s.provider = "openai"
+        else:
+            s.provider = "none"
+    if s.provider == "anthropic":
+        s.api_key = s.api_key or os.environ.get("ANTHROPIC_API_KEY")
+        s.base_url = s.base_url or os.environ.get("ANTHROPIC_BASE_URL")
+        s.model = s.model or "claude-sonnet-4-5"
+    elif s.provider == "openai":
+        s.api_key = s.api_key or os.environ.get("OPENAI_API_KEY")
+        s.base_url = s.base_url or os.environ.get("OPENAI_BASE_URL")
+        s.model = s.model or "gpt-4.1-mini"
+    return s
+
+
+def secret_values(config: Config) -> list[str]:
+    """Every secret the process knows, so logs and replies can be scrubbed of them."""
+    found = [config.llm.api_key, config.llm.fallback.api_key if config.llm.fallback else None]
+    for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "TWILIO_AUTH_TOKEN", "TWILIO_API_SECRET"):
+        found.append(os.environ.get(var))
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str) and any(w in key.lower() for w in ("token", "key", "secret", "password")):
+                    found.append(value)
+                else:
+                    walk(value)
+
+    walk(config.extra_sections)
+    walk(config.skills)
+    return [s for s in found if s and len(s) >= 6]

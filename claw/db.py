@@ -1,0 +1,245 @@
+"""Storage: SQLAlchemy Core tables in one SQLite database (WAL), and an async facade.
+
+SQLite work is short and synchronous; the daemon runs it on one dedicated
+thread so the event loop never blocks and writes never race each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+    select,
+
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String, primary_key=True),  # "<channel>:<peer>"
+    Column("channel", String, nullable=False),
+    Column("peer", String, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String, nullable=False),
+    Column("external_id", String, nullable=False),
+    Column("conversation_id", String, ForeignKey("conversations.id"), nullable=False),
+    Column("sender", String, nullable=False),
+    Column("origin", String, nullable=False, default="user"),  # user | scheduler
+    Column("text", Text, nullable=False),
+    Column("payload", JSON, nullable=False, default=dict),  # media, task id, channel extras
+    Column("status", String, nullable=False, default="pending"),  # pending | done
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("result", JSON),  # {"handled_by", "actions", "services"}
+    UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external"),
+)
+Index("ix_inbox_status", inbox.c.status, inbox.c.id)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("inbox_id", Integer, ForeignKey("inbox.id")),
+    Column("conversation_id", String, ForeignKey("conversations.id"), nullable=False),
+    Column("channel", String, nullable=False),
+    Column("recipient", String, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("payload", JSON, nullable=False, default=dict),  # media urls, parts, channel extras
+    Column("status", String, nullable=False, default="pending"),  # pending | sending | sent | held | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("external_id", String),  # the channel's id for the sent message, for reconciliation
+    Column("error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+)
+Index("ix_outbox_status", outbox.c.status, outbox.c.id)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", String, ForeignKey("conversations.id"), nullable=False),
+    Column("role", String, nullable=False),  # user | assistant | event
+    Column("text", Text, nullable=False),
+    Column("inbox_id", Integer, ForeignKey("inbox.id")),
+    Column("meta", JSON, nullable=False, default=dict),  # actions, handled_by, origin
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_messages_conversation", messages.c.conversation_id, messages.c.id)
+
+turn_steps = Table(
+    "turn_steps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("inbox_id", Integer, ForeignKey("inbox.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String, nullable=False),  # llm | tool_start | tool_result
+    Column("data", JSON, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("inbox_id", "seq", name="uq_turn_steps_seq"),
+)
+
+pending_actions = Table(
+    "pending_actions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", String, ForeignKey("conversations.id"), nullable=False),
+    Column("tool", String, nullable=False),
+    Column("args", JSON, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("status", String, nullable=False, default="waiting"),  # waiting | done | cancelled | expired
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+usage = Table(
+    "usage",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("conversation_id", String),
+    Column("inbox_id", Integer),
+    Column("task_id", Integer),
+    Column("purpose", String, nullable=False, default="turn"),  # turn | consolidation | vision | task
+    Column("provider", String, nullable=False),
+    Column("model", String, nullable=False),
+    Column("input_tokens", Integer, nullable=False, default=0),
+    Column("output_tokens", Integer, nullable=False, default=0),
+    Column("cache_read_tokens", Integer, nullable=False, default=0),
+    Column("cache_write_tokens", Integer, nullable=False, default=0),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("ok", Boolean, nullable=False, default=True),
+)
+Index("ix_usage_at", usage.c.at)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; everything we store is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or written, phrased for the owner."""
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, json_serializer=lambda v: json.dumps(v, ensure_ascii=False, default=str))
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a process crash
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Create the schema, or upgrade an older one in place."""
+    try:
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+            version = conn.execute(select(schema_version.c.version)).scalar()
+            if version is None:
+                conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+            elif version > SCHEMA_VERSION:
+                raise DatabaseError(
+                    f"the database was written by a newer claw (schema {version}, this one knows {SCHEMA_VERSION})"
+                )
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot open the database at {engine.url}: {exc.orig}") from None
+    except Exception as exc:  # a corrupt file surfaces as DatabaseError from the driver
+        if isinstance(exc, DatabaseError):
+            raise
+        raise DatabaseError(f"cannot open the database at {engine.url}: {exc}") from None
+
+
+T = TypeVar("T")
+
+
+class Database:
+    """The engine plus one worker thread: ``await db.tx(fn)`` runs ``fn(conn)`` in a transaction."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claw-db")
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    async def tx(self, fn: Callable[[Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._run, fn)
+
+    def _run(self, fn: Callable[[Connection], T]) -> T:
+        with self.engine.begin() as conn:
+            return fn(conn)
+
+    def run_sync(self, fn: Callable[[Connection], T]) -> T:
+        """For the CLI and start-up, outside the event loop."""
+        return self._run(fn)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.engine.dispose()
+
+
+def ensure_conversation(conn: Connection, channel: str, peer: str) -> str:
+    conv_id = f"{channel}:{peer}"
+    now = utcnow()
+    updated = conn.execute(conversations.update().where(conversations.c.id == conv_id).values(updated_at=now))
+    if updated.rowcount == 0:
+        conn.execute(insert(conversations).values(id=conv_id, channel=channel, peer=peer, created_at=now, updated_at=now))
+    return conv_id

@@ -1,0 +1,163 @@
+"""Takes pending inbox rows and runs turns: one at a time per conversation, several conversations at once.
+
+A finished turn's reply goes to the outbox in the same transaction that marks
+the inbox row done, so a reply is neither lost nor written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from claw import history
+from claw.agent.turn import Agent, TurnInput, TurnOutcome
+from claw.db import Database, as_utc, inbox, outbox, utcnow
+from claw.llm.base import ImagePart
+
+log = structlog.get_logger("claw.dispatcher")
+
+
+def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome) -> int | None:
+    """Close the inbox row, record the exchange and queue the reply, all in one transaction."""
+    status = conn.execute(select(inbox.c.status).where(inbox.c.id == item.inbox_id)).scalar_one()
+    if status == "done":
+        return None  # finished by an earlier run; never a second reply
+    result = {"reply": outcome.reply, "handled_by": outcome.handled_by, "actions": outcome.actions,
+              "services": outcome.services}
+    now = utcnow()
+    conn.execute(update(inbox).where(inbox.c.id == item.inbox_id).values(status="done", finished_at=now, result=result))
+    user_role = "task" if item.origin == "scheduler" else "user"
+    history.record(conn, item.conversation_id, user_role, item.text, inbox_id=item.inbox_id,
+                   at=item.received_at or now, meta={"images": len(item.images)} if item.images else {})
+    outbox_id = None
+    if outcome.reply:
+        history.record(conn, item.conversation_id, "assistant", outcome.reply, inbox_id=item.inbox_id, at=now,
+                       meta={"handled_by": outcome.handled_by, "actions": outcome.actions, "services": outcome.services})
+        outbox_id = conn.execute(
+            insert(outbox).values(
+                inbox_id=item.inbox_id, conversation_id=item.conversation_id, channel=item.channel,
+                recipient=item.sender, text=outcome.reply, payload={}, status="pending", created_at=now,
+            )
+        ).inserted_primary_key[0]
+    return outbox_id
+
+
+def _turn_input(row: Any) -> TurnInput:
+    payload = row.payload or {}
+    return TurnInput(
+        inbox_id=row.id,
+        conversation_id=row.conversation_id,
+        channel=row.channel,
+        sender=row.sender,
+        text=row.text,
+        origin=row.origin,
+        is_owner=payload.get("owner", True),
+        images=[ImagePart(**i) for i in payload.get("images", [])],
+        received_at=as_utc(row.received_at),
+        payload=payload,
+    )
+
+
+class Dispatcher:
+    def __init__(self, db: Database, agent: Agent, max_parallel: int, on_reply: Callable[[], None]):
+        self.db = db
+        self.agent = agent
+        self.max_parallel = max_parallel
+        self.on_reply = on_reply
+        self._wake = asyncio.Event()
+        self._active: dict[str, asyncio.Task[None]] = {}  # conversation -> running turn
+        self._waiters: dict[int, list[asyncio.Future[dict[str, Any]]]] = {}
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def busy(self) -> int:
+        return len(self._active)
+
+    async def wait_for(self, inbox_id: int, timeout: float) -> dict[str, Any] | None:
+        """The turn's result once it is done, or None after ``timeout`` (the reply still arrives later)."""
+        from claw.inbox import result_of
+
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(inbox_id, []).append(fut)
+        try:
+            done = await self.db.tx(lambda c: result_of(c, inbox_id))
+            if done is not None:
+                return done
+            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+        except TimeoutError:
+            return None
+        finally:
+            waiters = self._waiters.get(inbox_id, [])
+            if fut in waiters:
+                waiters.remove(fut)
+            if not waiters:
+                self._waiters.pop(inbox_id, None)
+
+    async def run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self._start_pending()
+            except Exception:
+                log.exception("dispatcher.scan_failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), 5.0)  # also picks up rows written by other processes
+            except TimeoutError:
+                pass
+
+    async def _start_pending(self) -> None:
+        def load(conn: Connection) -> list[Any]:
+            return conn.execute(select(inbox).where(inbox.c.status == "pending").order_by(inbox.c.id).limit(500)).all()
+
+        for row in await self.db.tx(load):
+            if self._stopping or len(self._active) >= self.max_parallel:
+                return
+            if row.conversation_id in self._active:
+                continue  # one turn at a time per conversation; the oldest goes first
+            item = _turn_input(row)
+            self._active[row.conversation_id] = asyncio.create_task(self._run_turn(item), name=f"turn-{row.id}")
+
+    async def _run_turn(self, item: TurnInput) -> None:
+        log.info("turn.start", inbox_id=item.inbox_id, conversation=item.conversation_id, origin=item.origin)
+        try:
+            try:
+                outcome = await self.agent.run(item)
+            except asyncio.CancelledError:
+                log.info("turn.interrupted", inbox_id=item.inbox_id)  # journaled; resumes at next start
+                raise
+            except Exception:
+                ref = uuid.uuid4().hex[:8]
+                log.exception("turn.crashed", inbox_id=item.inbox_id, ref=ref)
+                outcome = TurnOutcome(f"Sorry, something went wrong on my side (ref {ref}). It's logged.", "error")
+            await self.db.tx(lambda c: finish(c, item, outcome))
+            log.info("turn.done", inbox_id=item.inbox_id, handled_by=outcome.handled_by, actions=len(outcome.actions))
+            result = {"reply": outcome.reply, "handled_by": outcome.handled_by, "actions": outcome.actions,
+                      "services": outcome.services}
+            for fut in self._waiters.get(item.inbox_id, []):
+                if not fut.done():
+                    fut.set_result(result)
+            self.on_reply()
+        finally:
+            self._active.pop(item.conversation_id, None)
+            self.wake()
+
+    async def stop(self, grace: float) -> None:
+        """Stop taking work; give running turns ``grace`` seconds, then cancel them (their journal remains)."""
+        self._stopping = True
+        self.wake()
+        running = list(self._active.values())
+        if not running:
+            return
+        done, pending = await asyncio.wait(running, timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=2)

@@ -1,0 +1,213 @@
+"""Wires the daemon together and runs it: storage, skills, LLM, agent, dispatcher, delivery, channels, HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlalchemy import insert
+
+from claw import history, inbox
+from claw.agent.persona import load_persona
+from claw.agent.turn import Agent, ContextSource
+from claw.channels.base import Channel
+from claw.channels.web import WebChannel
+from claw.config import Config, secret_values
+from claw.db import Database, ensure_conversation, outbox, utcnow
+from claw.delivery import Deliverer
+from claw.dispatcher import Dispatcher
+from claw.history import History
+from claw.llm import LLM, build_llm
+from claw.logging import add_secrets
+from claw.skillset import SkillSet
+
+log = structlog.get_logger("claw")
+
+SHUTDOWN_GRACE = 6.0
+
+
+def local_timezone(config: Config) -> ZoneInfo:
+    if config.claw.timezone:
+        return ZoneInfo(config.claw.timezone)
+    try:
+        import tzlocal
+
+        return ZoneInfo(tzlocal.get_localzone_name() or "UTC")
+    except Exception:
+        return ZoneInfo("UTC")
+
+
+def ensure_web_token(home: Path) -> str:
+    """The token for the web API, created on first start with 0600 permissions."""
+    path = home / "web-token"
+    home.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        token = path.read_text().strip()
+        if token:
+            return token
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    os.chmod(path, 0o600)
+    return token
+
+
+class Runtime:
+    """Everything a running daemon holds. Channels and the web app reach the pipeline through it."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.home = config.home
+        self.tz = local_timezone(config)
+        self.db = Database(config.database_url)
+        self.started_at = time.monotonic()
+        self.web_token = ""
+        self.channels: dict[str, Channel] = {"web": WebChannel()}
+        self.skills = SkillSet()
+        self.llm: LLM | None = None
+        self.context_sources: list[ContextSource] = []
+        self.tasks: list[asyncio.Task[Any]] = []
+        self._stop = asyncio.Event()
+
+    # -- lifecycle ----------------------------------------------------------
+
+    async def start(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.web_token = ensure_web_token(self.home)
+        add_secrets([*secret_values(self.config), self.web_token])
+        await asyncio.to_thread(self.db.migrate)
+        self.llm = build_llm(self.config.llm)
+        self.skills = await SkillSet.load(self.config, self.tz, self.notify_owner)
+        self.history = History(self.db)
+        persona = load_persona(self.home, self.config.claw.owner_name)
+        self.agent = Agent(self.db, self.config, self.skills, self.llm, persona, self.tz, self.history, self.context_sources)
+        self.deliverer = Deliverer(self.db, self.channels)
+        self.dispatcher = Dispatcher(self.db, self.agent, self.config.agent.max_parallel_turns, self.deliverer.wake)
+        for channel in self.channels.values():
+            await channel.start(self)
+        self.tasks = [
+            asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
+            asyncio.create_task(self.deliverer.run(), name="delivery"),
+        ]
+        log.info("claw.started", llm=self.llm.label if self.llm else "none", skills=[s.name for s in self.skills.skills],
+                 tools=len(self.skills.tools), timezone=self.tz.key)
+
+    async def stop(self) -> None:
+        log.info("claw.stopping")
+        await self.dispatcher.stop(SHUTDOWN_GRACE)
+        self.deliverer.stop()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for channel in self.channels.values():
+            try:
+                await channel.stop()
+            except Exception as exc:
+                log.warning("channel.stop_failed", channel=channel.name, error=str(exc))
+        await self.skills.close()
+        if self.llm:
+            await self.llm.close()
+        await asyncio.to_thread(self.db.close)
+        log.info("claw.stopped")
+
+    # -- the pipeline's entry points ----------------------------------------
+
+    async def accept(self, *, channel: str, external_id: str | None, peer: str, sender: str, text: str,
+                     payload: dict[str, Any] | None = None, origin: str = "user") -> inbox.Accepted:
+        """Write one inbox row (a duplicate external id is a no-op) and wake the dispatcher."""
+        ext = external_id or uuid.uuid4().hex
+
+        accepted = await self.db.tx(
+            lambda c: inbox.accept(c, channel=channel, external_id=ext, peer=peer, sender=sender, text=text,
+                                   payload=payload, origin=origin)
+        )
+        if accepted.created:
+            self.dispatcher.wake()
+        return accepted
+
+    def owner_route(self) -> tuple[str, str]:
+        """(channel, address) where the owner is reached: the first channel that knows them, web last."""
+        for name, channel in self.channels.items():
+            if name != "web" and channel.owner_address():
+                return name, channel.owner_address()  # type: ignore[return-value]
+        return "web", "owner"
+
+    async def notify_owner(self, text: str, media: list[str] | None = None, meta: dict[str, Any] | None = None) -> int:
+        """Queue a message to the owner on their channel; it is also part of the conversation transcript."""
+        channel, address = self.owner_route()
+
+        def write(conn: Any) -> int:
+            conv = ensure_conversation(conn, channel, address)
+            history.record(conn, conv, "assistant", text, inbox_id=None, at=utcnow(), meta={"origin": "notify", **(meta or {})})
+            return conn.execute(
+                insert(outbox).values(conversation_id=conv, channel=channel, recipient=address, text=text,
+                                      payload={"media": media} if media else {}, status="pending", created_at=utcnow())
+            ).inserted_primary_key[0]
+
+        outbox_id = await self.db.tx(write)
+        self.deliverer.wake()
+        return outbox_id
+
+    def extra_routes(self) -> list[Any]:
+        """HTTP routes channels serve (webhooks)."""
+        return [route for channel in self.channels.values() for route in channel.routes()]
+
+    def health(self) -> dict[str, Any]:
+        components: dict[str, Any] = {
+            "database": {"ok": True},
+            "llm": {"ok": self.llm is not None, "detail": self.llm.label if self.llm else "not configured"},
+            "channels": {name: ch.health() for name, ch in self.channels.items()},
+            "skills": self.skills.health(),
+        }
+        degraded = [f"skills.{k}" for k, v in components["skills"].items() if not v.get("ok", True)]
+        degraded += [f"channels.{k}" for k, v in components["channels"].items() if not v.get("ok", True)]
+        return {
+            "status": "degraded" if degraded else "ok",
+            "degraded": degraded,
+            "uptime_s": round(time.monotonic() - self.started_at, 1),
+            "turns_running": self.dispatcher.busy() if hasattr(self, "dispatcher") else 0,
+            "components": components,
+        }
+
+    # -- serving ------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def serve(self, host: str, port: int, on_ready: Any = None) -> None:
+        import uvicorn
+
+        from claw.web.app import create_app
+        from claw.web.server import Server
+
+        await self.start()
+        app = create_app(self)
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
+                                server_header=False, timeout_graceful_shutdown=3)
+        server = Server(config)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        server_task = asyncio.create_task(server.serve(), name="http")
+        while not server.started and not server_task.done():
+            await asyncio.sleep(0.01)
+        if server_task.done():
+            await self.stop()
+            server_task.result()
+            raise RuntimeError(f"could not listen on {host}:{port}")
+        if on_ready:
+            on_ready(server)
+        stop_wait = asyncio.create_task(self._stop.wait())
+        await asyncio.wait([stop_wait, server_task], return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        await self.stop()
+        await asyncio.wait([server_task], timeout=4)

@@ -1,0 +1,213 @@
+"""Discovering, configuring and setting up skills; the tools they offer.
+
+Skills come from three places: modules of the ``skills`` package, the
+``claw.skills`` entry-point group, and ``$CLAW_HOME/skills/*.py``. A skill that
+fails to import or set up is reported and skipped; the daemon still starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import inspect
+import pkgutil
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from pydantic import ValidationError
+
+from claw.config import Config, ConfigError, describe_errors
+from claw.llm.base import ToolSpec
+from claw.skill import Skill, SkillConfig, SkillContext, Tool
+
+log = structlog.get_logger("claw.skills")
+
+SETUP_TIMEOUT = 20.0
+
+
+@dataclass
+class SkillProblem:
+    name: str
+    stage: str  # import | config | setup
+    error: str
+
+
+@dataclass
+class Discovered:
+    classes: list[tuple[type[Skill], str]] = field(default_factory=list)  # (class, origin)
+    problems: list[SkillProblem] = field(default_factory=list)
+
+
+def _skill_classes(module: ModuleType) -> list[type[Skill]]:
+    prefix = module.__name__
+    return [
+        obj
+        for obj in vars(module).values()
+        if inspect.isclass(obj) and issubclass(obj, Skill) and obj is not Skill and obj.__module__.startswith(prefix)
+        and obj.name
+    ]
+
+
+def discover(home: Path) -> Discovered:
+    found = Discovered()
+    seen: set[str] = set()
+
+    def add(cls: type[Skill], origin: str) -> None:
+        if cls.name in seen:
+            found.problems.append(SkillProblem(cls.name, "import", f"a skill named {cls.name!r} is already loaded; {origin} skipped"))
+            return
+        seen.add(cls.name)
+        found.classes.append((cls, origin))
+
+    import skills as builtin
+
+    for info in sorted(pkgutil.iter_modules(builtin.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        try:
+            module = importlib.import_module(f"skills.{info.name}")
+        except Exception as exc:  # a broken skill must not stop the daemon
+            found.problems.append(SkillProblem(info.name, "import", f"{type(exc).__name__}: {exc}"))
+            continue
+        for cls in _skill_classes(module):
+            add(cls, f"skills.{info.name}")
+
+    for ep in entry_points(group="claw.skills"):
+        try:
+            obj = ep.load()
+        except Exception as exc:
+            found.problems.append(SkillProblem(ep.name, "import", f"{type(exc).__name__}: {exc}"))
+            continue
+        classes = _skill_classes(obj) if isinstance(obj, ModuleType) else [obj] if inspect.isclass(obj) and issubclass(obj, Skill) else []
+        for cls in classes:
+            add(cls, f"entry point {ep.name}")
+
+    user_dir = home / "skills"
+    for path in sorted(user_dir.glob("*.py")) if user_dir.is_dir() else []:
+        mod_name = f"claw_user_skills.{path.stem}"
+        try:
+            spec = importlib.util.spec_from_file_location(mod_name, path)
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[mod_name] = module
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(mod_name, None)
+            found.problems.append(SkillProblem(path.stem, "import", f"{path}: {type(exc).__name__}: {exc}"))
+            continue
+        for cls in _skill_classes(module):
+            add(cls, str(path))
+    return found
+
+
+def skill_config(cls: type[Skill], config: Config) -> SkillConfig:
+    """Validate the skill's table; a mistake is a config error naming the key and the file."""
+    table = dict(config.extra_sections.get(cls.section, {})) if cls.section else {}
+    table.update(config.skills.get(cls.name, {}))
+    prefix = cls.section or f"skills.{cls.name}"
+    try:
+        return cls.Config(**table)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc, config.source, prefix)) from None
+
+
+class SkillSet:
+    """The skills that are set up and running, and the tools they offer the model."""
+
+    def __init__(self) -> None:
+        self.skills: list[Skill] = []
+        self.tools: dict[str, Tool] = {}
+        self.problems: list[SkillProblem] = []
+        self.shared: dict[str, Any] = {}
+
+    @classmethod
+    async def load(
+        cls,
+        config: Config,
+        timezone: ZoneInfo,
+        notify_owner: Callable[..., Awaitable[None]],
+        found: Discovered | None = None,
+    ) -> SkillSet:
+        found = found or discover(config.home)
+        self = cls()
+        self.problems.extend(found.problems)
+        check_sections(config, found)
+        for skill_cls, origin in found.classes:
+            cfg = skill_config(skill_cls, config)
+            if not cfg.enabled:
+                continue
+            data_dir = config.home / "data" / skill_cls.name
+            ctx = SkillContext(
+                name=skill_cls.name,
+                timezone=timezone,
+                data_dir=data_dir,
+                log=structlog.get_logger(f"skills.{skill_cls.name}"),
+                notify_owner=notify_owner,
+                services=self.shared,
+            )
+            try:
+                skill = skill_cls(cfg, ctx)
+                await asyncio.wait_for(skill.setup(), SETUP_TIMEOUT)
+            except Exception as exc:
+                self.problems.append(SkillProblem(skill_cls.name, "setup", f"{type(exc).__name__}: {exc}"))
+                log.error("skill.setup_failed", skill=skill_cls.name, origin=origin, error=str(exc))
+                continue
+            self.skills.append(skill)
+            for tool in skill.tools():
+                if tool.name in self.tools:
+                    self.problems.append(SkillProblem(skill_cls.name, "setup", f"tool {tool.name!r} already defined; skipped"))
+                    continue
+                self.tools[tool.name] = tool
+        for p in self.problems:
+            log.warning("skill.problem", skill=p.name, stage=p.stage, error=p.error)
+        return self
+
+    def specs(self) -> list[ToolSpec]:
+        return [ToolSpec(t.name, t.description, t.parameters) for t in self.tools.values()]
+
+    def interceptors(self) -> list[Skill]:
+        return sorted(
+            (s for s in self.skills if type(s).intercept is not Skill.intercept), key=lambda s: s.intercept_priority
+        )
+
+    def health(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for s in self.skills:
+            try:
+                out[s.name] = s.health()
+            except Exception as exc:
+                out[s.name] = {"ok": False, "detail": str(exc)}
+        for p in self.problems:
+            out.setdefault(p.name, {"ok": False, "detail": f"{p.stage}: {p.error}"})
+        return out
+
+    async def close(self) -> None:
+        for s in reversed(self.skills):
+            try:
+                await asyncio.wait_for(s.close(), 5)
+            except Exception as exc:
+                log.warning("skill.close_failed", skill=s.name, error=str(exc))
+
+
+def check_sections(config: Config, found: Discovered) -> None:
+    """A top-level table no skill claims is a typo, unless a skill that might claim it failed to import."""
+    claimed = {cls.section for cls, _ in found.classes if cls.section}
+    names = {cls.name for cls, _ in found.classes}
+    for section in config.extra_sections:
+        if section in claimed:
+            continue
+        if found.problems:
+            log.warning("config.unclaimed_section", section=section, file=config.source)
+            continue
+        raise ConfigError(f"{config.source}: [{section}]: unknown section")
+    for name in config.skills:
+        if name not in names and not found.problems:
+            raise ConfigError(f"{config.source}: [skills.{name}]: no skill named {name!r} is installed")

@@ -1,0 +1,1 @@
+"""The HTTP front door: health, the JSON API, the web chat page and channel webhooks."""

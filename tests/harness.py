@@ -1,0 +1,161 @@
+"""Runs ``claw serve`` as a real subprocess for end-to-end tests: start, talk, kill -9, restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    """One CLAW_HOME and a ``claw serve`` process on it, restartable on the same home and port."""
+
+    def __init__(self, home: Path, config: str = "", env: dict[str, str] | None = None):
+        self.home = home
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.config_path = home / "config.toml"
+        self.config_path.write_text(textwrap.dedent(config))
+        self.env = {
+            k: v for k, v in os.environ.items()
+            if not k.startswith(("ANTHROPIC_", "OPENAI_", "TWILIO_", "CLAW_"))
+        }
+        self.env.update({"CLAW_HOME": str(home), "PYTHONUNBUFFERED": "1", "TZ": "UTC"})
+        self.env.update(env or {})
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = home / "serve.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def token(self) -> str:
+        return (self.home / "web-token").read_text().strip()
+
+    def start(self, timeout: float = 20.0) -> Daemon:
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "claw", "serve", "--port", str(self.port)],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"claw serve exited with {self.proc.returncode}:\n{self.logs()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"claw serve did not become healthy:\n{self.logs()}")
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            raise
+
+    def post(self, text: str, *, id: str | None = None, sender: str | None = None, timeout: float = 30.0) -> httpx.Response:
+        body: dict[str, Any] = {"text": text}
+        if id:
+            body["id"] = id
+        if sender:
+            body["sender"] = sender
+        return httpx.post(f"{self.url}/api/messages", json=body, headers=self.auth(), timeout=timeout)
+
+    def say(self, text: str, **kw: Any) -> dict[str, Any]:
+        r = self.post(text, **kw)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def messages(self, sender: str = "owner") -> list[dict[str, Any]]:
+        r = httpx.get(f"{self.url}/api/messages", params={"sender": sender}, headers=self.auth(), timeout=10)
+        return r.json()["messages"]
+
+    def wait_for_replies(self, count: int, sender: str = "owner", timeout: float = 20.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            replies = [m for m in self.messages(sender) if m["role"] == "assistant"]
+            if len(replies) >= count:
+                return replies
+            time.sleep(0.1)
+        raise AssertionError(f"expected {count} replies, got {self.messages(sender)}\n{self.logs()}")
+
+
+COUNTER_SKILL = '''
+"""A test skill that counts its invocations in a file, so tests can prove a tool ran exactly once."""
+from pathlib import Path
+from claw.skill import Skill, tool
+
+
+class Counter(Skill):
+    name = "counter"
+
+    @tool
+    async def bump(self, label: str) -> str:
+        """Record one invocation.
+
+        Args:
+            label: what to record.
+        """
+        path = self.ctx.data_dir / "calls.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as f:
+            f.write(label + "\\n")
+        return f"bumped {label}"
+
+    @tool(sensitive=True)
+    async def open_vault(self, reason: str) -> str:
+        """Open the vault (needs the owner's confirmation).
+
+        Args:
+            reason: why.
+        """
+        path = self.ctx.data_dir / "vault.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as f:
+            f.write(reason + "\\n")
+        return "the vault is open"
+'''
+
+
+def install_counter_skill(home: Path) -> None:
+    (home / "skills").mkdir(parents=True, exist_ok=True)
+    (home / "skills" / "counter.py").write_text(COUNTER_SKILL)
+
+
+def counter_calls(home: Path, name: str = "calls.txt") -> list[str]:
+    path = home / "data" / "counter" / name
+    return path.read_text().splitlines() if path.exists() else []
