@@ -1,4 +1,4 @@
-"""The ``claw`` command line: serve, chat, say, init, doctor, skills, usage.
+"""The ``claw`` command line: serve, chat, say, init, doctor, skills, discover, usage.
 
 Commands that talk to a running daemon use its HTTP API with the token in
 ``$CLAW_HOME/web-token``; the rest work on the files directly.
@@ -211,6 +211,120 @@ def skills_list(ctx: click.Context) -> None:
             click.echo(f"    tools: {', '.join(sorted(tools))}")
     for p in found.problems:
         click.secho(f"{p.name:<12} FAILED    {p.stage}: {p.error}", fg="red")
+
+
+@main.group("pairing")
+def pairing_group() -> None:
+    """Who may talk to the claw besides the numbers in the config (works with the daemon running or not)."""
+
+
+def _pairing_db(ctx: click.Context) -> Any:
+    from claw.db import Database
+
+    db = Database(_load(ctx.find_root()).database_url)
+    db.migrate()
+    return db
+
+
+@pairing_group.command("list")
+@click.pass_context
+def pairing_list(ctx: click.Context) -> None:
+    """Configured numbers, paired senders and pending codes."""
+    from claw import pairing
+
+    config = _load(ctx.find_root())
+    db = _pairing_db(ctx)
+    paired = db.run_sync(pairing.senders)
+    waiting = db.run_sync(lambda c: pairing.pending(c))
+    db.close()
+    allowed = config.whatsapp.allowed if config.whatsapp else []
+    click.echo("configured ([whatsapp] allowed):")
+    for i, number in enumerate(allowed):
+        click.echo(f"  {number}{'  (owner)' if i == 0 else ''}")
+    if not allowed:
+        click.echo("  (none)")
+    click.echo("paired:")
+    for s in paired:
+        click.echo(f"  {s.address:<16} {s.channel:<9} {s.name or '':<20} since {s.added_at:%Y-%m-%d %H:%M} UTC via {s.via}")
+    if not paired:
+        click.echo("  (none)")
+    click.echo("waiting for approval:")
+    for c in waiting:
+        click.echo(f"  {c.code}  {c.address:<16} {c.name or '':<20} expires {c.expires_at:%H:%M} UTC")
+    if not waiting:
+        click.echo("  (none)")
+
+
+@pairing_group.command("approve")
+@click.argument("code")
+@click.pass_context
+def pairing_approve(ctx: click.Context, code: str) -> None:
+    """Let the sender holding CODE talk to the claw (not as the owner)."""
+    from claw import pairing
+
+    db = _pairing_db(ctx)
+
+    def approve(conn: Any) -> pairing.Code:
+        found = pairing.approve(conn, code)
+        pairing.queue_welcome(conn, found.channel, found.address)
+        return found
+
+    try:
+        found = db.run_sync(approve)
+    except pairing.PairingError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.close()
+    click.echo(f"approved {found.address}{' (' + found.name + ')' if found.name else ''} on {found.channel}")
+
+
+@pairing_group.command("revoke")
+@click.argument("number")
+@click.pass_context
+def pairing_revoke(ctx: click.Context, number: str) -> None:
+    """Stop a paired sender from talking to the claw."""
+    from claw import pairing
+
+    config = _load(ctx.find_root())
+    if config.whatsapp and number in config.whatsapp.allowed:
+        raise click.ClickException(f"{number} is in [whatsapp] allowed in {config.source}; remove it there")
+    db = _pairing_db(ctx)
+    removed = db.run_sync(lambda c: pairing.revoke(c, "whatsapp", number))
+    db.close()
+    if not removed:
+        raise click.ClickException(f"{number} is not a paired sender (see `claw pairing list`)")
+    click.echo(f"revoked {number}")
+
+
+@main.command("discover")
+@click.option("--timeout", type=click.FloatRange(0.1, 60), default=3.0, show_default=True,
+              help="Seconds each search (SSDP, mDNS, port probe) may take; they run at the same time.")
+@click.option("--subnet", "subnets", multiple=True, metavar="CIDR",
+              help="Network to probe, repeatable (default: this box's own networks, each at most a /24).")
+@click.option("--interface", "interfaces", multiple=True, metavar="ADDR",
+              help="IPv4 address to send SSDP/mDNS from, repeatable (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was found as JSON.")
+@click.pass_context
+def discover_devices(ctx: click.Context, timeout: float, subnets: tuple[str, ...], interfaces: tuple[str, ...],
+                     as_json: bool) -> None:
+    """Find home devices on the local network and print the config lines to add.
+
+    The search comes from an installed skill that offers an ``async cli_discover(...)``
+    hook on its class (the home skill does), so claw itself knows no device protocol.
+    """
+    from claw.skillset import discover as find_skills
+
+    config = _load(ctx)
+    hooks = [cls for cls, _ in find_skills(config.home).classes if callable(getattr(cls, "cli_discover", None))]
+    if not hooks:
+        raise click.ClickException("no installed skill offers device discovery (is the home skill installed?)")
+    for cls in hooks:
+        try:
+            text = asyncio.run(cls.cli_discover(  # type: ignore[attr-defined]
+                timeout=timeout, subnets=list(subnets), interfaces=list(interfaces), as_json=as_json))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(text)
 
 
 @main.command()

@@ -74,6 +74,78 @@ class AgentSection(Section):
     local_intents: bool = True
 
 
+E164 = r"^\+[1-9]\d{6,14}$"
+
+
+class WhatsAppSection(Section):
+    """WhatsApp through Twilio. Present in the file means enabled; secrets may come from the environment."""
+
+    from_number: str | None = Field(None, pattern=E164)  # e.g. "+14155238886"; "whatsapp:" is added when sending
+    public_url: str | None = None  # what Twilio calls, e.g. "https://claw.example.net"; signatures are over it
+    account_sid: str | None = None  # default: $TWILIO_ACCOUNT_SID
+    auth_token: str | None = None  # default: $TWILIO_AUTH_TOKEN
+    api_base: str = "https://api.twilio.com"
+    allowed: list[str] = []  # E.164 numbers; the first is the owner
+    policy: Literal["pairing", "closed"] = "pairing"  # what unknown senders get: a pairing code, or silence
+    template_sid: str | None = None  # ContentSid used outside the 24-hour window
+    status_callback: bool = True  # ask Twilio to report delivered/read/failed to /webhooks/twilio/status
+    max_media_bytes: int = Field(5_000_000, ge=1024)
+    rate_limit_per_minute: int = Field(20, ge=0)  # inbound messages per sender; 0 = unlimited
+    send_timeout: float = Field(15.0, gt=0)
+    #: Without a status report by then, fetch a sent message's status once (catches a late 63016); 0 = never.
+    status_check_seconds: float = Field(60.0, ge=0)
+
+    @field_validator("allowed")
+    @classmethod
+    def _e164(cls, value: list[str]) -> list[str]:
+        import re
+
+        for number in value:
+            if not re.match(E164, number):
+                raise ValueError(f"{number!r} is not an E.164 number like '+15551234567'")
+        return value
+
+    @field_validator("public_url", "api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            if not value.startswith(("http://", "https://")):
+                raise ValueError(f"{value!r} must start with https:// (or http://)")
+            value = value.rstrip("/")
+        return value
+
+    @property
+    def sid(self) -> str | None:
+        return self.account_sid or os.environ.get("TWILIO_ACCOUNT_SID")
+
+    @property
+    def token(self) -> str | None:
+        return self.auth_token or os.environ.get("TWILIO_AUTH_TOKEN")
+
+
+class TasksSection(Section):
+    """``[tasks]``: standing tasks (reminders, routines, watchers, goals) and their budgets."""
+
+    enabled: bool = True
+    #: A run missed while the daemon was down still runs at start if it is at most this late.
+    grace_seconds: float = Field(600.0, ge=0)
+    #: Tokens per local day for everything unattended (LLM routines, goals, compiling); 0 = no limit.
+    daily_token_budget: int = Field(100_000, ge=0)
+    #: Default tokens per day for one task that needs the LLM; 0 = no limit.
+    task_tokens_per_day: int = Field(20_000, ge=0)
+    #: A watcher fires at most once per cooldown, and once per episode.
+    default_cooldown_seconds: float = Field(600.0, ge=0)
+    #: How often watchers re-check home state besides reacting to state changes (local, no LLM).
+    watch_poll_seconds: float = Field(30.0, gt=0)
+    #: Goals: defaults for iterations and tokens over the goal's whole life.
+    goal_max_iterations: int = Field(10, ge=1)
+    goal_token_budget: int = Field(50_000, ge=1)
+    #: How often the daemon looks for tasks changed by the CLI (a cheap query, no LLM).
+    reload_seconds: float = Field(2.0, gt=0)
+    #: Shortest allowed interval for ``every``.
+    min_interval_seconds: float = Field(1.0, gt=0)
+
+
 class Config(Section):
     """The whole file. Tables claimed by skills (``[skills.NAME]`` or a skill's own section) stay raw here."""
 
@@ -81,6 +153,8 @@ class Config(Section):
     server: ServerSection = ServerSection()
     llm: LLMSection = LLMSection()
     agent: AgentSection = AgentSection()
+    whatsapp: WhatsAppSection | None = None
+    tasks: TasksSection = TasksSection()
     skills: dict[str, dict[str, Any]] = {}
     #: Top-level tables not known to the core; validated by the skill that claims them.
     extra_sections: dict[str, Any] = {}
@@ -93,7 +167,7 @@ class Config(Section):
         return self.claw.database_url or f"sqlite:///{self.home / 'claw.db'}"
 
 
-CORE_SECTIONS = {"claw", "server", "llm", "agent", "skills"}
+CORE_SECTIONS = {"claw", "server", "llm", "agent", "skills", "whatsapp", "tasks"}
 
 
 def claw_home() -> Path:
@@ -160,7 +234,7 @@ def resolve_provider(settings: ProviderSettings) -> ProviderSettings:
     if s.provider == "anthropic":
         s.api_key = s.api_key or os.environ.get("ANTHROPIC_API_KEY")
         s.base_url = s.base_url or os.environ.get("ANTHROPIC_BASE_URL")
-        s.model = s.model or "claude-sonnet-4-5"
+        s.model = s.model or "claude-sonnet-4-6"
     elif s.provider == "openai":
         s.api_key = s.api_key or os.environ.get("OPENAI_API_KEY")
         s.base_url = s.base_url or os.environ.get("OPENAI_BASE_URL")
@@ -171,6 +245,8 @@ def resolve_provider(settings: ProviderSettings) -> ProviderSettings:
 def secret_values(config: Config) -> list[str]:
     """Every secret the process knows, so logs and replies can be scrubbed of them."""
     found = [config.llm.api_key, config.llm.fallback.api_key if config.llm.fallback else None]
+    if config.whatsapp is not None:
+        found.append(config.whatsapp.auth_token)
     for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "TWILIO_AUTH_TOKEN", "TWILIO_API_SECRET"):
         found.append(os.environ.get(var))
 

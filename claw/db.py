@@ -151,6 +151,31 @@ usage = Table(
 )
 Index("ix_usage_at", usage.c.at)
 
+# Who may talk to the claw on a channel beyond the configured list (claw.pairing).
+pairing_codes = Table(
+    "pairing_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String, nullable=False),
+    Column("address", String, nullable=False),  # e.g. "+15551234567"
+    Column("name", String),  # the sender's profile name, as they gave it
+    Column("code", String, nullable=False, unique=True),
+    Column("status", String, nullable=False, default="pending"),  # pending | approved
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_pairing_codes_address", pairing_codes.c.channel, pairing_codes.c.address)
+
+allowed_senders = Table(
+    "allowed_senders",
+    metadata,
+    Column("channel", String, primary_key=True),
+    Column("address", String, primary_key=True),
+    Column("name", String),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("via", String, nullable=False),  # the pairing code, or "cli"
+)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -72,9 +72,17 @@ class Runtime:
         self.started_at = time.monotonic()
         self.web_token = ""
         self.channels: dict[str, Channel] = {"web": WebChannel()}
+        if config.whatsapp is not None:
+            from claw.channels.whatsapp import WhatsAppChannel
+
+            self.channels["whatsapp"] = WhatsAppChannel(config.whatsapp)
         self.skills = SkillSet()
         self.llm: LLM | None = None
         self.context_sources: list[ContextSource] = []
+        #: Services shared with skills (skills publish e.g. "home"; the daemon publishes e.g. "tasks").
+        self.shared: dict[str, Any] = {"runtime": self}
+        #: Extra HTTP routes from subsystems (tasks, media), mounted beside the API.
+        self.routes: list[Any] = []
         self.tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
 
@@ -86,7 +94,7 @@ class Runtime:
         add_secrets([*secret_values(self.config), self.web_token])
         await asyncio.to_thread(self.db.migrate)
         self.llm = build_llm(self.config.llm)
-        self.skills = await SkillSet.load(self.config, self.tz, self.notify_owner)
+        self.skills = await SkillSet.load(self.config, self.tz, self.notify_owner, shared=self.shared)
         self.history = History(self.db)
         persona = load_persona(self.home, self.config.claw.owner_name)
         self.agent = Agent(self.db, self.config, self.skills, self.llm, persona, self.tz, self.history, self.context_sources)
@@ -158,8 +166,8 @@ class Runtime:
         return outbox_id
 
     def extra_routes(self) -> list[Any]:
-        """HTTP routes channels serve (webhooks)."""
-        return [route for channel in self.channels.values() for route in channel.routes()]
+        """HTTP routes channels (webhooks) and subsystems serve."""
+        return [route for channel in self.channels.values() for route in channel.routes()] + self.routes
 
     def health(self) -> dict[str, Any]:
         components: dict[str, Any] = {

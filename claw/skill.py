@@ -148,8 +148,8 @@ def tool(
 ) -> Any:
     """Mark a skill method as a tool.
 
-    ``sensitive`` (or a function of the validated arguments returning bool) means
-    the call waits for the owner's explicit yes before it runs.
+    ``sensitive`` (or a function of the validated arguments, and optionally the
+    ToolContext, returning bool) means the call waits for the owner's explicit yes.
     """
 
     def mark(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -238,8 +238,11 @@ class Tool:
             )
             raise ToolError(f"invalid arguments: {problems}") from None
 
-    def is_sensitive(self, args: BaseModel) -> bool:
+    def is_sensitive(self, args: BaseModel, ctx: ToolContext | None = None) -> bool:
+        """A ``sensitive=`` callable gets the validated arguments, and the ToolContext if it takes two parameters."""
         if callable(self._sensitive):
+            if len(inspect.signature(self._sensitive).parameters) >= 2:
+                return bool(self._sensitive(args, ctx))
             return bool(self._sensitive(args))
         return bool(self._sensitive)
 

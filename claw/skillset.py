@@ -135,9 +135,13 @@ class SkillSet:
         timezone: ZoneInfo,
         notify_owner: Callable[..., Awaitable[None]],
         found: Discovered | None = None,
+        shared: dict[str, Any] | None = None,
     ) -> SkillSet:
+        """``shared`` is the dict of services skills publish and find (``home``, ``tasks``, ...)."""
         found = found or discover(config.home)
         self = cls()
+        if shared is not None:
+            self.shared = shared
         self.problems.extend(found.problems)
         check_sections(config, found)
         for skill_cls, origin in found.classes:

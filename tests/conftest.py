@@ -28,7 +28,7 @@ def toml_value(v: object) -> str:
 def anthropic_config(fake: FakeLLM, extra: str = "", **llm: object) -> str:
     """An [llm] table pointing the real anthropic SDK at the fake; keyword arguments override its keys."""
     settings: dict[str, object] = {
-        "provider": "anthropic", "model": "claude-sonnet-4-5", "api_key": "sk-ant-test-secret-key",
+        "provider": "anthropic", "model": "claude-sonnet-4-6", "api_key": "sk-ant-test-secret-key",
         "base_url": fake.url, "max_retries": 2,
     }
     settings.update(llm)

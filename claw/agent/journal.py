@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from collections.abc import Callable
+
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
-from claw.db import turn_steps, utcnow
+from claw.db import Database, turn_steps, utcnow
 from claw.llm.base import Message, ToolCall, ToolResult
 
 INTERRUPTED = "interrupted: the daemon restarted while this tool ran, so its outcome is unknown; check the state before trying again"
@@ -87,3 +89,27 @@ def _flush(state: Replay, results: dict[str, ToolResult], final: bool = True) ->
     elif final:
         # A later LLM step exists, so the missing results were resolved before it; should not happen.
         state.pending = []
+
+
+class TurnJournal:
+    """One turn's journal: kept in memory, every append written to the database before it counts."""
+
+    def __init__(self, db: Database, inbox_id: int, steps: list[dict[str, Any]]):
+        self.db = db
+        self.inbox_id = inbox_id
+        self.steps = steps
+
+    async def append(self, kind: str, data: dict[str, Any], also: Callable[[Connection], Any] | None = None) -> None:
+        """Write the step (and ``also``, in the same transaction), then add it to the in-memory copy."""
+
+        def write(conn: Connection) -> int:
+            seq = append(conn, self.inbox_id, kind, data)
+            if also is not None:
+                also(conn)
+            return seq
+
+        seq = await self.db.tx(write)
+        self.steps.append({"seq": seq, "kind": kind, "data": data})
+
+    def replay(self, skip: int = 0) -> Replay:
+        return replay(self.steps[skip:])

@@ -85,31 +85,36 @@ class Agent:
         self.context_sources = context_sources or []
 
     async def run(self, item: TurnInput) -> TurnOutcome:
-        steps = await self.db.tx(lambda c: journal.load(c, item.inbox_id))
+        def load(conn: Any) -> tuple[list[dict[str, Any]], confirm.PendingAction | None]:
+            steps = journal.load(conn, item.inbox_id)
+            wants_pending = not steps and item.origin == "user" and item.is_owner
+            return steps, confirm.waiting(conn, item.conversation_id) if wants_pending else None
+
+        steps, pending = await self.db.tx(load)
+        j = journal.TurnJournal(self.db, item.inbox_id, steps)
         if steps and steps[0]["kind"] == "confirm":
-            return await self._run_confirmed(item, steps)
+            return await self._run_confirmed(item, j)
         if not steps:
-            outcome = await self._before_planner(item)
+            outcome = await self._before_planner(item, j, pending)
             if outcome is not None:
                 return outcome
         if self.llm is None:
             return TurnOutcome(NO_LLM_REPLY.format(config=self._config_hint()), "setup")
-        return await self._plan(item, journal.replay(steps))
+        return await self._plan(item, j)
 
     def _config_hint(self) -> str:
         return self.config.source if self.config.source != "(defaults)" else str(self.config.home / "config.toml")
 
     # -- before the planner -------------------------------------------------
 
-    async def _before_planner(self, item: TurnInput) -> TurnOutcome | None:
-        if item.origin == "user" and item.is_owner:
-            pending = await self.db.tx(lambda c: confirm.waiting(c, item.conversation_id))
-            if pending is not None:
-                if confirm.YES.match(item.text):
-                    return await self._confirm(item, pending)
-                await self.db.tx(lambda c: confirm.close(c, pending.id, "cancelled"))
-                if confirm.NO.match(item.text):
-                    return TurnOutcome(f"OK, cancelled: {pending.summary}.", "confirm")
+    async def _before_planner(self, item: TurnInput, j: journal.TurnJournal,
+                              pending: confirm.PendingAction | None) -> TurnOutcome | None:
+        if pending is not None:
+            if confirm.YES.match(item.text):
+                return await self._confirm(item, j, pending)
+            await self.db.tx(lambda c: confirm.close(c, pending.id, "cancelled"))
+            if confirm.NO.match(item.text):
+                return TurnOutcome(f"OK, cancelled: {pending.summary}.", "confirm")
         if item.origin == "user" and not item.images:
             message = IncomingMessage(
                 item.text, item.conversation_id, item.sender, item.channel, item.is_owner, self.llm is not None
@@ -124,29 +129,30 @@ class Agent:
                     return TurnOutcome(local.text, local.handled_by, local.actions, [s.as_dict() for s in local.services])
         return None
 
-    async def _confirm(self, item: TurnInput, pending: confirm.PendingAction) -> TurnOutcome:
+    async def _confirm(self, item: TurnInput, j: journal.TurnJournal, pending: confirm.PendingAction) -> TurnOutcome:
+        data = {"action_id": pending.id, "tool": pending.tool, "args": pending.args}
+
         def start(conn: Any) -> bool:
             if not confirm.close(conn, pending.id, "done"):
                 return False
-            journal.append(conn, item.inbox_id, "confirm", {"action_id": pending.id, "tool": pending.tool, "args": pending.args})
+            journal.append(conn, item.inbox_id, "confirm", data)
             return True
 
         if not await self.db.tx(start):
             return TurnOutcome("That request was already handled or has expired.", "confirm")
-        steps = await self.db.tx(lambda c: journal.load(c, item.inbox_id))
-        return await self._run_confirmed(item, steps)
+        j.steps.append({"seq": 0, "kind": "confirm", "data": data})
+        return await self._run_confirmed(item, j)
 
-    async def _run_confirmed(self, item: TurnInput, steps: list[dict[str, Any]]) -> TurnOutcome:
-        data = steps[0]["data"]
+    async def _run_confirmed(self, item: TurnInput, j: journal.TurnJournal) -> TurnOutcome:
+        data = j.steps[0]["data"]
         call = ToolCall(id=f"confirm-{data['action_id']}", name=data["tool"], arguments=data["args"])
-        state = journal.replay(steps[1:])
+        state = j.replay(skip=1)
         if call.id not in state.started:
-            await self._execute(item, call, confirmed=True)
+            await self._execute(item, j, call, confirmed=True)
         elif call.id not in state.done:
-            await self._journal_result(item, call, journal.INTERRUPTED, ok=False, services=[])
-        steps = await self.db.tx(lambda c: journal.load(c, item.inbox_id))
-        result = next(s["data"] for s in reversed(steps) if s["kind"] == "tool_result")
-        state = journal.replay(steps[1:])
+            await self._journal_result(j, call, journal.INTERRUPTED, ok=False, services=[])
+        result = next(s["data"] for s in reversed(j.steps) if s["kind"] == "tool_result")
+        state = j.replay(skip=1)
         if result["ok"]:
             reply = f"Done: {result['content']}" if result["content"] else "Done."
         else:
@@ -155,9 +161,10 @@ class Agent:
 
     # -- the planner --------------------------------------------------------
 
-    async def _plan(self, item: TurnInput, state: journal.Replay) -> TurnOutcome:
+    async def _plan(self, item: TurnInput, j: journal.TurnJournal) -> TurnOutcome:
         base = await self._prompt(item)
         max_steps = self.config.agent.max_steps
+        state = j.replay()
         while True:
             if state.pending and state.llm_steps >= max_steps:
                 return self._step_limit(state, max_steps)
@@ -165,9 +172,9 @@ class Agent:
                 todo = [c for c in state.pending if c.id not in state.done]
                 for c in todo:
                     if c.id in state.started:
-                        await self._journal_result(item, c, journal.INTERRUPTED, ok=False, services=[])
-                await asyncio.gather(*(self._execute(item, c) for c in todo if c.id not in state.started))
-                state = journal.replay(await self.db.tx(lambda conn: journal.load(conn, item.inbox_id)))
+                        await self._journal_result(j, c, journal.INTERRUPTED, ok=False, services=[])
+                await asyncio.gather(*(self._execute(item, j, c) for c in todo if c.id not in state.started))
+                state = j.replay()
             if state.confirmations:
                 lead = state.messages[-2].text.strip() if len(state.messages) >= 2 else ""
                 reply = "\n\n".join(p for p in [lead, *state.confirmations] if p)
@@ -188,19 +195,17 @@ class Agent:
                     state.actions,
                     state.services,
                 )
-            calls = [
-                ToolCall(c.id or f"call_{uuid.uuid4().hex[:12]}", c.name, c.arguments) for c in resp.tool_calls
-            ]
+            calls = [ToolCall(c.id or f"call_{uuid.uuid4().hex[:12]}", c.name, c.arguments) for c in resp.tool_calls]
             message = Message(role="assistant", text=resp.text, tool_calls=calls)
-
-            def write(conn: Any, resp: Any = resp, message: Message = message) -> None:
-                journal.append(conn, item.inbox_id, "llm", {"message": message.to_json(), "stop_reason": resp.stop_reason})
-                usage_log.record(conn, resp, conversation_id=item.conversation_id, inbox_id=item.inbox_id,
-                                 purpose="task" if item.origin == "scheduler" else "turn",
-                                 task_id=item.payload.get("task_id"))
-
-            await self.db.tx(write)
-            state = journal.replay(await self.db.tx(lambda conn: journal.load(conn, item.inbox_id)))
+            await j.append(
+                "llm",
+                {"message": message.to_json(), "stop_reason": resp.stop_reason},
+                also=lambda conn, resp=resp: usage_log.record(
+                    conn, resp, conversation_id=item.conversation_id, inbox_id=item.inbox_id,
+                    purpose="task" if item.origin == "scheduler" else "turn", task_id=item.payload.get("task_id"),
+                ),
+            )
+            state = j.replay()
 
     def _step_limit(self, state: journal.Replay, max_steps: int) -> TurnOutcome:
         done = ", ".join(a["tool"] for a in state.actions) or "nothing"
@@ -229,33 +234,33 @@ class Agent:
 
     # -- tools --------------------------------------------------------------
 
-    async def _execute(self, item: TurnInput, call: ToolCall, confirmed: bool = False) -> None:
+    async def _execute(self, item: TurnInput, j: journal.TurnJournal, call: ToolCall, confirmed: bool = False) -> None:
         """Validate and run one call, journaling its start before and its result after."""
         tool = self.skills.tools.get(call.name)
         if tool is None:
             names = ", ".join(sorted(self.skills.tools)) or "none"
-            await self._journal_result(item, call, f"unknown tool {call.name!r}; available tools: {names}", ok=False, services=[])
+            await self._journal_result(j, call, f"unknown tool {call.name!r}; available tools: {names}", ok=False, services=[])
             return
         try:
             args = tool.validate(call.arguments)
         except ToolError as exc:
-            await self._journal_result(item, call, str(exc), ok=False, services=[])
+            await self._journal_result(j, call, str(exc), ok=False, services=[])
             return
         plain_args = args.model_dump(mode="json", exclude_none=True)
-        if tool.is_sensitive(args) and not confirmed:
-            if not item.is_owner or item.origin != "user":
-                await self._journal_result(item, call, "refused: only the owner can approve this action, and only by typing it", ok=False, services=[])
+        ctx = ToolContext(item.conversation_id, item.sender, item.channel, item.is_owner, item.origin, confirmed=confirmed)
+        if not confirmed and tool.is_sensitive(args, ctx):
+            if not item.is_owner:
+                await self._journal_result(j, call, "refused: only the owner can approve this action", ok=False, services=[])
                 return
 
             def ask(conn: Any) -> str:
                 return confirm.create(conn, item.conversation_id, tool.name, plain_args, self.config.agent.confirm_minutes)
 
             question = await self.db.tx(ask)
-            await self._journal_result(item, call, "waiting for the owner's confirmation; do not retry", ok=False,
+            await self._journal_result(j, call, "waiting for the owner's confirmation; do not retry", ok=False,
                                        services=[], needs_confirmation=question, pending=True)
             return
-        await self.db.tx(lambda c: journal.append(c, item.inbox_id, "tool_start", {"call_id": call.id, "name": call.name}))
-        ctx = ToolContext(item.conversation_id, item.sender, item.channel, item.is_owner, item.origin, confirmed=confirmed)
+        await j.append("tool_start", {"call_id": call.id, "name": call.name})
         ok = True
         try:
             result = await asyncio.wait_for(tool.invoke(args, ctx), TOOL_TIMEOUT)
@@ -267,9 +272,9 @@ class Agent:
         except Exception as exc:
             log.exception("tool.crashed", tool=call.name)
             ok, content = False, f"the tool failed: {type(exc).__name__}: {exc}"
-        await self._journal_result(item, call, content, ok=ok, services=[s.as_dict() for s in ctx.services], args=plain_args)
+        await self._journal_result(j, call, content, ok=ok, services=[s.as_dict() for s in ctx.services], args=plain_args)
 
-    async def _journal_result(self, item: TurnInput, call: ToolCall, content: str, *, ok: bool,
+    async def _journal_result(self, j: journal.TurnJournal, call: ToolCall, content: str, *, ok: bool,
                               services: list[dict[str, Any]], args: Any = None,
                               needs_confirmation: str | None = None, pending: bool = False) -> None:
         limit = self.config.agent.tool_result_max_chars
@@ -284,4 +289,4 @@ class Agent:
         data = {"call_id": call.id, "name": call.name, "content": content, "ok": ok, "action": action, "services": services}
         if needs_confirmation:
             data["needs_confirmation"] = needs_confirmation
-        await self.db.tx(lambda c: journal.append(c, item.inbox_id, "tool_result", data))
+        await j.append("tool_result", data)

