@@ -213,6 +213,42 @@ def skills_list(ctx: click.Context) -> None:
         click.secho(f"{p.name:<12} FAILED    {p.stage}: {p.error}", fg="red")
 
 
+@main.group("intents")
+def intents_group() -> None:
+    """The local fast path (home commands answered without the LLM)."""
+
+
+@intents_group.command("test")
+@click.argument("text", nargs=-1, required=True)
+@click.option("--sender", default="owner", help="Sender whose area applies ([skills.intents] areas).")
+@click.pass_context
+def intents_test(ctx: click.Context, text: tuple[str, ...], sender: str) -> None:
+    """Show what a sentence would match (intent, slots, entities, service calls) without acting."""
+    from claw.runtime import local_timezone
+    from claw.skillset import SkillSet
+
+    config = _load(ctx.find_root())
+
+    async def run() -> dict[str, Any]:
+        async def notify(*_a: Any, **_k: Any) -> None:
+            return None
+
+        shared: dict[str, Any] = {"agent_config": config.agent}
+        skillset = await SkillSet.load(config, local_timezone(config), notify, shared=shared)
+        try:
+            skill = next((s for s in skillset.skills if s.name == "intents"), None)
+            if skill is None or not hasattr(skill, "explain"):
+                return {"error": "the intents skill is not loaded (is hassil installed?)"}
+            return await skill.explain(" ".join(text), sender=sender)
+        finally:
+            await skillset.close()
+
+    result = asyncio.run(run())
+    if "error" in result:
+        raise click.ClickException(result["error"])
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+
+
 @main.group("pairing")
 def pairing_group() -> None:
     """Who may talk to the claw besides the numbers in the config (works with the daemon running or not)."""
@@ -331,14 +367,14 @@ def discover_devices(ctx: click.Context, timeout: float, subnets: tuple[str, ...
 @click.option("--by", type=click.Choice(["day", "conversation", "task"]), default=None, help="Only one grouping.")
 @click.pass_context
 def usage(ctx: click.Context, by: str | None) -> None:
-    """Token usage and estimated cost, by day and by conversation."""
+    """Token usage and estimated cost, by day, by conversation and by task (0 = not a task)."""
     from claw import usage as usage_mod
     from claw.db import Database
 
     config = _load(ctx)
     db = Database(config.database_url)
     db.migrate()
-    for group in [by] if by else ["day", "conversation"]:
+    for group in [by] if by else ["day", "conversation", "task"]:
         rows = db.run_sync(lambda c, g=group: usage_mod.totals(c, g))
         click.echo(f"by {group}:")
         if not rows:
@@ -349,6 +385,24 @@ def usage(ctx: click.Context, by: str | None) -> None:
                 f"cache r/w {r['cache_read']:>8}/{r['cache_write']:<8} ~${r['cost']:.4f}"
             )
     db.close()
+
+
+def _add_tasks_commands() -> None:
+    from claw.tasks.cli import tasks_group
+
+    main.add_command(tasks_group)
+
+
+_add_tasks_commands()
+
+
+def _add_memory_commands() -> None:
+    from claw.memory_cli import memory_group
+
+    main.add_command(memory_group)
+
+
+_add_memory_commands()
 
 
 def run() -> None:

@@ -146,6 +146,54 @@ class TasksSection(Section):
     min_interval_seconds: float = Field(1.0, gt=0)
 
 
+class MemorySection(Section):
+    """``[memory]``: what each turn recalls, when consolidation runs, optional embeddings."""
+
+    #: Token budget (estimated) for recalled memory in each turn's context.
+    context_tokens: int = Field(600, ge=0)
+    #: Latest episodes of the conversation treated as "already in the recent window" and not
+    #: recalled again; 0 = twice ``[agent] history_messages`` (tool calls are episodes too).
+    recent_episodes: int = Field(0, ge=0)
+    #: Quiet time before a conversation is consolidated into facts (LLM), in minutes.
+    consolidate_after_minutes: float = Field(10.0, ge=0)
+    #: Set false to never call the LLM for consolidation (episodes are still stored).
+    consolidate: bool = True
+    embeddings: Literal["none", "openai", "ollama"] = "none"
+    embeddings_model: str | None = None  # default: text-embedding-3-small / nomic-embed-text
+    embeddings_base_url: str | None = None  # default: $OPENAI_BASE_URL or api.openai.com / 127.0.0.1:11434
+    embeddings_api_key: str | None = None  # default: $OPENAI_API_KEY (openai only)
+    embeddings_timeout: float = Field(10.0, gt=0)
+
+
+class VisionSection(Section):
+    """``[vision]``: the model that looks at camera snapshots. Unset provider: the chat ``[llm]`` is used.
+
+    ``allow_cloud_vision = false`` keeps images in the house: only a provider
+    whose ``base_url`` is on this machine or the local network is accepted.
+    """
+
+    provider: Literal["auto", "anthropic", "openai", "none"] | None = None
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    max_tokens: int = Field(300, ge=16)
+    timeout: float = Field(30.0, gt=0)
+    max_retries: int = Field(2, ge=0, le=10)
+    allow_cloud_vision: bool = True
+
+    def provider_settings(self, llm: ProviderSettings) -> ProviderSettings:
+        """The settings to build the vision provider from: this table, or the chat model with this table's overrides."""
+        if self.provider is None:
+            base = llm.model_dump(include=set(ProviderSettings.model_fields))
+            for key in ("model", "base_url", "api_key"):
+                if getattr(self, key) is not None:
+                    base[key] = getattr(self, key)
+        else:
+            base = {"provider": self.provider, "model": self.model, "base_url": self.base_url, "api_key": self.api_key}
+        base.update(max_tokens=self.max_tokens, timeout=self.timeout, max_retries=self.max_retries)
+        return ProviderSettings(**base)
+
+
 class Config(Section):
     """The whole file. Tables claimed by skills (``[skills.NAME]`` or a skill's own section) stay raw here."""
 
@@ -155,6 +203,8 @@ class Config(Section):
     agent: AgentSection = AgentSection()
     whatsapp: WhatsAppSection | None = None
     tasks: TasksSection = TasksSection()
+    memory: MemorySection = MemorySection()
+    vision: VisionSection = VisionSection()
     skills: dict[str, dict[str, Any]] = {}
     #: Top-level tables not known to the core; validated by the skill that claims them.
     extra_sections: dict[str, Any] = {}
@@ -167,7 +217,7 @@ class Config(Section):
         return self.claw.database_url or f"sqlite:///{self.home / 'claw.db'}"
 
 
-CORE_SECTIONS = {"claw", "server", "llm", "agent", "skills", "whatsapp", "tasks"}
+CORE_SECTIONS = {"claw", "server", "llm", "agent", "skills", "whatsapp", "tasks", "memory", "vision"}
 
 
 def claw_home() -> Path:
@@ -244,7 +294,8 @@ def resolve_provider(settings: ProviderSettings) -> ProviderSettings:
 
 def secret_values(config: Config) -> list[str]:
     """Every secret the process knows, so logs and replies can be scrubbed of them."""
-    found = [config.llm.api_key, config.llm.fallback.api_key if config.llm.fallback else None]
+    found = [config.llm.api_key, config.llm.fallback.api_key if config.llm.fallback else None,
+             config.memory.embeddings_api_key, config.vision.api_key]
     if config.whatsapp is not None:
         found.append(config.whatsapp.auth_token)
     for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "TWILIO_AUTH_TOKEN", "TWILIO_API_SECRET"):

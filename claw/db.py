@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -232,6 +233,9 @@ def migrate(engine: Engine) -> None:
 
 T = TypeVar("T")
 
+#: Most writes committed together by ``tx_batched``.
+BATCH_MAX = 256
+
 
 class Database:
     """The engine plus one worker thread: ``await db.tx(fn)`` runs ``fn(conn)`` in a transaction."""
@@ -240,6 +244,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claw-db")
+        self._batch: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self._flushing = False
 
     def migrate(self) -> None:
         migrate(self.engine)
@@ -252,6 +258,50 @@ class Database:
         with self.engine.begin() as conn:
             return fn(conn)
 
+    async def tx_batched(self, fn: Callable[[Connection], T]) -> T:
+        """Like ``tx``, but concurrent callers share one transaction (group commit).
+
+        For hot, small writes such as webhooks: one commit and one thread hop
+        per batch instead of per call. Each caller still returns only after its
+        write is committed. If any function in a batch raises, the batch is
+        rolled back and each function re-runs in a transaction of its own, so
+        one bad write cannot fail the others.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._batch.append((fn, future))
+        if not self._flushing:
+            self._flushing = True
+            loop.create_task(self._flush_batches())
+        return await future
+
+    async def _flush_batches(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._batch:
+                batch, self._batch = self._batch[:BATCH_MAX], self._batch[BATCH_MAX:]
+                outcomes = await loop.run_in_executor(self._executor, self._run_batch, [fn for fn, _ in batch])
+                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                    if not future.done():
+                        future.set_result(value) if ok else future.set_exception(value)
+        finally:
+            self._flushing = False
+
+    def _run_batch(self, fns: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
+        try:
+            with self.engine.begin() as conn:
+                return [(True, fn(conn)) for fn in fns]
+        except Exception:
+            if len(fns) == 1:
+                return [self._run_alone(fns[0])]
+        return [self._run_alone(fn) for fn in fns]
+
+    def _run_alone(self, fn: Callable[[Connection], Any]) -> tuple[bool, Any]:
+        try:
+            return True, self._run(fn)
+        except Exception as exc:
+            return False, exc
+
     def run_sync(self, fn: Callable[[Connection], T]) -> T:
         """For the CLI and start-up, outside the event loop."""
         return self._run(fn)
@@ -261,10 +311,15 @@ class Database:
         self.engine.dispose()
 
 
+#: Built once: on the webhook hot path, building and cache-keying the statement per call costs more than running it.
+_touch_conversation = conversations.update().where(conversations.c.id == bindparam("conv_id")).values(
+    updated_at=bindparam("now"))
+
+
 def ensure_conversation(conn: Connection, channel: str, peer: str) -> str:
     conv_id = f"{channel}:{peer}"
     now = utcnow()
-    updated = conn.execute(conversations.update().where(conversations.c.id == conv_id).values(updated_at=now))
+    updated = conn.execute(_touch_conversation, {"conv_id": conv_id, "now": now})
     if updated.rowcount == 0:
         conn.execute(insert(conversations).values(id=conv_id, channel=channel, peer=peer, created_at=now, updated_at=now))
     return conv_id

@@ -23,8 +23,14 @@ from claw.llm.base import ImagePart
 log = structlog.get_logger("claw.dispatcher")
 
 
-def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome) -> int | None:
-    """Close the inbox row, record the exchange and queue the reply, all in one transaction."""
+OnFinish = Callable[[Connection, TurnInput, TurnOutcome], None]
+
+
+def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: OnFinish | None = None) -> int | None:
+    """Close the inbox row, record the exchange and queue the reply, all in one transaction.
+
+    ``on_finish`` writes more in the same transaction (memory episodes), so they exist iff the turn does.
+    """
     status = conn.execute(select(inbox.c.status).where(inbox.c.id == item.inbox_id)).scalar_one()
     if status == "done":
         return None  # finished by an earlier run; never a second reply
@@ -45,6 +51,8 @@ def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome) -> int | Non
                 recipient=item.sender, text=outcome.reply, payload={}, status="pending", created_at=now,
             )
         ).inserted_primary_key[0]
+    if on_finish is not None:
+        on_finish(conn, item, outcome)
     return outbox_id
 
 
@@ -65,8 +73,10 @@ def _turn_input(row: Any) -> TurnInput:
 
 
 class Dispatcher:
-    def __init__(self, db: Database, agent: Agent, max_parallel: int, on_reply: Callable[[], None]):
+    def __init__(self, db: Database, agent: Agent, max_parallel: int, on_reply: Callable[[], None],
+                 on_finish: OnFinish | None = None):
         self.db = db
+        self.on_finish = on_finish
         self.agent = agent
         self.max_parallel = max_parallel
         self.on_reply = on_reply
@@ -137,7 +147,7 @@ class Dispatcher:
                 ref = uuid.uuid4().hex[:8]
                 log.exception("turn.crashed", inbox_id=item.inbox_id, ref=ref)
                 outcome = TurnOutcome(f"Sorry, something went wrong on my side (ref {ref}). It's logged.", "error")
-            await self.db.tx(lambda c: finish(c, item, outcome))
+            await self.db.tx(lambda c: finish(c, item, outcome, self.on_finish))
             log.info("turn.done", inbox_id=item.inbox_id, handled_by=outcome.handled_by, actions=len(outcome.actions))
             result = {"reply": outcome.reply, "handled_by": outcome.handled_by, "actions": outcome.actions,
                       "services": outcome.services}

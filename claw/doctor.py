@@ -60,6 +60,11 @@ async def run_doctor(config_file: str | Path | None) -> bool:
         finally:
             await provider.close()
 
+    if config.whatsapp is not None:
+        from claw.channels.whatsapp_doctor import check_whatsapp
+
+        healthy &= await check_whatsapp(config.whatsapp, _line)
+
     found = discover(config.home)
 
     async def no_notify(*_a: object, **_k: object) -> None:

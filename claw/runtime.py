@@ -48,7 +48,7 @@ def local_timezone(config: Config) -> ZoneInfo:
 def ensure_web_token(home: Path) -> str:
     """The token for the web API, created on first start with 0600 permissions."""
     path = home / "web-token"
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     if path.exists():
         token = path.read_text().strip()
         if token:
@@ -80,37 +80,57 @@ class Runtime:
         self.llm: LLM | None = None
         self.context_sources: list[ContextSource] = []
         #: Services shared with skills (skills publish e.g. "home"; the daemon publishes e.g. "tasks").
-        self.shared: dict[str, Any] = {"runtime": self}
+        self.shared: dict[str, Any] = {"runtime": self, "agent_config": config.agent}
         #: Extra HTTP routes from subsystems (tasks, media), mounted beside the API.
         self.routes: list[Any] = []
+        #: Standing tasks (claw.tasks), published to skills as shared["tasks"].
+        self.task_service: Any = None
+        #: Memory (claw.recall.MemoryService), published to skills as shared["memory"]; consolidation runs beside it.
+        self.memory: Any = None
+        self.consolidator: Any = None
         self.tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
 
     # -- lifecycle ----------------------------------------------------------
 
     async def start(self) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds the token and the owner's memories
         self.web_token = ensure_web_token(self.home)
         add_secrets([*secret_values(self.config), self.web_token])
         await asyncio.to_thread(self.db.migrate)
         self.llm = build_llm(self.config.llm)
+        await self._start_memory()
+        if self.config.tasks.enabled:
+            from claw.tasks.service import TaskService
+
+            self.task_service = TaskService(self)
+            self.shared["tasks"] = self.task_service  # before skills load: the tasks tool finds it there
+            self.routes.extend(self.task_service.routes())
         self.skills = await SkillSet.load(self.config, self.tz, self.notify_owner, shared=self.shared)
         self.history = History(self.db)
         persona = load_persona(self.home, self.config.claw.owner_name)
         self.agent = Agent(self.db, self.config, self.skills, self.llm, persona, self.tz, self.history, self.context_sources)
         self.deliverer = Deliverer(self.db, self.channels)
-        self.dispatcher = Dispatcher(self.db, self.agent, self.config.agent.max_parallel_turns, self.deliverer.wake)
+        turn_runner = self.task_service.wrap(self.agent) if self.task_service else self.agent
+        self.dispatcher = Dispatcher(self.db, turn_runner, self.config.agent.max_parallel_turns, self.deliverer.wake,
+                                     on_finish=self.memory.on_finish)
         for channel in self.channels.values():
             await channel.start(self)
         self.tasks = [
             asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
             asyncio.create_task(self.deliverer.run(), name="delivery"),
         ]
+        if self.task_service:
+            await self.task_service.start()
+        if self.consolidator:
+            await self.consolidator.start()
         log.info("claw.started", llm=self.llm.label if self.llm else "none", skills=[s.name for s in self.skills.skills],
                  tools=len(self.skills.tools), timezone=self.tz.key)
 
     async def stop(self) -> None:
         log.info("claw.stopping")
+        if self.task_service:
+            await self.task_service.stop()
         await self.dispatcher.stop(SHUTDOWN_GRACE)
         self.deliverer.stop()
         for task in self.tasks:
@@ -122,10 +142,28 @@ class Runtime:
             except Exception as exc:
                 log.warning("channel.stop_failed", channel=channel.name, error=str(exc))
         await self.skills.close()
+        if self.consolidator:
+            await self.consolidator.stop()
         if self.llm:
             await self.llm.close()
+        if self.memory:
+            await asyncio.to_thread(self.memory.close)
         await asyncio.to_thread(self.db.close)
         log.info("claw.stopped")
+
+    async def _start_memory(self) -> None:
+        """Memory tables live in claw.db (same engine); before skills load, so the memory tools find it."""
+        from claw.consolidation import Consolidator
+        from claw.recall import MemoryService
+
+        cfg = self.config.memory
+        self.memory = await asyncio.to_thread(MemoryService.open, self.db.engine, cfg, self.tz,
+                                              self.config.agent.history_messages)
+        self.shared["memory"] = self.memory
+        self.context_sources.append(self.memory)
+        if cfg.consolidate:
+            self.consolidator = Consolidator(self.memory, self.llm, self.db, cfg.consolidate_after_minutes * 60)
+            self.memory.on_activity = self.consolidator.touch
 
     # -- the pipeline's entry points ----------------------------------------
 
@@ -156,6 +194,7 @@ class Runtime:
         def write(conn: Any) -> int:
             conv = ensure_conversation(conn, channel, address)
             history.record(conn, conv, "assistant", text, inbox_id=None, at=utcnow(), meta={"origin": "notify", **(meta or {})})
+            self.memory.on_notify(conn, conv, text, meta)
             return conn.execute(
                 insert(outbox).values(conversation_id=conv, channel=channel, recipient=address, text=text,
                                       payload={"media": media} if media else {}, status="pending", created_at=utcnow())
@@ -176,6 +215,10 @@ class Runtime:
             "channels": {name: ch.health() for name, ch in self.channels.items()},
             "skills": self.skills.health(),
         }
+        if self.task_service:
+            components["tasks"] = self.task_service.health()
+        if self.consolidator:
+            components["memory"] = self.consolidator.health()
         degraded = [f"skills.{k}" for k, v in components["skills"].items() if not v.get("ok", True)]
         degraded += [f"channels.{k}" for k, v in components["channels"].items() if not v.get("ok", True)]
         return {

@@ -32,7 +32,7 @@ def test_tool_called_twice_then_answer(fake_llm, daemon_factory):
     assert len(reqs) == 3
     assert "bump" in reqs[0].tool_names() and "current_time" in reqs[0].tool_names()
     assert reqs[0].last_user_text() == "bump it twice"
-    assert reqs[1].tool_results()[0].content == "bumped first"
+    assert reqs[1].tool_results()[0].content == '<untrusted source="tool:bump">\nbumped first\n</untrusted>'
     # Prompt caching: the stable prefix (tools, system) carries cache_control.
     assert reqs[0].body["tools"][-1]["cache_control"] == {"type": "ephemeral"}
     assert reqs[0].body["system"][0]["cache_control"] == {"type": "ephemeral"}

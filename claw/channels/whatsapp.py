@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import insert, update
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from starlette.requests import Request
 from starlette.responses import Response
@@ -80,6 +80,11 @@ class StatusReport(BaseModel):
     MessageStatus: str = Field(min_length=1, max_length=32)
     ErrorCode: int | None = None
 
+    @field_validator("ErrorCode", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
 
 @dataclass
 class Written:
@@ -128,6 +133,8 @@ class WhatsAppChannel:
         self.outbound: Outbound | None = None
         self.fetcher: MediaFetcher | None = None
         self._background: set[asyncio.Task[None]] = set()
+        #: Recipients who may have held rows (outside the 24h window): their next message releases them.
+        self._held: set[str] = set()
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -146,6 +153,8 @@ class WhatsAppChannel:
                                  lambda: runtime.deliverer.wake())
         auth = (s.sid, s.token) if s.sid and s.token else None
         self.fetcher = MediaFetcher(s.api_base, auth, s.max_media_bytes)
+        self._held = await runtime.db.tx(lambda c: set(c.execute(
+            select(outbox.c.recipient).where(outbox.c.channel == self.name, outbox.c.status == "held")).scalars()))
         log.info("whatsapp.ready", webhook=f"{s.public_url or '(public_url not set)'}{WEBHOOK_PATH}",
                  from_number=s.from_number, allowed=len(self.allowed), problems=self.problems or None)
 
@@ -174,6 +183,8 @@ class WhatsAppChannel:
         if self.outbound is None or self.problems:
             return DeliveryResult("retry", error="; ".join(self.problems) or "channel not started", retry_after=60)
         result = await self.outbound.deliver(item)
+        if result.status == "held":
+            self._held.add(item.recipient)
         delay = self.settings.status_check_seconds
         if result.status == "sent" and delay > 0:
             self._spawn(self._check_later(item.id, delay))
@@ -182,7 +193,10 @@ class WhatsAppChannel:
     async def reconcile(self, item: OutgoingMessage) -> DeliveryResult:
         if self.outbound is None:
             return DeliveryResult("retry", error="channel not started", retry_after=60)
-        return await self.outbound.reconcile(item)
+        result = await self.outbound.reconcile(item)
+        if result.status == "held":
+            self._held.add(item.recipient)
+        return result
 
     # -- HTTP ---------------------------------------------------------------------------
 
@@ -200,7 +214,7 @@ class WhatsAppChannel:
             log.warning("whatsapp.rate_limited", sender=number, sid=msg.MessageSid)
             return twiml()
         images, skipped, text = await self._media(msg)
-        written = await self.runtime.db.tx(lambda c: self._write(c, msg, text, images, skipped))
+        written = await self.runtime.db.tx_batched(lambda c: self._write(c, msg, text, images, skipped))
         if written.turn:
             self.runtime.dispatcher.wake()
         if written.outgoing:
@@ -216,7 +230,9 @@ class WhatsAppChannel:
         except ValidationError:
             return Response("bad status fields", status_code=400)
         if self.outbound is not None:
-            await self.outbound.on_status(report.MessageSid, report.MessageStatus.lower(), report.ErrorCode)
+            held = await self.outbound.on_status(report.MessageSid, report.MessageStatus.lower(), report.ErrorCode)
+            if held:
+                self._held.add(held)
         return Response(status_code=204)
 
     async def _signed_params(self, request: Request) -> dict[str, str] | None:
@@ -289,10 +305,14 @@ class WhatsAppChannel:
         if not accepted.created:
             log.info("whatsapp.duplicate", sid=msg.MessageSid)
             return Written()
-        released = conn.execute(
-            update(outbox).where(outbox.c.channel == self.name, outbox.c.recipient == number, outbox.c.status == "held")
-            .values(status="pending", next_attempt_at=None)
-        ).rowcount
+        released = 0
+        if number in self._held:  # the common case skips this statement
+            released = conn.execute(
+                update(outbox).where(outbox.c.channel == self.name, outbox.c.recipient == number,
+                                     outbox.c.status == "held").values(status="pending", next_attempt_at=None)
+            ).rowcount
+            if released:
+                self._held.discard(number)
         written = Written(turn=True, outgoing=released > 0)
         code = pairing.parse_approval(text) if is_owner and not images else None
         if code is not None:
@@ -366,8 +386,6 @@ class WhatsAppChannel:
 
     async def _check_later(self, outbox_id: int, delay: float) -> None:
         """Catch a late failure (e.g. 63016) by fetching the sent messages when no status callback is configured."""
-        from sqlalchemy import select
-
         from claw.channels.whatsapp_send import WaState
 
         await asyncio.sleep(delay)

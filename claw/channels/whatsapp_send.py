@@ -106,7 +106,8 @@ class Outbound:
             state.inflight = {"kind": "text", "part": index, "at": utcnow().isoformat()}
             await self._save(item.id, state)
             try:
-                sid = await self._create(item.recipient, body=body)
+                media = item.payload.get("media") if index == 0 else None  # pictures ride on the first part
+                sid = await self._create(item.recipient, body=body, **({"media_url": list(media)} if media else {}))
             except NotSent as exc:
                 state.inflight = None
                 await self._save(item.id, state)
@@ -141,18 +142,21 @@ class Outbound:
 
     # -- status reports (callback route or fetch) ---------------------------------------
 
-    async def on_status(self, sid: str, status: str, error_code: int | None) -> None:
-        """Record delivered/read/failed on the row; a late 63016 puts the message back in line."""
-        def apply(conn: Connection) -> bool:
+    async def on_status(self, sid: str, status: str, error_code: int | None) -> str | None:
+        """Record delivered/read/failed on the row; a late 63016 puts the message back in line.
+
+        Returns the recipient when their message is now held (their next message releases it).
+        """
+        def apply(conn: Connection) -> tuple[str | None, str]:
             row = conn.execute(
                 select(outbox).where(outbox.c.channel == "whatsapp", cast(outbox.c.payload, String).like(f'%"{sid}"%'))
             ).first()
             if row is None:
-                return False
+                return None, ""
             payload = dict(row.payload or {})
             state = WaState.of(payload)
             if sid not in state.known():
-                return False
+                return None, ""
             previous = state.receipts.get(sid)
             if previous is None or RANK.get(status, 0) >= RANK.get(previous, 0):
                 state.receipts[sid] = status
@@ -170,10 +174,12 @@ class Outbound:
                     log.error("whatsapp.delivery_failed", outbox_id=row.id, sid=sid, error_code=error_code)
             payload["wa"] = asdict(state)
             conn.execute(update(outbox).where(outbox.c.id == row.id).values(payload=payload, **values))
-            return values.get("status") == "pending"
+            return values.get("status"), row.recipient
 
-        if await self.db.tx(apply):
+        status_now, recipient = await self.db.tx(apply)
+        if status_now == "pending":
             self.wake()
+        return recipient if status_now == "held" else None
 
     async def check_later(self, sids: list[str], delay: float) -> None:
         """Without a status callback, fetch the messages once after ``delay`` to catch a late failure."""

@@ -144,8 +144,29 @@ class LocalCronTrigger(CronTrigger):
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
         nxt = super().get_next_fire_time(previous_fire_time, now)
-        while nxt is not None and self.fixed_hour and _second_of_repeated_hour(nxt):
-            nxt = super().get_next_fire_time(nxt, nxt + timedelta(microseconds=1))
+        if nxt is None:
+            return None
+        if previous_fire_time is not None and nxt.astimezone(UTC) <= previous_fire_time.astimezone(UTC):
+            # APScheduler loses the fold inside a repeated hour and steps back to the first one.
+            prev_utc = previous_fire_time.astimezone(UTC)
+            later = nxt.replace(fold=1)
+            if later.astimezone(UTC) > prev_utc:
+                nxt = later
+            else:
+                cursor = prev_utc
+                for _ in range(180):
+                    cursor += timedelta(minutes=1)
+                    found = super().get_next_fire_time(None, cursor.astimezone(self.timezone))
+                    if found is None or found.astimezone(UTC) > prev_utc:
+                        nxt = found
+                        break
+                if nxt is None:
+                    return None
+        if self.fixed_hour and _second_of_repeated_hour(nxt):
+            cursor = nxt
+            while _second_of_repeated_hour(cursor):  # walk to the end of the repeated hour (<= 60 steps)
+                cursor = (cursor.astimezone(UTC) + timedelta(minutes=1)).astimezone(self.timezone)
+            nxt = super().get_next_fire_time(None, cursor.replace(second=0, microsecond=0))
         return nxt
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -154,9 +175,9 @@ class LocalCronTrigger(CronTrigger):
 
 
 def _second_of_repeated_hour(dt: datetime) -> bool:
-    local = dt.astimezone(dt.tzinfo) if dt.tzinfo else dt
-    naive = local.replace(tzinfo=None)
+    """True for a wall time that already happened an hour earlier (the second 01:30 when clocks fall back)."""
     tz = dt.tzinfo
+    naive = dt.replace(tzinfo=None)
     first = naive.replace(tzinfo=tz, fold=0)
     second = naive.replace(tzinfo=tz, fold=1)
     return first.utcoffset() != second.utcoffset() and dt.utcoffset() == second.utcoffset()
@@ -228,14 +249,14 @@ def next_runs(spec: dict[str, Any] | None, tz: ZoneInfo, now: datetime, count: i
     start = after or now
     if spec["type"] == "at":
         when = datetime.fromisoformat(spec["at"])
-        return [when.astimezone(tz)] if when >= start else []
+        return [when.astimezone(UTC).astimezone(tz)] if when >= start else []
     cursor = start
     while len(out) < count:
         nxt = trigger.get_next_fire_time(prev, cursor)
         if nxt is None:
             break
         if nxt >= start:
-            out.append(nxt.astimezone(tz))
+            out.append(nxt.astimezone(UTC).astimezone(tz))  # via UTC: a gap time becomes the real wall time
         prev, cursor = nxt, nxt + timedelta(microseconds=1)
     return out
 
@@ -250,7 +271,7 @@ def first_run(spec: dict[str, Any] | None, tz: ZoneInfo, now: datetime) -> datet
 def fmt_local(dt: datetime | None, tz: tzinfo) -> str:
     if dt is None:
         return "-"
-    return dt.astimezone(tz).strftime("%a %Y-%m-%d %H:%M")
+    return dt.astimezone(UTC).astimezone(tz).strftime("%a %Y-%m-%d %H:%M")
 
 
 def describe(spec: dict[str, Any] | None, tz: ZoneInfo) -> str:

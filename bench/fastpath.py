@@ -1,0 +1,83 @@
+"""Local fast path benchmark: sentence to device service call, in process, demo home and a 500-entity home.
+
+Run: ``python bench/fastpath.py [--rounds 5]``. Prints the one-time load cost, match and
+message-to-service-call latency (p50/p99) beside the DESIGN.md target, and the sentence
+set's precision (acted correctly among local answers) and coverage of device commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from skills.intents.matcher import Matcher, _templates, load_language  # noqa: E402
+from skills.intents.engine import FastPath  # noqa: E402
+from tests.intents.sentence_set import decide, judge, load_cases, start_home  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def main(rounds: int) -> None:
+    t0 = time.perf_counter()
+    load_language("en")
+    _templates("en")
+    load_s = time.perf_counter() - t0
+    cases = load_cases()
+    rows = []
+    verdicts: collections.Counter[str] = collections.Counter()
+    folder = Path(tempfile.mkdtemp(prefix="claw-bench-"))
+    for kind in ("demo", "big"):
+        registry, _ = await start_home(kind, folder)
+        matcher = Matcher("en")
+        t1 = time.perf_counter()
+        matcher.refresh(registry)
+        matcher.recognize("turn on the light")
+        slots_s = time.perf_counter() - t1
+        path = FastPath(matcher, registry)
+        mine = [c for c in cases if c.home == kind]
+        for i, c in enumerate(mine):
+            verdicts[judge(c, decide(path, c, f"v{i}"))] += 1
+        commands = [c for c in mine if c.local and not c.before and "service" in c.expect]
+        match_ms, call_ms = [], []
+        for r in range(rounds):
+            for c in commands:
+                started = time.perf_counter()
+                d = path.analyse(c.text, f"b{r}")
+                match_ms.append((time.perf_counter() - started) * 1000)
+                if d.plan is not None:
+                    await path.execute(d.plan, f"b{r}")  # message -> registry.call_service -> simulated device
+                    call_ms.append((time.perf_counter() - started) * 1000)
+        rows.append((kind, len(registry.entities()), slots_s, match_ms, call_ms))
+    print(f"{'figure':<52} {'value':>12}   target")
+    print(f"{'sentences load (en, once per process)':<52} {load_s * 1000:>9.0f} ms   paid once")
+    for kind, n, slots_s, match_ms, call_ms in rows:
+        label = f"{kind} home ({n} entities)"
+        print(f"{label + ': slot lists + first match (once)':<52} {slots_s * 1000:>9.1f} ms   paid once per rename")
+        print(f"{label + ': match p50 / p99':<52} {percentile(match_ms, 50):>6.2f}/{percentile(match_ms, 99):<5.2f}ms")
+        print(f"{label + ': message to service call p50':<52} {percentile(call_ms, 50):>9.2f} ms   <= 5 ms")
+        print(f"{label + ': message to service call p99':<52} {percentile(call_ms, 99):>9.2f} ms   (n={len(call_ms)})")
+    local = verdicts["correct"] + verdicts["wrong"]
+    commands = verdicts["correct"] + verdicts["missed"]
+    print(f"{'sentence set size':<52} {sum(verdicts.values()):>12}   >= 300")
+    print(f"{'acted correctly among local answers':<52} {verdicts['correct']}/{local} = {100 * verdicts['correct'] / local:.1f}%   100%")
+    print(f"{'local coverage of expected-local device commands':<52} {verdicts['correct']}/{commands} = {100 * verdicts['correct'] / commands:.1f}%   report")
+    print(f"{'not-local sentences left to the planner':<52} {verdicts['deferred']:>12}   all")
+    print(f"{'mean over all latencies (ms)':<52} {statistics.mean(rows[0][4] + rows[1][4]):>12.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    asyncio.run(main(parser.parse_args().rounds))

@@ -1,0 +1,157 @@
+"""``claw memory ...``: search, list, add, forget, export and import memory, straight on claw.db.
+
+Works with the daemon running or not (SQLite WAL; the memory tables are the daemon's own).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from memory import MemoryStore
+
+
+@contextmanager
+def _store(ctx: click.Context) -> Iterator[MemoryStore]:
+    """The memory tables of the configured claw.db (imports kept here: other commands start faster)."""
+    from claw.cli import _load
+    from claw.config import secret_values
+    from claw.db import make_engine
+    from claw.embeddings import build_embedder
+    from claw.logging import add_secrets
+    from memory import MemoryStore, StoreError
+
+    config = _load(ctx.find_root())
+    token = config.home / "web-token"
+    add_secrets([*secret_values(config), token.read_text().strip() if token.exists() else None])
+    engine = make_engine(config.database_url)
+    embedder = build_embedder(config.memory)
+    try:
+        store = MemoryStore(engine, embeddings=embedder or "none")
+    except StoreError as exc:
+        engine.dispose()
+        raise click.ClickException(str(exc)) from None
+    try:
+        yield store
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+        if embedder is not None:
+            embedder.close()
+        engine.dispose()
+
+
+@click.group("memory")
+def memory_group() -> None:
+    """Long-term memory: episodes, facts, summaries (works with the daemon running or not)."""
+
+
+@memory_group.command("search")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--k", "k", type=int, default=10, show_default=True, help="How many episodes.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def search(ctx: click.Context, query: tuple[str, ...], k: int, as_json: bool) -> None:
+    """Episodes (and current facts) most relevant to QUERY, best first."""
+    text = " ".join(query)
+    with _store(ctx) as store:
+        facts = store.search_facts(text, k=min(k, 5))
+        hits = store.search(text, k=k)
+    if as_json:
+        for f in facts:
+            click.echo(json.dumps({"type": "fact", "id": f.id, "statement": f.statement, "pinned": f.pinned,
+                                   "valid_from": f.valid_from.isoformat(), "score": round(f.score, 4)},
+                                  ensure_ascii=False))
+        for h in hits:
+            click.echo(json.dumps({"type": "episode", "id": h.id, "conversation": h.conversation,
+                                   "speaker": h.speaker, "at": h.at.isoformat(), "text": h.text,
+                                   "score": round(h.score, 4)}, ensure_ascii=False))
+        return
+    for f in facts:
+        click.echo(f"fact #{f.id}: {f.statement}")
+    for h in hits:
+        click.echo(f"#{h.id} {h.at:%Y-%m-%d %H:%M} {h.conversation} {h.speaker}: {' '.join(h.text.split())[:200]}")
+    if not facts and not hits:
+        click.echo("nothing found", err=True)
+
+
+@memory_group.command("facts")
+@click.option("--pinned", is_flag=True, help="Only pinned (profile) facts.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def facts(ctx: click.Context, pinned: bool, as_json: bool) -> None:
+    """Facts valid now, pinned first."""
+    with _store(ctx) as store:
+        rows = store.facts(pinned_only=pinned)
+    for f in rows:
+        if as_json:
+            click.echo(json.dumps({"id": f.id, "statement": f.statement, "subject": f.subject, "pinned": f.pinned,
+                                   "valid_from": f.valid_from.isoformat()}, ensure_ascii=False))
+        else:
+            click.echo(f"#{f.id}{' [pinned]' if f.pinned else ''} {f.statement} (since {f.valid_from:%Y-%m-%d})")
+    if not rows and not as_json:
+        click.echo("no facts yet", err=True)
+
+
+@memory_group.command("remember")
+@click.argument("text", nargs=-1, required=True)
+@click.option("--pinned", is_flag=True, help="Always in context (a profile fact).")
+@click.pass_context
+def remember(ctx: click.Context, text: tuple[str, ...], pinned: bool) -> None:
+    """Store a fact now."""
+    from claw.logging import scrub
+
+    with _store(ctx) as store:
+        try:
+            fid = store.remember(scrub(" ".join(text)), pinned=pinned)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"remembered as fact #{fid}")
+
+
+@memory_group.command("forget")
+@click.argument("fact_id", required=False)
+@click.option("--match", "match", default=None, help="Delete every fact, episode and summary containing TEXT.")
+@click.pass_context
+def forget(ctx: click.Context, fact_id: str | None, match: str | None) -> None:
+    """Delete for good (FTS index included): a fact by ID, or everything matching --match TEXT."""
+    from claw.recall import forget_everywhere
+
+    if bool(fact_id) == bool(match):
+        raise click.UsageError("give either a fact ID or --match TEXT")
+    if fact_id and not fact_id.isdigit():
+        raise click.UsageError(f"{fact_id!r} is not a fact id; use --match to forget by text")
+    with _store(ctx) as store:
+        report = forget_everywhere(store, fact_id or match or "")
+    if fact_id and not report.facts:
+        raise click.ClickException(f"no fact #{fact_id}")
+    click.echo(report.describe())
+
+
+@memory_group.command("export")
+@click.pass_context
+def export(ctx: click.Context) -> None:
+    """Write all memory as JSON lines to stdout (claw memory export > memory.jsonl)."""
+    with _store(ctx) as store:
+        n = store.export_jsonl(sys.stdout)
+    click.echo(f"exported {n} records", err=True)
+
+
+@memory_group.command("import")
+@click.argument("path", type=click.File("r", encoding="utf-8"))
+@click.pass_context
+def import_(ctx: click.Context, path: Any) -> None:
+    """Load a file written by `claw memory export` (records already present are skipped)."""
+    with _store(ctx) as store:
+        try:
+            added = store.import_jsonl(path)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(", ".join(f"{v} {k}(s)" for k, v in added.items()) + " added")

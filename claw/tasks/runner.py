@@ -1,0 +1,150 @@
+"""Executing one run of a task: reminders, compiled tool calls, LLM turns, watcher actions, goal iterations.
+
+Every run first claims a ``task_runs`` row unique on (task, run key) — the key
+is the scheduled time, the watcher episode or a manual-run number — so a run is
+never doubled, whatever restarts or races happen. Reminders and compiled calls
+use no LLM; LLM runs enter the pipeline as scheduler-origin turns in the
+owner's conversation, with an inbox external id derived from the same key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+
+from claw.db import utcnow
+from claw.skill import ToolContext, ToolError
+from claw.tasks import budget, conditions
+from claw.tasks import models as m
+from claw.tasks.turns import goal_text, routine_text
+
+if TYPE_CHECKING:
+    from claw.tasks.service import TaskService
+
+log = structlog.get_logger("claw.tasks.runner")
+
+TOOL_TIMEOUT = 60.0
+
+
+@dataclass
+class RunResult:
+    status: str  # ok | failed | queued | missed | skipped
+    detail: str = ""
+    inbox_id: int | None = None
+
+
+class Runner:
+    def __init__(self, service: TaskService):
+        self.service = service
+        self.rt = service.rt
+
+    # -- claiming -----------------------------------------------------------
+
+    async def claim(self, task_id: int, run_key: str, scheduled_for: datetime | None, status: str = "running") -> int | None:
+        """Insert the run row; None if this run was already claimed (never run twice)."""
+
+        def write(conn: Any) -> int:
+            return int(conn.execute(insert(m.task_runs).values(
+                task_id=task_id, run_key=run_key, scheduled_for=scheduled_for, status=status, started_at=utcnow(),
+            )).inserted_primary_key[0])
+
+        try:
+            return await self.rt.db.tx(write)
+        except IntegrityError:
+            return None
+
+    async def finish(self, run_id: int, result: RunResult) -> None:
+        await self.rt.db.tx(lambda c: c.execute(update(m.task_runs).where(m.task_runs.c.id == run_id).values(
+            status=result.status, detail=result.detail[:2000], inbox_id=result.inbox_id, finished_at=utcnow())))
+
+    # -- kinds ----------------------------------------------------------------
+
+    async def execute(self, task: m.Task, run_key: str) -> RunResult:
+        if task.kind == "reminder":
+            await self.rt.notify_owner(task.instruction, meta={"task_id": task.id, "kind": "reminder"})
+            return RunResult("ok", "delivered")
+        if task.kind == "goal":
+            return await self.goal_iteration(task, run_key)
+        if task.kind == "watcher":
+            return await self.watcher_action(task, run_key, None)
+        if task.actions:
+            return await self.run_actions(task)
+        return await self.llm_turn(task, run_key, routine_text(task))
+
+    def _ctx(self) -> ToolContext:
+        channel, address = self.rt.owner_route()
+        return ToolContext(f"{channel}:{address}", address, channel, True, "scheduler")
+
+    async def run_actions(self, task: m.Task, announce: str | None = None) -> RunResult:
+        """Run compiled tool calls directly (zero tokens). Quiet unless something fails."""
+        lines, failed = [], []
+        for action in task.actions or []:
+            name = action["tool"]
+            tool = self.rt.skills.tools.get(name)
+            ctx = self._ctx()
+            try:
+                if tool is None:
+                    raise ToolError(f"the tool {name!r} is not available now (is its skill enabled?)")
+                args = tool.validate(action.get("args") or {})
+                if tool.is_sensitive(args, ctx):
+                    raise ToolError("it needs the owner's confirmation, so it is not run unattended")
+                result = await asyncio.wait_for(tool.invoke(args, ctx), TOOL_TIMEOUT)
+                text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, default=str)
+                lines.append(f"{name}: {text[:300]}")
+            except ToolError as exc:
+                failed.append(f"{name}: {exc}")
+            except TimeoutError:
+                failed.append(f"{name}: did not finish within {TOOL_TIMEOUT:.0f} s")
+            except Exception as exc:  # a skill bug must not stop the scheduler
+                log.exception("tasks.action_crashed", task_id=task.id, tool=name)
+                failed.append(f"{name}: {type(exc).__name__}: {exc}")
+        if announce:
+            await self.rt.notify_owner(announce, meta={"task_id": task.id, "kind": task.kind})
+        if failed:
+            await self.rt.notify_owner(
+                f"Task #{task.id} ({task.title}) could not do everything: " + "; ".join(failed),
+                meta={"task_id": task.id, "kind": task.kind},
+            )
+            return RunResult("failed", "; ".join(failed + lines))
+        return RunResult("ok", "; ".join(lines))
+
+    async def llm_turn(self, task: m.Task, run_key: str, text: str, extra: dict[str, Any] | None = None) -> RunResult:
+        channel, address = self.rt.owner_route()
+        payload = {"task_id": task.id, "owner": True, "task_kind": task.kind, **(extra or {})}
+        accepted = await self.rt.accept(channel=channel, external_id=f"task:{task.id}:{run_key}", peer=address,
+                                        sender=address, text=text, payload=payload, origin="scheduler")
+        return RunResult("queued", "LLM turn queued" if accepted.created else "already queued", accepted.inbox_id)
+
+    # -- watchers -------------------------------------------------------------
+
+    async def watcher_action(self, task: m.Task, run_key: str, value: Any) -> RunResult:
+        cond = conditions.from_json(task.spec["when"])
+        message = task.instruction
+        for key, val in (("{value}", value), ("{state}", value), ("{entity}", cond.entity_id)):
+            message = message.replace(key, "" if val is None else str(val))
+        if task.spec.get("needs_llm") and not task.actions:
+            text = (f"Watcher #{task.id}: {cond.describe()} holds now (value {value}). {task.instruction}\n"
+                    f"Reply only with what the owner should hear.")
+            return await self.llm_turn(task, run_key, text)
+        if task.actions:
+            return await self.run_actions(task, announce=message)
+        await self.rt.notify_owner(message, meta={"task_id": task.id, "kind": "watcher"})
+        return RunResult("ok", "notified")
+
+    # -- goals ---------------------------------------------------------------
+
+    async def goal_iteration(self, task: m.Task, run_key: str) -> RunResult:
+        iteration = int(task.state.get("iterations", 0)) + 1
+        used = await self.rt.db.tx(lambda c: budget.task_tokens(c, task.id))
+        journal = await self.rt.db.tx(lambda c: m.journal_entries(c, task.id))
+        text = goal_text(task, iteration, used, self.service.measurements(task), journal, self.rt.tz,
+                         datetime.now(UTC))
+        await self.rt.db.tx(lambda c: m.set_runtime(c, task.id, state={**task.state, "iterations": iteration}))
+        return await self.llm_turn(task, run_key, text, {"goal_iteration": iteration})

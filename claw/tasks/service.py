@@ -1,0 +1,583 @@
+"""The tasks service: creating and editing tasks, keeping APScheduler in step with the tasks table,
+deciding run / missed / over budget, and closing the loop on task turns.
+
+Published to skills as ``ctx.services["tasks"]`` before skills load; started
+after them (watchers need the home registry). The CLI edits the table directly;
+``sync`` notices changed revisions every ``reload_seconds`` with one cheap query.
+Nothing here calls the LLM except compiling a routine once at creation and the
+turns of tasks that need judgement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from claw import usage as usage_log
+from claw.agent.turn import TurnInput, TurnOutcome
+from claw.skill import ToolContext, ToolError
+from claw.tasks import budget, conditions
+from claw.tasks import models as m
+from claw.tasks.compile import check_actions, compile_instruction
+from claw.tasks.runner import Runner, RunResult
+from claw.tasks.scheduler import TaskScheduler
+from claw.tasks.spec import TaskRequest, TaskSpecError, describe_spec, prepare
+from claw.tasks.triggers import describe, first_run, fmt_local, next_runs
+from claw.tasks.turns import GOAL_DONE, QUIET, TaskAwareAgent, waits_for_owner
+from claw.tasks.watchers import WatchEngine
+
+if TYPE_CHECKING:
+    from claw.runtime import Runtime
+
+log = structlog.get_logger("claw.tasks")
+
+
+@dataclass
+class Created:
+    task: m.Task
+    next_runs: list[datetime]
+    notes: list[str] = field(default_factory=list)
+
+
+def needs_llm(task: m.Task) -> bool:
+    if task.kind == "goal":
+        return True
+    if task.kind == "reminder":
+        return False
+    return not task.actions and (task.kind == "routine" or bool(task.spec.get("needs_llm")))
+
+
+class TaskService:
+    def __init__(self, runtime: Runtime):
+        self.rt = runtime
+        self.settings = runtime.config.tasks
+        self.tz = runtime.tz
+        self.runner = Runner(self)
+        self.watch = WatchEngine(self)
+        self.scheduler: TaskScheduler | None = None
+        self._sync_task: asyncio.Task[None] | None = None
+        self._sync_lock = asyncio.Lock()
+        self._runs: set[asyncio.Task[Any]] = set()
+        self.started = False
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def wrap(self, agent: Any) -> TaskAwareAgent:
+        return TaskAwareAgent(agent, self.after_turn)
+
+    def routes(self) -> list[Any]:
+        from claw.tasks.api import routes
+
+        return routes(self)
+
+    async def start(self) -> None:
+        await asyncio.to_thread(m.ensure_schema, self.rt.db.engine)
+        self.scheduler = TaskScheduler(self.rt.db.engine, self.tz, self._due)
+        self.scheduler.start()
+        self.watch.start()
+        self.started = True
+        await self.sync()
+        self._sync_task = asyncio.create_task(self._sync_forever(), name="tasks-sync")
+        log.info("tasks.started", grace_s=self.settings.grace_seconds, daily_budget=self.settings.daily_token_budget)
+
+    async def stop(self) -> None:
+        self.started = False
+        if self._sync_task:
+            self._sync_task.cancel()
+            await asyncio.gather(self._sync_task, return_exceptions=True)
+        await self.watch.stop()
+        if self.scheduler:
+            self.scheduler.shutdown()
+        for t in list(self._runs):
+            t.cancel()
+        await asyncio.gather(*self._runs, return_exceptions=True)
+
+    def health(self) -> dict[str, Any]:
+        return {"ok": True, "running": self.started, "watchers": len(self.watch.watchers),
+                "home": self.rt.shared.get("home") is not None}
+
+    async def _sync_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.reload_seconds)
+            try:
+                await self.sync()
+            except Exception:
+                log.exception("tasks.sync_failed")
+
+    async def sync(self) -> None:
+        """Bring APScheduler and the watchers in line with the tasks table; run requested manual runs."""
+        if self.scheduler is None:
+            return
+        async with self._sync_lock:
+            tasks = await self.rt.db.tx(m.list_tasks)
+            jobs = self.scheduler.jobs()
+            known = set()
+            for task in tasks:
+                known.add(task.id)
+                if task.spec.get("compile") == "pending":
+                    task = await self._compile_later(task)
+                job = jobs.get(task.id)
+                if task.status == "active" and task.trigger and task.kind != "watcher":
+                    if job is None or job.kwargs.get("rev") != task.rev:
+                        nxt = self.scheduler.schedule(task.id, task.trigger, task.rev, task.next_run_at)
+                        await self.rt.db.tx(lambda c, t=task, n=nxt: m.set_runtime(c, t.id, next_run_at=n))
+                elif job is not None:
+                    self.scheduler.unschedule(task.id)
+                if task.run_requests > 0:
+                    await self.rt.db.tx(lambda c, t=task: m.set_runtime(c, t.id, run_requests=0))
+                    for _ in range(task.run_requests):
+                        self._spawn(self.run_now(task.id))
+            for task_id in set(jobs) - known:
+                self.scheduler.unschedule(task_id)
+            self.watch.load(tasks)
+
+    def _spawn(self, coro: Any) -> None:
+        t = asyncio.ensure_future(coro)
+        self._runs.add(t)
+        t.add_done_callback(self._runs.discard)
+
+    # -- creating and editing ------------------------------------------------
+
+    def _ctx(self, ctx: ToolContext | None) -> ToolContext:
+        if ctx is not None:
+            return ctx
+        channel, address = self.rt.owner_route()
+        return ToolContext(f"{channel}:{address}", address, channel, True, "user")
+
+    async def create(self, req: TaskRequest, *, created_by: str = "chat", ctx: ToolContext | None = None) -> Created:
+        now = datetime.now(UTC)
+        prepared = prepare(req, tz=self.tz, now=now, settings=self.settings, created_by=created_by,
+                           home=self.rt.shared.get("home"), tool_names=set(self.rt.skills.tools),
+                           llm_available=self.rt.llm is not None)
+        values = prepared.values
+        spec = values["spec"]
+        notes: list[str] = []
+        response = None
+        if spec.get("actions"):
+            try:
+                spec["actions"] = check_actions(spec["actions"], self.rt.skills, self._ctx(ctx))
+            except ToolError as exc:
+                raise TaskSpecError(str(exc)) from None
+        if spec.get("compile") == "pending" and self.rt.llm is not None:
+            compiled = await compile_instruction(values["instruction"], self.rt.llm, self.rt.skills, self._ctx(ctx))
+            response = compiled.response
+            spec.pop("compile")
+            if compiled.actions:
+                spec["actions"] = compiled.actions
+            else:
+                spec["needs_llm"] = True
+                notes.append(f"runs as an LLM turn: {compiled.reason}")
+        values["next_run_at"] = first_run(values["trigger"], self.tz, now)
+
+        def write(conn: Any) -> m.Task:
+            task_id = m.insert_task(conn, values)
+            if response is not None:
+                usage_log.record(conn, response, conversation_id=None, inbox_id=None, purpose="task_compile",
+                                 task_id=task_id)
+            return m.get_task(conn, task_id)  # type: ignore[return-value]
+
+        task = await self.rt.db.tx(write)
+        log.info("tasks.created", task_id=task.id, kind=task.kind, by=created_by, trigger=task.trigger)
+        if self.started:
+            await self.sync()
+        return Created(task, next_runs(task.trigger, self.tz, now, 3), notes)
+
+    async def get(self, task_id: int) -> m.Task:
+        task = await self.rt.db.tx(lambda c: m.get_task(c, task_id))
+        if task is None:
+            raise TaskSpecError(f"there is no task #{task_id}")
+        return task
+
+    async def list(self) -> list[m.Task]:
+        return await self.rt.db.tx(m.list_tasks)
+
+    async def set_status(self, task_id: int, status: str, reason: str | None = None) -> m.Task:
+        await self.get(task_id)
+        extra: dict[str, Any] = {"next_run_at": None} if status == "paused" else {}
+        if status == "active":
+            extra["next_run_at"] = None  # resume from now: runs missed while paused are not made up
+        await self.rt.db.tx(lambda c: m.edit_task(c, task_id, status=status, status_reason=reason, **extra))
+        if self.started:
+            await self.sync()
+        return await self.get(task_id)
+
+    async def update(self, task_id: int, req: TaskRequest, ctx: ToolContext | None = None) -> m.Task:
+        """Change the text, title, schedule or limits of a task (fields left out stay as they are)."""
+        task = await self.get(task_id)
+        now = datetime.now(UTC)
+        changes: dict[str, Any] = {}
+        if req.text:
+            changes["instruction"] = req.text.strip()
+        if req.title:
+            changes["title"] = req.title.strip()
+        if req.has_schedule():
+            probe = TaskRequest(kind=task.kind if task.kind != "watcher" else "routine", text="x", at=req.at,
+                                delay=req.delay, cron=req.cron, every=req.every)
+            values = prepare(probe, tz=self.tz, now=now, settings=self.settings, created_by="chat").values
+            changes["trigger"] = values["trigger"]
+            changes["next_run_at"] = first_run(values["trigger"], self.tz, now)
+        if req.max_runs is not None:
+            changes["max_runs"] = req.max_runs
+        if req.tokens_per_day is not None:
+            changes["tokens_per_day"] = req.tokens_per_day
+        if req.expires:
+            from claw.tasks.spec import parse_moment
+
+            changes["expires_at"] = parse_moment(req.expires, self.tz, now)
+        if req.actions is not None:
+            try:
+                actions = check_actions([a.model_dump() for a in req.actions], self.rt.skills, self._ctx(ctx))
+            except ToolError as exc:
+                raise TaskSpecError(str(exc)) from None
+            changes["spec"] = {**task.spec, "actions": actions}
+        if not changes:
+            raise TaskSpecError("nothing to change: give text, title, a schedule, actions or limits")
+        await self.rt.db.tx(lambda c: m.edit_task(c, task_id, **changes))
+        if self.started:
+            await self.sync()
+        return await self.get(task_id)
+
+    async def delete(self, task_id: int) -> m.Task:
+        task = await self.get(task_id)
+        await self.rt.db.tx(lambda c: m.delete_task(c, task_id))
+        if self.started:
+            await self.sync()
+        return task
+
+    async def _compile_later(self, task: m.Task) -> m.Task:
+        """A routine added by the CLI is compiled once, the first time the daemon sees it."""
+        spec = dict(task.spec)
+        spec.pop("compile", None)
+        response = None
+        if self.rt.llm is not None:
+            compiled = await compile_instruction(task.instruction, self.rt.llm, self.rt.skills, self._ctx(None))
+            response = compiled.response
+            if compiled.actions:
+                spec["actions"] = compiled.actions
+            else:
+                spec["needs_llm"] = True
+            spec["compile_note"] = compiled.reason
+        else:
+            spec["needs_llm"] = True
+            spec["compile_note"] = "no language model configured to compile it"
+
+        def write(conn: Any) -> None:
+            m.set_runtime(conn, task.id, spec=spec)
+            if response is not None:
+                usage_log.record(conn, response, conversation_id=None, inbox_id=None, purpose="task_compile",
+                                 task_id=task.id)
+
+        await self.rt.db.tx(write)
+        task.spec = spec
+        return task
+
+    # -- running ------------------------------------------------------------
+
+    async def _due(self, task_id: int, scheduled: datetime) -> None:
+        """APScheduler says a run is due (possibly late, after downtime): run it, or record it as missed."""
+        task = await self.rt.db.tx(lambda c: m.get_task(c, task_id))
+        if task is None or task.status != "active":
+            return
+        scheduled = scheduled.astimezone(UTC)
+        run_key = scheduled.isoformat()
+        late = (datetime.now(UTC) - scheduled).total_seconds()
+        if late > self.settings.grace_seconds:
+            await self._missed(task, run_key, scheduled)
+            return
+        await self._run(task, run_key, scheduled, manual=False)
+
+    async def _missed(self, task: m.Task, run_key: str, scheduled: datetime) -> None:
+        run_id = await self.runner.claim(task.id, run_key, scheduled, status="missed")
+        if run_id is None:
+            return
+        nxt = self.scheduler.next_run(task.id) if self.scheduler else None
+        one_shot = (task.trigger or {}).get("type") == "at"
+        detail = "the daemon was not running at that time"
+        await self.runner.finish(run_id, RunResult("missed", detail))
+        await self.rt.db.tx(lambda c: m.set_runtime(
+            c, task.id, next_run_at=nxt, **({"status": "missed", "status_reason": detail} if one_shot else {})))
+        later = f" Next run: {fmt_local(nxt, self.tz)}." if nxt else ""
+        await self.rt.notify_owner(
+            f"I missed task #{task.id} ({task.title}), due {fmt_local(scheduled, self.tz)}, because I was not "
+            f"running then, and it is too late to run it now.{later}",
+            meta={"task_id": task.id, "kind": "missed"},
+        )
+        log.info("tasks.missed", task_id=task.id, scheduled=run_key)
+
+    async def run_now(self, task_id: int) -> RunResult:
+        """Run a task once now, on the owner's request (CLI, API or tool)."""
+        task = await self.get(task_id)
+        return await self._run(task, f"manual:{uuid.uuid4().hex[:12]}", None, manual=True)
+
+    async def _run(self, task: m.Task, run_key: str, scheduled: datetime | None, manual: bool) -> RunResult:
+        blocked = await self._limits(task)
+        if blocked:
+            return RunResult("skipped", blocked)
+        run_id = await self.runner.claim(task.id, run_key, scheduled)
+        if run_id is None:
+            return RunResult("skipped", "this run already happened")
+        try:
+            result = await self.runner.execute(task, run_key)
+        except Exception as exc:
+            log.exception("tasks.run_crashed", task_id=task.id)
+            result = RunResult("failed", f"{type(exc).__name__}: {exc}")
+        await self.runner.finish(run_id, result)
+        await self._after_run(task, manual)
+        log.info("tasks.ran", task_id=task.id, kind=task.kind, status=result.status, manual=manual)
+        return result
+
+    async def _after_run(self, task: m.Task, manual: bool) -> None:
+        nxt = self.scheduler.next_run(task.id) if self.scheduler else None
+        count = task.run_count + 1
+        values: dict[str, Any] = {"run_count": count, "last_run_at": datetime.now(UTC), "next_run_at": nxt}
+        one_shot = (task.trigger or {}).get("type") == "at"
+        if task.kind != "goal" and (one_shot or (task.max_runs and count >= task.max_runs)):
+            values.update(status="done", status_reason="ran" if one_shot else f"ran {count} times (its limit)",
+                          next_run_at=None)
+        await self.rt.db.tx(lambda c: m.set_runtime(c, task.id, **values))
+        if values.get("status") == "done" and self.scheduler:
+            self.scheduler.unschedule(task.id)
+
+    async def fire_watcher(self, task: m.Task, run_key: str, value: Any) -> None:
+        blocked = await self._limits(task)
+        if blocked:
+            return
+        run_id = await self.runner.claim(task.id, run_key, None)
+        if run_id is None:
+            return
+        try:
+            result = await self.runner.watcher_action(task, run_key, value)
+        except Exception as exc:
+            log.exception("tasks.watch_action_failed", task_id=task.id)
+            result = RunResult("failed", f"{type(exc).__name__}: {exc}")
+        await self.runner.finish(run_id, result)
+        await self._after_run(task, manual=False)
+        log.info("tasks.watch_fired", task_id=task.id, value=value, status=result.status)
+
+    # -- limits and budgets ---------------------------------------------------
+
+    async def _pause(self, task: m.Task, reason: str, message: str) -> None:
+        def write(conn: Any) -> bool:
+            res = conn.execute(update(m.tasks).where(m.tasks.c.id == task.id, m.tasks.c.status == "active")
+                               .values(status="paused", status_reason=reason, next_run_at=None, rev=m.tasks.c.rev + 1))
+            return res.rowcount == 1
+
+        if await self.rt.db.tx(write):  # only the first to pause it tells the owner
+            if self.scheduler:
+                self.scheduler.unschedule(task.id)
+            await self.rt.notify_owner(message, meta={"task_id": task.id, "kind": "budget"})
+            log.info("tasks.paused", task_id=task.id, reason=reason)
+
+    async def _finish_status(self, task: m.Task, status: str, reason: str) -> bool:
+        def write(conn: Any) -> bool:
+            res = conn.execute(update(m.tasks).where(m.tasks.c.id == task.id, m.tasks.c.status == "active")
+                               .values(status=status, status_reason=reason, next_run_at=None, rev=m.tasks.c.rev + 1))
+            return res.rowcount == 1
+
+        done = await self.rt.db.tx(write)
+        if done and self.scheduler:
+            self.scheduler.unschedule(task.id)
+        return done
+
+    async def _limits(self, task: m.Task) -> str | None:
+        """Why this task must not run now (and act on it: expire, pause, stop the goal), or None."""
+        now = datetime.now(UTC)
+        if task.expires_at and task.expires_at <= now:
+            if await self._finish_status(task, "expired", "past its expiry"):
+                await self.rt.notify_owner(f"Task #{task.id} ({task.title}) has expired and will not run again.",
+                                           meta={"task_id": task.id, "kind": "expired"})
+            return "expired"
+        if task.max_runs and task.run_count >= task.max_runs:
+            await self._finish_status(task, "done", f"ran {task.run_count} times (its limit)")
+            return "max runs reached"
+        if task.kind == "goal":
+            stop = await self._goal_stop_reason(task, before=True)
+            if stop:
+                await self.stop_goal(task, stop)
+                return stop
+        if not needs_llm(task):
+            return None
+        since = budget.local_midnight(now, self.tz)
+        limit = task.tokens_per_day if task.tokens_per_day is not None else self.settings.task_tokens_per_day
+        if limit and task.kind != "goal":
+            used = await self.rt.db.tx(lambda c: budget.task_tokens(c, task.id, since))
+            if used >= limit:
+                await self._pause(task, "token budget for today used",
+                                  f"I paused task #{task.id} ({task.title}): it used {used} of its {limit} tokens "
+                                  f"for today. Resume it with `claw tasks resume {task.id}` or ask me.")
+                return "task token budget"
+        daily = self.settings.daily_token_budget
+        if daily:
+            used = await self.rt.db.tx(lambda c: budget.unattended_tokens(c, since))
+            if used >= daily:
+                day = now.astimezone(self.tz).date().isoformat()
+
+                def mark(conn: Any) -> bool:
+                    if m.note(conn, "global_budget_told") == day:
+                        return False
+                    m.set_note(conn, "global_budget_told", day)
+                    return True
+
+                if await self.rt.db.tx(mark):
+                    await self.rt.notify_owner(
+                        f"Unattended tasks have used today's budget of {daily} tokens ({used}). Tasks that need "
+                        f"the LLM are held until tomorrow; reminders, compiled routines and watchers go on.",
+                        meta={"kind": "budget"})
+                return "global daily token budget"
+        return None
+
+    # -- goals ----------------------------------------------------------------
+
+    def measurements(self, task: m.Task) -> list[str]:
+        home = self.rt.shared.get("home")
+        out = []
+        wanted = list(task.spec.get("measure") or [])
+        if task.spec.get("stop_when"):
+            wanted.append(task.spec["stop_when"]["entity_id"])
+        for entity_id in dict.fromkeys(wanted):
+            entity = home.get(entity_id) if home is not None else None
+            if entity is None:
+                out.append(f"{entity_id}: unavailable")
+                continue
+            attrs = ", ".join(f"{k}={v}" for k, v in entity.attributes.items() if not isinstance(v, (list, dict)))
+            out.append(f"{entity_id}: {entity.state}" + (f" ({attrs})" if attrs else ""))
+        return out
+
+    async def _goal_stop_reason(self, task: m.Task, before: bool, reply: str = "") -> str | None:
+        spec = task.spec
+        iterations = int(task.state.get("iterations", 0))
+        if reply.strip().upper().startswith(GOAL_DONE):
+            return "it reports the goal is reached"
+        if spec.get("stop_when"):
+            cond = conditions.from_json(spec["stop_when"])
+            home = self.rt.shared.get("home")
+            entity = home.get(cond.entity_id) if home is not None else None
+            if entity is not None and cond.holds(entity.state, entity.attributes):
+                return f"its stop condition holds ({cond.describe()})"
+        if iterations >= spec["max_iterations"]:
+            return f"it reached its limit of {spec['max_iterations']} iterations"
+        used = await self.rt.db.tx(lambda c: budget.task_tokens(c, task.id))
+        if used >= spec["token_budget"]:
+            return f"it used its token budget ({used} of {spec['token_budget']})"
+        if spec.get("deadline") and datetime.fromisoformat(spec["deadline"]) <= datetime.now(UTC):
+            return "its deadline passed"
+        return None
+
+    async def stop_goal(self, task: m.Task, reason: str) -> None:
+        if not await self._finish_status(task, "done", reason):
+            return
+        journal = await self.rt.db.tx(lambda c: m.journal_entries(c, task.id))
+        used = await self.rt.db.tx(lambda c: budget.task_tokens(c, task.id))
+        last = f" Last note: {journal[-1]['text']}" if journal else ""
+        await self.rt.notify_owner(
+            f"Goal #{task.id} ({task.title}) stopped: {reason}, after {len(journal)} iteration(s) and {used} tokens.{last}",
+            meta={"task_id": task.id, "kind": "goal_report"},
+        )
+        log.info("tasks.goal_stopped", task_id=task.id, reason=reason, iterations=len(journal))
+
+    # -- task turns -------------------------------------------------------------
+
+    async def after_turn(self, item: TurnInput, outcome: TurnOutcome) -> TurnOutcome:
+        """A task's LLM turn ended: journal a goal iteration, keep quiet replies quiet."""
+        task_id = int(item.payload["task_id"])
+        task = await self.rt.db.tx(lambda c: m.get_task(c, task_id))
+        waiting = waits_for_owner(outcome)
+        await self.rt.db.tx(lambda c: c.execute(
+            update(m.task_runs).where(m.task_runs.c.inbox_id == item.inbox_id, m.task_runs.c.status == "queued")
+            .values(status="ok" if outcome.handled_by != "error" else "failed", detail=outcome.reply[:2000],
+                    finished_at=datetime.now(UTC))))
+        if task is None:
+            return outcome
+        if item.payload.get("goal_iteration"):
+            iteration = int(item.payload["goal_iteration"])
+            await self._journal(task, iteration, item.inbox_id, outcome)
+            task = await self.get(task_id)
+            if task.status == "active":
+                reason = await self._goal_stop_reason(task, before=False, reply=outcome.reply)
+                if reason:
+                    await self.stop_goal(task, reason)
+            if not waiting:
+                return TurnOutcome("", outcome.handled_by, outcome.actions, outcome.services)
+            return outcome
+        if not waiting and outcome.reply.strip().upper().startswith(QUIET):
+            return TurnOutcome("", outcome.handled_by, outcome.actions, outcome.services)
+        return outcome
+
+    async def _journal(self, task: m.Task, iteration: int, inbox_id: int, outcome: TurnOutcome) -> None:
+        text = outcome.reply.strip() or "(no note)"
+        data = {"actions": [{"tool": a["tool"], "ok": a.get("ok")} for a in outcome.actions]}
+
+        def write(conn: Any) -> None:
+            conn.execute(m.task_journal.insert().values(task_id=task.id, iteration=iteration, inbox_id=inbox_id,
+                                                        text=text, data=data, at=datetime.now(UTC)))
+
+        try:
+            await self.rt.db.tx(write)
+        except IntegrityError:
+            return  # a resumed turn: this iteration is already in the journal
+        memory = self.rt.shared.get("memory")
+        if memory is not None and hasattr(memory, "add_episode"):
+            try:
+                await asyncio.to_thread(memory.add_episode, f"Goal #{task.id} iteration {iteration}: {text}",
+                                        conversation=f"task:{task.id}", speaker="claw",
+                                        meta={"task_id": task.id, "iteration": iteration})
+            except Exception as exc:
+                log.warning("tasks.memory_failed", error=str(exc))
+
+    # -- views ------------------------------------------------------------------
+
+    def view(self, task: m.Task, detail: bool = False) -> dict[str, Any]:
+        return task_view(task, self.tz, detail)
+
+
+def task_view(task: m.Task, tz: Any, detail: bool = False) -> dict[str, Any]:
+    """A task as the API, the tool and ``claw tasks list --json`` show it."""
+    now = datetime.now(UTC)
+    upcoming = []
+    if task.status == "active" and task.trigger:
+        after = task.next_run_at if task.next_run_at else None
+        upcoming = next_runs(task.trigger, tz, now, 3, after=after)
+    out: dict[str, Any] = {
+        "id": task.id,
+        "kind": task.kind,
+        "title": task.title,
+        "status": task.status,
+        "schedule": describe(task.trigger, tz),
+        "next_run_local": fmt_local(upcoming[0], tz) if upcoming else (
+            "on change" if task.kind == "watcher" and task.status == "active" else None),
+        "next_runs_local": [fmt_local(d, tz) for d in upcoming],
+        "runs": task.run_count,
+        "does": describe_spec(task.kind, task.spec),
+    }
+    if task.status_reason:
+        out["status_reason"] = task.status_reason
+    if detail:
+        out.update(instruction=task.instruction, trigger=task.trigger, spec=task.spec, state=task.state,
+                   max_runs=task.max_runs, tokens_per_day=task.tokens_per_day,
+                   expires_local=fmt_local(task.expires_at, tz) if task.expires_at else None,
+                   created_by=task.created_by)
+    return out
+
+
+def summary(created: Created, tz: Any) -> str:
+    """What was understood, for the owner: kind, schedule, action, and the next three runs in local time."""
+    task = created.task
+    view = task_view(task, tz)
+    lines = [f"Created task #{task.id} ({task.kind}): {task.title}", f"When: {view['schedule']}",
+             f"Does: {view['does']}"]
+    if created.next_runs:
+        lines.append(f"Next runs ({tz.key}): " + "; ".join(fmt_local(d, tz) for d in created.next_runs))
+    limits = [f"max {task.max_runs} runs"] if task.max_runs else []
+    if task.expires_at:
+        limits.append(f"expires {fmt_local(task.expires_at, tz)}")
+    if limits:
+        lines.append("Limits: " + ", ".join(limits))
+    lines.extend(created.notes)
+    return "\n".join(lines)

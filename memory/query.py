@@ -1,0 +1,502 @@
+"""Hybrid recall over episodes: how a question becomes a ranked list of turns.
+
+Why not just hand the question to FTS5? Because questions are not AND-ed word lists and
+their words are rarely the words of the answer. The pipeline:
+
+1. A date expression ("last Tuesday", "in March") becomes a soft time window (a boost,
+   and extra candidates from inside it); `after`/`before` are the hard filters.
+2. Content words stay (stop and question words dropped); proper nouns weigh more, the
+   speakers' own names less (in a two-person chat they match half the log); irregular
+   verb forms and a small related-word table (`text.RELATED_GROUPS`) join at low weight.
+3. Candidates come from FTS5 (OR query, BM25 order) over the selective terms only, then
+   are re-scored in Python with a weighted BM25 over the same stems the index stores.
+4. Optional pseudo-relevance feedback (`prf_terms`, off by default: it did not pay on
+   our evaluation), then the turn after a strong hit inherits part of its score (answers
+   follow questions), and turns of a speaker named in the question gain.
+5. Session aggregation (session = conversation + day), then a diversity pass so one
+   chatty session does not fill the top k, and near-repeats are skipped.
+6. Optional embeddings are fused by weight with the normalised text score.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+import time
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection
+
+from .dates import parse_date_window
+from .text import CATEGORY_WORDS, IRREGULAR, QUESTION_WORDS, RELATED_GROUPS, STOP_WORDS, Analyzer
+
+DAY_US = 86_400_000_000
+# Words asking for the newest state of something: recency then weighs in.
+_RECENT_RE = re.compile(r"\b(?:latest|newest|most\s+recent(?:ly)?|last\s+time|current(?:ly)?|now|these\s+days)\b", re.I)
+_TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+
+
+@dataclass
+class SearchParams:
+    """Tuning knobs; the defaults are the shipped configuration (see bench/memory_eval.py)."""
+
+    candidates: int = 100
+    expansion_weight: float = 0.45
+    irregular_weight: float = 0.9
+    entity_weight: float = 1.5
+    speaker_weight: float = 0.3
+    prf_docs: int = 5
+    prf_terms: int = 0
+    prf_weight: float = 0.3
+    session_weight: float = 0.35
+    diversity: float = 0.75
+    date_boost: float = 1.0
+    recency_weight: float = 0.0
+    recency_asked: float = 0.5
+    embedding_weight: float = 0.5
+    neighbor_next: float = 0.3
+    neighbor_prev: float = 0.0
+    neighbor_top: int = 30
+    named_speaker_boost: float = 1.0
+    named_speaker_candidates: int = 0
+    question_penalty: float = 0.0
+    selective_min: int = 300
+    max_match_terms: int = 12
+    selective_frac: float = 0.01
+    # Chat turns: weak length normalisation, or short echo turns ("Wow, camping? Tell me
+    # more!") outrank the long turn that holds the fact; k1 low as turns rarely repeat words.
+    k1: float = 0.8
+    b: float = 0.4
+
+
+@dataclass
+class QTerm:
+    word: str  # surface form given to FTS5 (which stems it)
+    stem: str  # stem as stored in the index
+    weight: float
+    kind: str = "word"  # word | entity | speaker | related | prf
+
+
+@dataclass
+class Candidate:
+    id: int
+    conversation: str
+    speaker: str
+    at_us: int
+    text: str
+    tokens: Counter[str] = field(default_factory=Counter)
+    spk_tokens: frozenset[str] = frozenset()
+    length: int = 1
+    score: float = 0.0
+
+
+def _rows(conn: Connection, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+    """Run a read on the raw sqlite3 connection when there is one: this is the hot path,
+    and SQLAlchemy's per-row overhead is a large share of a 100k-episode search."""
+    raw = conn.connection.driver_connection
+    if isinstance(raw, sqlite3.Connection):
+        return raw.execute(sql, tuple(args)).fetchall()
+    return list(conn.exec_driver_sql(sql, tuple(args)).fetchall())
+
+
+def fts_phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+class Ranker:
+    """Stateless per query; caches corpus statistics for a few seconds."""
+
+    def __init__(self, analyzer: Analyzer, params: SearchParams | None = None) -> None:
+        self.an = analyzer
+        self.p = params or SearchParams()
+        self._stats: tuple[float, int, float] = (0.0, 0, 10.0)  # (taken_at, N, avgdl)
+        self._speakers: tuple[float, set[str]] = (0.0, set())
+        self._related: dict[str, list[str]] | None = None
+        self._df: dict[str, int] = {}
+        self._df_n = 0
+        self._spk_cache: dict[str, frozenset[str]] = {}
+        self._tok: OrderedDict[int, tuple[Counter[str], int]] = OrderedDict()
+
+    # ---- corpus statistics -------------------------------------------------------
+    def invalidate(self) -> None:
+        """Corpus changed: recount soon. Token caches are keyed by id and stay valid
+        (episodes are immutable; a deleted id is never reused by SQLite's rowid)."""
+        self._stats = (0.0, self._stats[1], self._stats[2])
+        self._speakers = (0.0, self._speakers[1])
+
+    def stats(self, conn: Connection) -> tuple[int, float]:
+        taken, n, avgdl = self._stats
+        if time.monotonic() - taken > 10 or n == 0:
+            n = _rows(conn, "SELECT count(*) FROM memory_episodes")[0][0] or 0
+            rows = _rows(conn, "SELECT text FROM memory_episodes ORDER BY id DESC LIMIT 500")
+            if rows:
+                avgdl = sum(len(self.an.tokens(r[0])) for r in rows) / len(rows) or 10.0
+            if not self._df_n or abs(n - self._df_n) > 0.02 * self._df_n:
+                self._df.clear()
+                self._df_n = n
+            self._stats = (time.monotonic(), int(n), max(avgdl, 1.0))
+        return self._stats[1], self._stats[2]
+
+    def speakers(self, conn: Connection) -> set[str]:
+        taken, names = self._speakers
+        if time.monotonic() - taken > 30 or not names:
+            names = set()
+            for (s,) in _rows(conn, "SELECT DISTINCT speaker FROM memory_episodes"):
+                names.update(w.lower() for w in _TOKEN_RE.findall(s or ""))
+            self._speakers = (time.monotonic(), names)
+        return names
+
+    def df(self, conn: Connection, terms: Sequence[QTerm]) -> dict[str, int]:
+        """Document frequency per stem, cached until the corpus grows by 2%."""
+        out: dict[str, int] = {}
+        for t in terms:
+            if t.stem in self._df:
+                out[t.stem] = self._df[t.stem]
+                continue
+            d = _rows(conn, "SELECT count(*) FROM memory_episodes_fts WHERE memory_episodes_fts MATCH ?",
+                      (fts_phrase(t.word),))[0][0]
+            self._df[t.stem] = out[t.stem] = int(d)
+        if len(self._df) > 100_000:
+            self._df.clear()
+        return out
+
+    def related(self) -> dict[str, list[str]]:
+        if self._related is None:
+            rel: dict[str, list[str]] = defaultdict(list)
+            for group in RELATED_GROUPS:
+                ws = group.split()
+                st = self.an.stems(ws)
+                for w in ws:
+                    for o in ws:
+                        if st[o] != st[w] and o not in rel[st[w]]:
+                            rel[st[w]].append(o)
+            self._related = dict(rel)
+        return self._related
+
+    # ---- query analysis ----------------------------------------------------------
+    def terms(self, question: str, speakers: set[str]) -> list[QTerm]:
+        p = self.p
+        raw = _TOKEN_RE.findall(question)
+        found: list[tuple[str, float, str]] = []
+        extra: list[tuple[str, float, str]] = []
+        for i, tok in enumerate(raw):
+            lw = tok.lower()
+            if lw.endswith("'s"):
+                lw = lw[:-2]
+            lw = lw.replace("'", "")
+            if not lw or lw in STOP_WORDS or lw in QUESTION_WORDS:
+                continue
+            if lw in speakers:
+                w, kind = p.speaker_weight, "speaker"
+            elif tok[0].isupper() and (i > 0 or len(raw) == 1):
+                w, kind = p.entity_weight, "entity"
+            else:
+                w, kind = 1.0, "word"
+            found.append((lw, w, kind))
+            if kind == "speaker":
+                continue
+            if lw in IRREGULAR:
+                extra.append((IRREGULAR[lw], w * p.irregular_weight, kind))
+            for k, v in IRREGULAR.items():
+                if v == lw:
+                    extra.append((k, w * p.irregular_weight, kind))
+            if lw in CATEGORY_WORDS:
+                extra.extend((c, p.expansion_weight, "related") for c in CATEGORY_WORDS[lw].split())
+        stems = self.an.stems([w for w, _, _ in found + extra])
+        rel = self.related()
+        for w, _, kind in list(found):
+            if kind != "speaker":
+                extra.extend((o, p.expansion_weight, "related") for o in rel.get(stems[w], [])[:24])
+        stems.update(self.an.stems([w for w, _, _ in extra]))
+        best: dict[str, QTerm] = {}
+        for w, wt, kind in found + extra:
+            s = stems.get(w, "")
+            if not s or wt <= 0 or (s in STOP_WORDS and kind != "speaker"):
+                continue
+            if s not in best or best[s].weight < wt:
+                best[s] = QTerm(w, s, wt, kind)
+        return list(best.values())
+
+    # ---- retrieval ----------------------------------------------------------------
+    def _fts(self, conn: Connection, terms: Sequence[QTerm], limit: int, where: str,
+             args: list[Any], mode: str = "or", speaker_words: Sequence[str] = ()) -> list[int]:
+        if not terms:
+            return []
+        match = (" AND " if mode == "and" else " OR ").join(fts_phrase(t.word) for t in terms)
+        if speaker_words:  # only turns said by the person the question names
+            match = f"({match}) AND speaker : ({' OR '.join(fts_phrase(w) for w in speaker_words)})"
+        order = "f.rowid DESC" if mode == "newest" else "bm25(memory_episodes_fts, 1.0, 0.5)"
+        sql = ("SELECT f.rowid FROM memory_episodes_fts f "
+               + ("JOIN memory_episodes e ON e.id = f.rowid " if where else "")
+               + f"WHERE memory_episodes_fts MATCH ? {where} ORDER BY {order} LIMIT ?")
+        return [r[0] for r in _rows(conn, sql, (match, *args, limit))]
+
+    def _load(self, conn: Connection, ids: Sequence[int], have: dict[int, Candidate]) -> None:
+        need = [i for i in set(ids) if i not in have]
+        tok = self._tok
+        for i in range(0, len(need), 500):
+            chunk = need[i:i + 500]
+            q = ("SELECT id, conversation, speaker, at_us, text FROM memory_episodes WHERE id IN (%s)"
+                 % ",".join("?" * len(chunk)))
+            for r in _rows(conn, q, chunk):
+                cached = tok.get(r[0])
+                if cached is None:
+                    toks = self.an.tokens(r[4])
+                    cached = tok[r[0]] = (Counter(toks), max(len(toks), 1))
+                    if len(tok) > 50_000:
+                        tok.popitem(last=False)
+                have[r[0]] = Candidate(r[0], r[1], r[2], r[3], r[4], cached[0],
+                                       self._spk_tokens(r[2]), cached[1])
+
+    def _spk_tokens(self, speaker: str) -> frozenset[str]:
+        got = self._spk_cache.get(speaker)
+        if got is None:
+            got = self._spk_cache[speaker] = frozenset(self.an.tokens(speaker or ""))
+            if len(self._spk_cache) > 10_000:
+                self._spk_cache.clear()
+        return got
+
+    def _score(self, cands: dict[int, Candidate], terms: Sequence[QTerm], df: dict[str, int],
+               n: int, avgdl: float) -> None:
+        k1, b = self.p.k1, self.p.b
+        idf = {t.stem: math.log(1 + (n - df.get(t.stem, 0) + 0.5) / (df.get(t.stem, 0) + 0.5)) for t in terms}
+        for c in cands.values():
+            norm = k1 * (1 - b + b * c.length / avgdl)
+            s = 0.0
+            for t in terms:
+                tf = c.tokens.get(t.stem, 0)
+                if tf:
+                    s += t.weight * idf[t.stem] * tf * (k1 + 1) / (tf + norm)
+                elif t.stem in c.spk_tokens:
+                    s += 0.5 * t.weight * idf[t.stem]
+            c.score = s
+
+    def search(self, conn: Connection, question: str, k: int, *, conversation: str | None,
+               after_us: int | None, before_us: int | None, now: datetime | None,
+               speaker: str | None = None,
+               vectors: Callable[[int], dict[int, float]] | None = None) -> list[tuple[int, float]]:
+        """Ranked (episode id, score) pairs, best first."""
+        p = self.p
+        where, args = "", []
+        if conversation is not None:
+            where += " AND e.conversation = ?"
+            args.append(conversation)
+        if speaker is not None:
+            where += " AND e.speaker = ?"
+            args.append(speaker)
+        if after_us is not None:
+            where += " AND e.at_us >= ?"
+            args.append(after_us)
+        if before_us is not None:
+            where += " AND e.at_us < ?"
+            args.append(before_us)
+
+        now = now or datetime.now(timezone.utc)
+        win = parse_date_window(question, now)
+        text_q = question.replace(win.phrase, " ") if win else question
+        w_lo = w_hi = None
+        if win:
+            w_lo = int(win.start.timestamp() * 1_000_000)
+            w_hi = int(win.end.timestamp() * 1_000_000)
+
+        terms = self.terms(text_q, self.speakers(conn))
+        def by_time() -> list[tuple[int, float]]:
+            # Nothing topical to match ("what happened yesterday?"): the date window (or
+            # just recency) is the query.
+            lo = max(x for x in (w_lo, after_us, -(2**62)) if x is not None)
+            hi = min(x for x in (w_hi, before_us, 2**62) if x is not None)
+            sql = "SELECT e.id FROM memory_episodes e WHERE e.at_us >= ? AND e.at_us < ?"
+            a: list[Any] = [lo, hi]
+            if conversation is not None:
+                sql += " AND e.conversation = ?"
+                a.append(conversation)
+            if speaker is not None:
+                sql += " AND e.speaker = ?"
+                a.append(speaker)
+            sql += " ORDER BY e.at_us DESC, e.id DESC LIMIT ?"
+            ids = [r[0] for r in _rows(conn, sql, (*a, k))]
+            return [(i, 1.0 / (1 + r)) for r, i in enumerate(ids)]
+
+        if not any(t.kind != "speaker" for t in terms):
+            return by_time()
+
+        n, avgdl = self.stats(conn)
+        df = self.df(conn, terms)
+        terms = [t for t in terms if df.get(t.stem)]
+        # Candidates come from the selective terms only: a word in 5% of the log adds
+        # little to the ranking but makes FTS5 score thousands of rows.
+        cap = max(p.selective_min, int(n * p.selective_frac))
+        topical = [t for t in terms if t.kind != "speaker"]
+        if not topical and vectors is None:
+            return by_time() if win else []
+
+        def fetch(ts: list[QTerm], limit: int, where: str, args: list[Any]) -> list[int]:
+            ts = [t for t in ts if t.kind != "speaker"] or ts
+            sel = sorted((t for t in ts if df[t.stem] <= cap), key=lambda t: df[t.stem] / t.weight)
+            if sel:
+                return self._fts(conn, sel[: p.max_match_terms], limit, where, args)
+            # Only common words: their intersection (ranked) and the newest matches of
+            # the rarest one, instead of BM25-scoring thousands of rows.
+            rare = sorted(ts, key=lambda t: df[t.stem])[:2]
+            out = self._fts(conn, rare, limit, where, args, mode="and") if len(rare) == 2 else []
+            return out + self._fts(conn, rare[:1], limit, where, args, mode="newest")
+
+        core = [t for t in topical if t.kind in ("word", "entity")]
+        ids: list[int] = []
+        if topical:
+            ids = fetch(core or topical, p.candidates, where, args)
+            named_words = [t.word for t in terms if t.kind == "speaker"]
+            if named_words and p.named_speaker_candidates:
+                sel = sorted(core or topical, key=lambda t: df[t.stem] / t.weight)[: p.max_match_terms]
+                ids += self._fts(conn, sel, p.named_speaker_candidates, where, args, speaker_words=named_words)
+            if len(topical) > len(core):
+                ids += fetch(topical, p.candidates // 2, where, args)
+            if win:
+                ids += fetch(topical, p.candidates // 2, where + " AND e.at_us >= ? AND e.at_us < ?",
+                             args + [w_lo, w_hi])
+        cands: dict[int, Candidate] = {}
+        self._load(conn, ids, cands)
+        self._score(cands, terms, df, n, avgdl)
+
+        # Pseudo-relevance feedback from the best few hits.
+        if p.prf_terms and cands:
+            top = sorted(cands.values(), key=lambda c: -c.score)[: p.prf_docs]
+            qstems = {t.stem for t in terms}
+            counts: Counter[str] = Counter()
+            for c in top:
+                counts.update(s for s in c.tokens if s not in qstems and s not in STOP_WORDS
+                              and len(s) > 2 and not s.isdigit())
+            if counts:
+                surface = self._surfaces(top)
+                dfp = self.df(conn, [QTerm(surface.get(x, x), x, 0.0) for x in counts])
+                scored = []
+                for s, cnt in counts.items():
+                    d = dfp.get(s, 0)
+                    if d < 2 or d > max(50, n // 50):
+                        continue
+                    scored.append((cnt * math.log(1 + n / d), s))
+                scored.sort(reverse=True)
+                prf = [QTerm(surface.get(s, s), s, p.prf_weight * (1.3 if counts[s] > 1 else 1.0), "prf")
+                       for _, s in scored[: p.prf_terms]]
+                if prf:
+                    df.update(dfp)
+                    ids2 = fetch(prf + core, p.candidates // 2, where, args)
+                    self._load(conn, ids2, cands)
+                    terms = list(terms) + prf
+                    self._score(cands, terms, df, n, avgdl)
+
+        # Neighbouring turns: an answer often follows the turn that holds the question's
+        # words ("What did you paint?" / "A sunset over the lake").
+        if (p.neighbor_next or p.neighbor_prev) and cands:
+            top = sorted(cands.values(), key=lambda c: -c.score)[: p.neighbor_top]
+            near = [c.id + d for c in top for d in (-1, 1, 2)]
+            self._load(conn, near, cands)
+            self._score(cands, terms, df, n, avgdl)
+            base = {i: c.score for i, c in cands.items()}
+            for c in cands.values():
+                prev, nxt = cands.get(c.id - 1), cands.get(c.id + 1)
+                add = 0.0
+                if prev is not None and prev.conversation == c.conversation:
+                    add = max(add, p.neighbor_next * base[prev.id])
+                if nxt is not None and nxt.conversation == c.conversation:
+                    add = max(add, p.neighbor_prev * base[nxt.id])
+                c.score = base[c.id] + add
+
+        if not cands and vectors is None:
+            return []
+        if p.question_penalty:
+            # A turn that asks is rarely the one that tells (its answer, the next turn,
+            # inherited part of its score above).
+            for c in cands.values():
+                if c.text.rstrip().endswith("?"):
+                    c.score *= 1 - p.question_penalty
+        if p.named_speaker_boost:
+            named = {t.stem for t in terms if t.kind == "speaker"}
+            if named:
+                for c in cands.values():
+                    if c.spk_tokens & named:
+                        c.score *= 1 + p.named_speaker_boost
+        def allowed(c: Candidate) -> bool:
+            # Neighbours and vector hits were fetched without the hard filters.
+            return ((conversation is None or c.conversation == conversation)
+                    and (speaker is None or c.speaker == speaker)
+                    and (after_us is None or c.at_us >= after_us)
+                    and (before_us is None or c.at_us < before_us))
+
+        scores = {i: c.score for i, c in cands.items() if c.score > 0 and allowed(c)}
+        top_s = max(scores.values(), default=0.0) or 1.0
+        final = {i: s / top_s for i, s in scores.items()}
+
+        if vectors is not None:
+            # Fuse by weight: normalised text score plus weighted cosine similarity.
+            sims = vectors(200)
+            self._load(conn, [i for i in sims if i not in cands], cands)
+            for i, c in cands.items():
+                if allowed(c) and (i in final or sims.get(i, 0.0) > 0):
+                    final[i] = final.get(i, 0.0) + p.embedding_weight * max(sims.get(i, 0.0), 0.0)
+
+        if win:
+            for i, c in cands.items():
+                if i in final and w_lo <= c.at_us < w_hi:  # type: ignore[operator]
+                    final[i] *= 1 + p.date_boost
+        recency = max(p.recency_weight, p.recency_asked if _RECENT_RE.search(question) else 0.0)
+        if recency and final:
+            # Rank-based, so it works on any time scale: newest candidate x(1+recency).
+            by_age = sorted(final, key=lambda i: (cands[i].at_us, i))
+            for r, i in enumerate(by_age):
+                final[i] *= 1 + recency * (r + 1) / len(by_age)
+
+        # Session aggregation: sessions = (conversation, day).
+        if p.session_weight and final:
+            by_sess: dict[tuple[str, int], list[float]] = defaultdict(list)
+            for i, s in final.items():
+                c = cands[i]
+                by_sess[(c.conversation, c.at_us // DAY_US)].append(s)
+            sess = {key: sum(sorted(v, reverse=True)[:3]) for key, v in by_sess.items()}
+            top_sess = max(sess.values()) or 1.0
+            for i in final:
+                c = cands[i]
+                final[i] += p.session_weight * sess[(c.conversation, c.at_us // DAY_US)] / top_sess
+
+        # Diversity: each further pick from the same session counts a bit less, and a
+        # turn identical to one already picked (same speaker, same words) is skipped.
+        order = sorted(final, key=lambda i: (-final[i], -i))
+        diversity = p.diversity
+        picked: list[tuple[int, float]] = []
+        used: Counter[tuple[str, int]] = Counter()
+        seen: list[tuple[str, frozenset[str]]] = []
+        pool = order[: max(k * 4, 40)]
+        while pool and len(picked) < k:
+            best_i, best_v = pool[0], -1.0
+            for i in pool:
+                c = cands[i]
+                v = final[i] * diversity ** used[(c.conversation, c.at_us // DAY_US)]
+                if v > best_v:
+                    best_i, best_v = i, v
+                if diversity >= 1.0:
+                    break
+            pool.remove(best_i)
+            c = cands[best_i]
+            toks = frozenset(c.tokens)
+            if any(len(toks & o) >= (0.75 if spk == c.speaker else 0.95) * max(len(toks | o), 1)
+                   and not any(ch.isdigit() for t in toks ^ o for ch in t)
+                   for spk, o in seen):
+                continue  # (near) repeat of a turn already picked: no new information
+            seen.append((c.speaker, toks))
+            used[(c.conversation, c.at_us // DAY_US)] += 1
+            picked.append((best_i, best_v))
+        return picked
+
+    def _surfaces(self, cands: Sequence[Candidate]) -> dict[str, str]:
+        """Stem -> one surface word seen in these texts (FTS5 queries take words, not stems)."""
+        out: dict[str, str] = {}
+        for c in cands:
+            ws = [w for w in re.split(r"[^\w]+|_", c.text.lower()) if w]
+            for w, s in self.an.stems(ws).items():
+                out.setdefault(s, w)
+        return out

@@ -1,0 +1,630 @@
+"""`MemoryStore`: the one object the daemon holds. Storage, facts, summaries, recall, export."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import IO, Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from . import schema
+from .errors import StoreError
+from .query import Ranker, SearchParams
+from .records import FactHit, Hit
+from .text import Analyzer
+
+log = logging.getLogger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+Embedder = Callable[[list[str]], Sequence[Sequence[float]]]
+
+
+def to_us(at: datetime | None) -> int:
+    """Microseconds since the epoch, UTC; a naive datetime is taken to be UTC already."""
+    if at is None:
+        at = datetime.now(timezone.utc)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return (at - EPOCH) // timedelta(microseconds=1)
+
+
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def _dump_meta(meta: Any) -> str | None:
+    if meta is None:
+        return None
+    try:
+        return json.dumps(meta, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"meta must be JSON-serialisable: {e}") from None
+
+
+def _describe(e: BaseException) -> str:
+    msg = str(getattr(e, "orig", None) or e)
+    low = msg.lower()
+    if "locked" in low or "busy" in low:
+        return f"memory database is locked by another process or connection ({msg})"
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return f"memory database file is corrupt or not an SQLite database ({msg})"
+    if "unable to open" in low:
+        return f"memory database cannot be opened ({msg})"
+    return f"memory database error: {msg}"
+
+
+@dataclass
+class Summary:
+    """Rolling summary of a conversation up to and including `upto_episode_id`."""
+
+    conversation: str
+    text: str
+    upto_episode_id: int
+    updated_at: datetime
+
+
+class MemoryStore:
+    """Episodic log, semantic facts, summaries and hybrid recall in SQLite tables `memory_*`.
+
+    `url_or_engine` is an SQLAlchemy URL (``sqlite:///path.db``) or an Engine the caller
+    owns (the daemon passes the one for claw.db; we never dispose it). Tables are created
+    or upgraded here. `embeddings` is ``"none"`` (default) or a callable mapping a list of
+    texts to vectors; vectors are then stored per episode and fused into `search`.
+    """
+
+    def __init__(self, url_or_engine: str | Engine, *, embeddings: str | Embedder = "none",
+                 params: SearchParams | None = None, timeout: float = 5.0) -> None:
+        if isinstance(url_or_engine, Engine):
+            self.engine, self._own_engine = url_or_engine, False
+        else:
+            kw: dict[str, Any] = {}
+            if str(url_or_engine).startswith("sqlite"):
+                kw["connect_args"] = {"timeout": timeout, "check_same_thread": False}
+            self.engine, self._own_engine = create_engine(url_or_engine, **kw), True
+            if str(url_or_engine).startswith("sqlite"):
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+        if embeddings == "none" or embeddings is None:
+            self._embed: Embedder | None = None
+        elif callable(embeddings):
+            self._embed = embeddings
+        else:
+            raise ValueError('embeddings must be "none" or a callable(list[str]) -> vectors')
+        self.analyzer = Analyzer()
+        self.ranker = Ranker(self.analyzer, params)
+        self._vec_cache: tuple[Any, Any] | None = None
+        self._vec_lock = threading.Lock()
+        with self._guard():
+            with self.engine.begin() as conn:
+                if self.engine.dialect.name == "sqlite":
+                    mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+                    if str(mode).lower() not in ("wal", "memory"):
+                        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+                schema.upgrade(conn)
+
+    # ---- plumbing -----------------------------------------------------------------
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except StoreError:
+            raise
+        except (DBAPIError, sqlite3.DatabaseError) as e:
+            raise StoreError(_describe(e)) from e
+        except SQLAlchemyError as e:
+            raise StoreError(f"memory database error: {e}") from e
+        except RuntimeError as e:
+            if "schema" in str(e):
+                raise StoreError(str(e)) from e
+            raise
+
+    @contextmanager
+    def _tx(self, conn: Connection | None = None) -> Iterator[Connection]:
+        """Our own transaction, or the caller's connection (joined, not committed by us)."""
+        with self._guard():
+            if conn is not None:
+                yield conn
+            else:
+                with self.engine.begin() as c:
+                    yield c
+
+    def close(self) -> None:
+        """Release connections (an Engine passed in by the caller is left alone)."""
+        self.analyzer.close()
+        if self._own_engine:
+            self.engine.dispose()
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- episodes -----------------------------------------------------------------
+    def add_episode(self, text: str, conversation: str = "default", speaker: str = "",
+                    at: datetime | None = None, meta: Any = None, *,
+                    conn: Connection | None = None) -> int:
+        """Append one episode; returns its id. Pass `conn` to write inside your transaction."""
+        return self.add_episodes([{"text": text, "conversation": conversation, "speaker": speaker,
+                                   "at": at, "meta": meta}], conn=conn)[0]
+
+    def add_episodes(self, episodes: Iterable[Mapping[str, Any]], *,
+                     conn: Connection | None = None) -> list[int]:
+        """Append many episodes in one transaction (fast bulk path); returns their ids in order."""
+        rows = []
+        for ep in episodes:
+            if not isinstance(ep.get("text"), str):
+                raise ValueError("episode text must be a string")
+            rows.append((str(ep.get("conversation") or "default"), str(ep.get("speaker") or ""),
+                         to_us(ep.get("at")), ep["text"], _dump_meta(ep.get("meta"))))
+        if not rows:
+            return []
+        vecs = self._embed([r[3] for r in rows]) if self._embed else None
+        ids: list[int] = []
+        with self._tx(conn) as c:
+            raw = c.connection.driver_connection
+            if isinstance(raw, sqlite3.Connection):
+                cur = raw.cursor()
+                for r in rows:
+                    cur.execute("INSERT INTO memory_episodes(conversation, speaker, at_us, text, meta) "
+                                "VALUES (?, ?, ?, ?, ?)", r)
+                    ids.append(int(cur.lastrowid or 0))
+            else:  # pragma: no cover - other drivers
+                for r in rows:
+                    res = c.exec_driver_sql(
+                        "INSERT INTO memory_episodes(conversation, speaker, at_us, text, meta) "
+                        "VALUES (?, ?, ?, ?, ?) RETURNING id", r)
+                    ids.append(int(res.scalar_one()))
+            if vecs is not None:
+                c.exec_driver_sql("INSERT OR REPLACE INTO memory_vectors(episode_id, vec) VALUES (?, ?)",
+                                  [(i, array("f", [float(x) for x in v]).tobytes()) for i, v in zip(ids, vecs)])
+        self.ranker.invalidate()
+        self._vec_cache = None
+        return ids
+
+    def _hits(self, c: Connection, ids: Sequence[int], scores: Mapping[int, float] | None = None) -> list[Hit]:
+        out: dict[int, Hit] = {}
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i:i + 500])
+            q = ("SELECT id, text, speaker, conversation, at_us, meta FROM memory_episodes WHERE id IN (%s)"
+                 % ",".join("?" * len(chunk)))
+            for r in c.exec_driver_sql(q, tuple(chunk)):
+                out[r[0]] = Hit(r[0], r[1], r[2], r[3], from_us(r[4]),
+                                json.loads(r[5]) if r[5] is not None else None,
+                                (scores or {}).get(r[0], 0.0))
+        return [out[i] for i in ids if i in out]
+
+    def get_episode(self, episode_id: int) -> Hit | None:
+        with self._tx() as c:
+            hits = self._hits(c, [episode_id])
+        return hits[0] if hits else None
+
+    def search(self, query: str, k: int = 10, conversation: str | None = None,
+               after: datetime | None = None, before: datetime | None = None, *,
+               speaker: str | None = None, now: datetime | None = None,
+               neighbors: int = 0) -> list[Hit]:
+        """Episodes most relevant to `query`, best first (see `memory.query` for how).
+
+        `after`/`before` are hard filters (`after <= at < before`); date words inside the
+        query ("last Tuesday") are a soft boost relative to `now` (default: the clock).
+        `neighbors=n` attaches up to n turns before and after each hit as `hit.context`.
+        """
+        if k <= 0:
+            return []
+        vectors = None
+        if self._embed is not None:
+            qv = self._embed([query])[0]
+            vectors = lambda limit: self._similar(qv, limit)  # noqa: E731
+        with self._tx() as c:
+            ranked = self.ranker.search(
+                c, query, k, conversation=conversation, speaker=speaker,
+                after_us=to_us(after) if after else None, before_us=to_us(before) if before else None,
+                now=now, vectors=vectors)
+            scores = dict(ranked)
+            hits = self._hits(c, [i for i, _ in ranked], scores)
+            if neighbors > 0:
+                for h in hits:
+                    h.context = self._neighbors(c, h, neighbors)
+        return hits
+
+    def _neighbors(self, c: Connection, h: Hit, n: int) -> list[Hit]:
+        at = to_us(h.at)
+        before = c.exec_driver_sql(
+            "SELECT id FROM memory_episodes WHERE conversation = ? AND (at_us < ? OR (at_us = ? AND id < ?)) "
+            "ORDER BY at_us DESC, id DESC LIMIT ?", (h.conversation, at, at, h.id, n)).fetchall()
+        after = c.exec_driver_sql(
+            "SELECT id FROM memory_episodes WHERE conversation = ? AND (at_us > ? OR (at_us = ? AND id > ?)) "
+            "ORDER BY at_us, id LIMIT ?", (h.conversation, at, at, h.id, n)).fetchall()
+        return self._hits(c, [r[0] for r in reversed(before)] + [r[0] for r in after])
+
+    def _similar(self, qv: Sequence[float], limit: int) -> dict[int, float]:
+        import numpy as np  # only needed on the optional embeddings path
+
+        with self._vec_lock:
+            if self._vec_cache is None:
+                with self._tx() as c:
+                    rows = c.exec_driver_sql("SELECT episode_id, vec FROM memory_vectors").fetchall()
+                if not rows:
+                    return {}
+                ids = np.array([r[0] for r in rows], dtype=np.int64)
+                mat = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+                mat /= np.linalg.norm(mat, axis=1, keepdims=True) + 1e-9
+                self._vec_cache = (ids, mat)
+            ids, mat = self._vec_cache
+        q = np.asarray(qv, dtype=np.float32)
+        q /= np.linalg.norm(q) + 1e-9
+        sims = mat @ q
+        top = np.argsort(-sims)[:limit]
+        return {int(ids[i]): float(sims[i]) for i in top}
+
+    def recent(self, conversation: str, limit: int = 20) -> list[Hit]:
+        """The last `limit` episodes of a conversation, oldest first (the recent window)."""
+        with self._tx() as c:
+            ids = [r[0] for r in c.exec_driver_sql(
+                "SELECT id FROM memory_episodes WHERE conversation = ? ORDER BY at_us DESC, id DESC LIMIT ?",
+                (conversation, limit))]
+            return self._hits(c, ids[::-1])
+
+    def episodes_since(self, episode_id: int, conversation: str | None = None,
+                       limit: int | None = None) -> list[Hit]:
+        """Episodes with id > `episode_id` (insertion order), e.g. what consolidation has not seen."""
+        sql = "SELECT id FROM memory_episodes WHERE id > ?"
+        args: list[Any] = [episode_id]
+        if conversation is not None:
+            sql += " AND conversation = ?"
+            args.append(conversation)
+        sql += " ORDER BY id LIMIT ?"
+        args.append(-1 if limit is None else limit)
+        with self._tx() as c:
+            return self._hits(c, [r[0] for r in c.exec_driver_sql(sql, tuple(args))])
+
+    def last_episode_id(self, conversation: str | None = None) -> int:
+        sql, args = "SELECT max(id) FROM memory_episodes", ()
+        if conversation is not None:
+            sql, args = sql + " WHERE conversation = ?", (conversation,)
+        with self._tx() as c:
+            return int(c.exec_driver_sql(sql, args).scalar() or 0)
+
+    def forget_episode(self, episode_id: int) -> bool:
+        """Delete one episode for good: row, FTS entry and vector."""
+        with self._tx() as c:
+            n = c.exec_driver_sql("DELETE FROM memory_episodes WHERE id = ?", (episode_id,)).rowcount
+        self.ranker.invalidate()
+        self._vec_cache = None
+        return n > 0
+
+    def forget_episodes_matching(self, text: str) -> list[int]:
+        """Delete every episode containing `text` (case-insensitive substring, or the same
+        words as a phrase after stemming/diacritic folding); returns the deleted ids."""
+        ids = self._matching(text, "memory_episodes", "memory_episodes_fts", "text")
+        if ids:
+            with self._tx() as c:
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i:i + 500]
+                    c.exec_driver_sql("DELETE FROM memory_episodes WHERE id IN (%s)" % ",".join("?" * len(chunk)),
+                                      tuple(chunk))
+            self.ranker.invalidate()
+            self._vec_cache = None
+        return ids
+
+    def _matching(self, text: str, table: str, fts: str, col: str) -> list[int]:
+        if not text.strip():
+            return []
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        ids: set[int] = set()
+        words = [w for w in self.analyzer.tokens(text)]
+        with self._tx() as c:
+            ids.update(r[0] for r in c.exec_driver_sql(
+                f"SELECT id FROM {table} WHERE {col} LIKE ? ESCAPE '\\'", (like,)))
+            if words:
+                phrase = '"' + " ".join(w for w in text.replace('"', " ").split()) + '"'
+                ids.update(r[0] for r in c.exec_driver_sql(
+                    f"SELECT rowid FROM {fts} WHERE {fts} MATCH ?", (f"{col} : {phrase}",)))
+        return sorted(ids)
+
+    # ---- facts --------------------------------------------------------------------
+    @staticmethod
+    def _fact(r: Sequence[Any], score: float = 0.0) -> FactHit:
+        return FactHit(id=r[0], statement=r[1], subject=r[2], pinned=bool(r[3]),
+                       valid_from=from_us(r[4]), valid_to=from_us(r[5]) if r[5] is not None else None,
+                       superseded_by=r[6], source_episode_ids=json.loads(r[7] or "[]"), score=score)
+
+    _FACT_COLS = "id, statement, subject, pinned, valid_from_us, valid_to_us, superseded_by, source_episode_ids"
+
+    def remember(self, statement: str, subject: str | None = None,
+                 source_episode_ids: Iterable[int] = (), pinned: bool = False,
+                 at: datetime | None = None, *, conn: Connection | None = None) -> int:
+        """Store a fact valid from `at` (default now); returns its id.
+
+        Remembering a statement that is already current (same text, same subject) returns
+        the existing id instead of a duplicate (pinning it if asked).
+        """
+        statement = statement.strip()
+        if not statement:
+            raise ValueError("empty fact statement")
+        now = to_us(None)
+        with self._tx(conn) as c:
+            row = c.exec_driver_sql(
+                "SELECT id, pinned FROM memory_facts WHERE statement = ? AND coalesce(subject, '') = ? "
+                "AND valid_to_us IS NULL", (statement, subject or "")).first()
+            if row:
+                if pinned and not row[1]:
+                    c.exec_driver_sql("UPDATE memory_facts SET pinned = 1 WHERE id = ?", (row[0],))
+                return int(row[0])
+            cur = c.exec_driver_sql(
+                "INSERT INTO memory_facts(statement, subject, pinned, valid_from_us, source_episode_ids, created_us) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (statement, subject, int(pinned), to_us(at) if at else now,
+                 json.dumps([int(i) for i in source_episode_ids]), now))
+            return int(cur.lastrowid)
+
+    def get_fact(self, fact_id: int) -> FactHit | None:
+        with self._tx() as c:
+            r = c.exec_driver_sql(f"SELECT {self._FACT_COLS} FROM memory_facts WHERE id = ?", (fact_id,)).first()
+        return self._fact(r) if r else None
+
+    def supersede(self, old_id: int, new_statement: str, subject: str | None = None,
+                  source_episode_ids: Iterable[int] = (), pinned: bool | None = None,
+                  at: datetime | None = None, *, conn: Connection | None = None) -> int:
+        """Replace a fact that stopped being true at `at` (default now); returns the new id.
+
+        The old fact is kept, closed with `valid_to = at` and `superseded_by = new id`, so
+        "what was true in May" still finds it. Subject and pinning default to the old fact's.
+        """
+        at_us = to_us(at)
+        with self._tx(conn) as c:
+            old = c.exec_driver_sql(f"SELECT {self._FACT_COLS} FROM memory_facts WHERE id = ?", (old_id,)).first()
+            if old is None:
+                raise KeyError(f"no fact with id {old_id}")
+            if old[5] is not None:
+                raise ValueError(f"fact {old_id} is already closed (superseded by {old[6]})")
+            cur = c.exec_driver_sql(
+                "INSERT INTO memory_facts(statement, subject, pinned, valid_from_us, source_episode_ids, created_us) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (new_statement.strip(), subject if subject is not None else old[2],
+                 int(old[3] if pinned is None else pinned), at_us,
+                 json.dumps([int(i) for i in source_episode_ids]), to_us(None)))
+            new_id = int(cur.lastrowid)
+            c.exec_driver_sql("UPDATE memory_facts SET valid_to_us = ?, superseded_by = ? WHERE id = ?",
+                              (max(at_us, old[4]), new_id, old_id))
+        return new_id
+
+    def _validity(self, at: datetime | None, include_closed: bool) -> tuple[str, tuple[Any, ...]]:
+        if at is not None:
+            a = to_us(at)
+            return " AND f.valid_from_us <= ? AND (f.valid_to_us IS NULL OR f.valid_to_us > ?)", (a, a)
+        if include_closed:
+            return "", ()
+        return " AND f.valid_to_us IS NULL", ()
+
+    def search_facts(self, query: str, k: int = 10, at: datetime | None = None,
+                     include_closed: bool = False) -> list[FactHit]:
+        """Facts relevant to `query`, best first.
+
+        By default only current facts; `at` asks what was valid at that moment (closed
+        facts included when they were valid then); `include_closed` returns all versions.
+        """
+        vsql, vargs = self._validity(at, include_closed)
+        terms = self.ranker.terms(query, set())
+        with self._tx() as c:
+            if not terms:
+                rows = c.exec_driver_sql(
+                    f"SELECT {', '.join('f.' + x.strip() for x in self._FACT_COLS.split(','))} FROM memory_facts f "
+                    f"WHERE 1=1 {vsql} ORDER BY f.pinned DESC, f.id DESC LIMIT ?", (*vargs, k)).fetchall()
+                return [self._fact(r) for r in rows]
+            match = " OR ".join('"' + t.word.replace('"', '""') + '"' for t in terms)
+            rows = c.exec_driver_sql(
+                f"SELECT {', '.join('f.' + x.strip() for x in self._FACT_COLS.split(','))}, "
+                "bm25(memory_facts_fts, 1.0, 0.5) AS r FROM memory_facts_fts JOIN memory_facts f ON f.id = memory_facts_fts.rowid "
+                f"WHERE memory_facts_fts MATCH ? {vsql} ORDER BY r LIMIT ?", (match, *vargs, k)).fetchall()
+        return [self._fact(r[:8], -float(r[8])) for r in rows]
+
+    def facts(self, pinned_only: bool = False, at: datetime | None = None) -> list[FactHit]:
+        """Facts valid now (or at `at`), pinned first, then newest first."""
+        vsql, vargs = self._validity(at, False)
+        if pinned_only:
+            vsql += " AND f.pinned = 1"
+        with self._tx() as c:
+            rows = c.exec_driver_sql(
+                f"SELECT {', '.join('f.' + x.strip() for x in self._FACT_COLS.split(','))} FROM memory_facts f "
+                f"WHERE 1=1 {vsql} ORDER BY f.pinned DESC, f.id DESC", vargs).fetchall()
+        return [self._fact(r) for r in rows]
+
+    def forget(self, fact_id: int) -> bool:
+        """Delete a fact for good (row and FTS entry); facts it superseded stay closed."""
+        with self._tx() as c:
+            c.exec_driver_sql("UPDATE memory_facts SET superseded_by = NULL WHERE superseded_by = ?", (fact_id,))
+            return c.exec_driver_sql("DELETE FROM memory_facts WHERE id = ?", (fact_id,)).rowcount > 0
+
+    def forget_matching(self, text: str) -> list[int]:
+        """Delete every fact (current or closed) whose statement contains `text`; returns ids."""
+        ids = self._matching(text, "memory_facts", "memory_facts_fts", "statement")
+        for i in ids:
+            self.forget(i)
+        return ids
+
+    # ---- summaries, digests, consolidation marks ----------------------------------
+    def set_summary(self, conversation: str, text: str, upto_episode_id: int) -> None:
+        with self._tx() as c:
+            c.exec_driver_sql(
+                "INSERT INTO memory_summaries(conversation, text, upto_episode_id, updated_us) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(conversation) DO UPDATE SET text = excluded.text, "
+                "upto_episode_id = excluded.upto_episode_id, updated_us = excluded.updated_us",
+                (conversation, text, int(upto_episode_id), to_us(None)))
+
+    def get_summary(self, conversation: str) -> Summary | None:
+        with self._tx() as c:
+            r = c.exec_driver_sql("SELECT conversation, text, upto_episode_id, updated_us FROM memory_summaries "
+                                  "WHERE conversation = ?", (conversation,)).first()
+        return Summary(r[0], r[1], r[2], from_us(r[3])) if r else None
+
+    def set_digest(self, day: date | str, text: str) -> None:
+        d = day.isoformat() if isinstance(day, date) else date.fromisoformat(day).isoformat()
+        with self._tx() as c:
+            c.exec_driver_sql(
+                "INSERT INTO memory_digests(day, text, updated_us) VALUES (?, ?, ?) "
+                "ON CONFLICT(day) DO UPDATE SET text = excluded.text, updated_us = excluded.updated_us",
+                (d, text, to_us(None)))
+
+    def get_digest(self, day: date | str) -> str | None:
+        d = day.isoformat() if isinstance(day, date) else date.fromisoformat(day).isoformat()
+        with self._tx() as c:
+            r = c.exec_driver_sql("SELECT text FROM memory_digests WHERE day = ?", (d,)).first()
+        return r[0] if r else None
+
+    def get_mark(self, conversation: str) -> int:
+        """Last episode id consolidation has processed for a conversation (0 if none)."""
+        with self._tx() as c:
+            r = c.exec_driver_sql("SELECT episode_id FROM memory_marks WHERE conversation = ?",
+                                  (conversation,)).first()
+        return int(r[0]) if r else 0
+
+    def set_mark(self, conversation: str, episode_id: int) -> None:
+        with self._tx() as c:
+            c.exec_driver_sql(
+                "INSERT INTO memory_marks(conversation, episode_id) VALUES (?, ?) "
+                "ON CONFLICT(conversation) DO UPDATE SET episode_id = excluded.episode_id",
+                (conversation, int(episode_id)))
+
+    # ---- export / import ----------------------------------------------------------
+    def export_jsonl(self, fp: IO[str]) -> int:
+        """Write everything (episodes, facts, summaries, digests, marks) as JSON lines.
+
+        Vectors are not exported: they are derived data, recomputed on import when an
+        embedder is configured. Returns the number of records written.
+        """
+        n = 0
+        with self._tx() as c:
+            for r in c.exec_driver_sql("SELECT id, conversation, speaker, at_us, text, meta FROM memory_episodes ORDER BY id"):
+                rec = {"type": "episode", "id": r[0], "conversation": r[1], "speaker": r[2],
+                       "at": from_us(r[3]).isoformat(), "text": r[4],
+                       "meta": json.loads(r[5]) if r[5] is not None else None}
+                fp.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                n += 1
+            for r in c.exec_driver_sql(f"SELECT {self._FACT_COLS} FROM memory_facts ORDER BY id"):
+                f = self._fact(r)
+                rec = {"type": "fact", "id": f.id, "statement": f.statement, "subject": f.subject,
+                       "pinned": f.pinned, "valid_from": f.valid_from.isoformat(),
+                       "valid_to": f.valid_to.isoformat() if f.valid_to else None,
+                       "superseded_by": f.superseded_by, "source_episode_ids": f.source_episode_ids}
+                fp.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                n += 1
+            for r in c.exec_driver_sql("SELECT conversation, text, upto_episode_id FROM memory_summaries"):
+                fp.write(json.dumps({"type": "summary", "conversation": r[0], "text": r[1],
+                                     "upto_episode_id": r[2]}, ensure_ascii=False) + "\n")
+                n += 1
+            for r in c.exec_driver_sql("SELECT day, text FROM memory_digests ORDER BY day"):
+                fp.write(json.dumps({"type": "digest", "day": r[0], "text": r[1]}, ensure_ascii=False) + "\n")
+                n += 1
+            for r in c.exec_driver_sql("SELECT conversation, episode_id FROM memory_marks"):
+                fp.write(json.dumps({"type": "mark", "conversation": r[0], "episode_id": r[1]}) + "\n")
+                n += 1
+        return n
+
+    def import_jsonl(self, fp: IO[str]) -> dict[str, int]:
+        """Load records written by `export_jsonl`; idempotent (known records are skipped).
+
+        Episodes match on (conversation, speaker, time, text), facts on (statement,
+        subject, valid_from). Ids are kept when free; references (source episodes,
+        superseded_by, summary and mark positions) are remapped when they are not.
+        Returns counts of records added per type.
+        """
+        added = {"episode": 0, "fact": 0, "summary": 0, "digest": 0, "mark": 0}
+        ep_map: dict[int, int] = {}
+        fact_map: dict[int, int] = {}
+        later: list[dict[str, Any]] = []
+        with self._tx() as c:
+            for lineno, line in enumerate(fp, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                    kind = rec["type"]
+                except (ValueError, KeyError, TypeError) as e:
+                    raise ValueError(f"line {lineno}: not a memory export record ({e})") from None
+                if kind == "episode":
+                    at = to_us(datetime.fromisoformat(rec["at"]))
+                    key = (rec.get("conversation") or "default", rec.get("speaker") or "", at, rec["text"])
+                    row = c.exec_driver_sql(
+                        "SELECT id FROM memory_episodes WHERE conversation = ? AND speaker = ? AND at_us = ? AND text = ?",
+                        key).first()
+                    if row:
+                        ep_map[rec["id"]] = row[0]
+                        continue
+                    free = c.exec_driver_sql("SELECT 1 FROM memory_episodes WHERE id = ?", (rec["id"],)).first() is None
+                    cur = c.exec_driver_sql(
+                        "INSERT INTO memory_episodes(id, conversation, speaker, at_us, text, meta) VALUES (?, ?, ?, ?, ?, ?)",
+                        (rec["id"] if free else None, *key, _dump_meta(rec.get("meta"))))
+                    ep_map[rec["id"]] = int(cur.lastrowid)
+                    added["episode"] += 1
+                elif kind == "fact":
+                    vf = to_us(datetime.fromisoformat(rec["valid_from"]))
+                    row = c.exec_driver_sql(
+                        "SELECT id FROM memory_facts WHERE statement = ? AND coalesce(subject, '') = ? AND valid_from_us = ?",
+                        (rec["statement"], rec.get("subject") or "", vf)).first()
+                    if row:
+                        fact_map[rec["id"]] = row[0]
+                        continue
+                    free = c.exec_driver_sql("SELECT 1 FROM memory_facts WHERE id = ?", (rec["id"],)).first() is None
+                    vt = rec.get("valid_to")
+                    cur = c.exec_driver_sql(
+                        "INSERT INTO memory_facts(id, statement, subject, pinned, valid_from_us, valid_to_us, "
+                        "source_episode_ids, created_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (rec["id"] if free else None, rec["statement"], rec.get("subject"), int(bool(rec.get("pinned"))),
+                         vf, to_us(datetime.fromisoformat(vt)) if vt else None,
+                         json.dumps([ep_map.get(i, i) for i in rec.get("source_episode_ids") or []]), to_us(None)))
+                    fact_map[rec["id"]] = int(cur.lastrowid)
+                    added["fact"] += 1
+                    if rec.get("superseded_by") is not None:
+                        later.append(rec)
+                elif kind in ("summary", "digest", "mark"):
+                    later.append(rec)
+            for rec in later:
+                kind = rec["type"]
+                if kind == "fact":
+                    c.exec_driver_sql("UPDATE memory_facts SET superseded_by = ? WHERE id = ?",
+                                      (fact_map.get(rec["superseded_by"], rec["superseded_by"]), fact_map[rec["id"]]))
+                elif kind == "summary":
+                    upto = ep_map.get(rec["upto_episode_id"], rec["upto_episode_id"])
+                    cur = c.exec_driver_sql(
+                        "INSERT INTO memory_summaries(conversation, text, upto_episode_id, updated_us) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(conversation) DO NOTHING", (rec["conversation"], rec["text"], upto, to_us(None)))
+                    added["summary"] += cur.rowcount
+                elif kind == "digest":
+                    cur = c.exec_driver_sql("INSERT INTO memory_digests(day, text, updated_us) VALUES (?, ?, ?) "
+                                            "ON CONFLICT(day) DO NOTHING", (rec["day"], rec["text"], to_us(None)))
+                    added["digest"] += cur.rowcount
+                elif kind == "mark":
+                    cur = c.exec_driver_sql(
+                        "INSERT INTO memory_marks(conversation, episode_id) VALUES (?, ?) ON CONFLICT(conversation) "
+                        "DO NOTHING", (rec["conversation"], ep_map.get(rec["episode_id"], rec["episode_id"])))
+                    added["mark"] += cur.rowcount
+        self.ranker.invalidate()
+        self._vec_cache = None
+        if self._embed and added["episode"]:
+            self._embed_missing()
+        return added
+
+    def _embed_missing(self) -> None:
+        with self._tx() as c:
+            rows = c.exec_driver_sql("SELECT id, text FROM memory_episodes WHERE id NOT IN "
+                                     "(SELECT episode_id FROM memory_vectors)").fetchall()
+            if rows and self._embed:
+                vecs = self._embed([r[1] for r in rows])
+                c.exec_driver_sql("INSERT INTO memory_vectors(episode_id, vec) VALUES (?, ?)",
+                                  [(r[0], array("f", [float(x) for x in v]).tobytes()) for r, v in zip(rows, vecs)])
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()

@@ -1,0 +1,282 @@
+"""Camera watchers: a question about a camera, checked when the scene changes or Frigate sees something.
+
+Why not a task from ``claw.tasks``: its watchers are conditions on home state
+with a fixed set of kinds and no plug-in point, so camera watchers keep their
+own table (``camera_watchers`` in the daemon's database) and one asyncio loop
+each. Nothing here calls the model unless the change gate (or a Frigate event)
+says there is something new to look at.
+
+"Once per arrival": a match opens an episode and alerts (unless the cooldown
+since the last alert is still running); further matches while the episode is
+open stay quiet; a clear "no" closes it. A failing camera is reported to the
+owner once until it works again; the loop keeps going either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, Text, delete, insert, select, update
+
+from skills.camera.alerts import Alerter
+from skills.camera.config import CameraSource
+from skills.camera.gate import ChangeGate, FrameError
+from skills.camera.sources import FrigateEvent, FrigateSource, Source, SourceError
+from skills.camera.vision import VisionChecker, VisionError
+
+log = structlog.get_logger("skills.camera.watch")
+
+metadata = MetaData()
+
+camera_watchers = Table(
+    "camera_watchers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("camera", String, nullable=False),
+    Column("question", Text, nullable=False),
+    Column("trigger", String, nullable=False),  # poll | frigate
+    Column("interval", Float, nullable=False),
+    Column("labels", JSON, nullable=False, default=list),  # frigate: only these object labels
+    Column("min_confidence", Float, nullable=False),
+    Column("cooldown", Float, nullable=False),  # seconds
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("state", JSON, nullable=False, default=dict),
+)
+
+
+@dataclass
+class Camera:
+    name: str
+    cfg: CameraSource
+    source: Source
+
+    @property
+    def label(self) -> str:
+        return self.cfg.label or self.name.replace("_", " ")
+
+
+@dataclass
+class WatchState:
+    in_episode: bool = False
+    last_alert: float = 0.0
+    alerts: int = 0
+    checks: int = 0
+    error: str | None = None  # the failure the owner was told about, until the camera works again
+    last_event_at: float = 0.0  # frigate polling: newest event start seen
+
+
+@dataclass
+class Watcher:
+    id: int
+    camera: str
+    question: str
+    trigger: str
+    interval: float
+    labels: list[str]
+    min_confidence: float
+    cooldown: float
+    state: WatchState = field(default_factory=WatchState)
+    seen_events: deque[str] = field(default_factory=lambda: deque(maxlen=256))
+
+    def describe(self) -> dict[str, Any]:
+        how = (f"on Frigate events{' for ' + ', '.join(self.labels) if self.labels else ''}"
+               if self.trigger == "frigate" else f"every {self.interval:g} s when the picture changes")
+        return {"id": self.id, "camera": self.camera, "question": self.question, "checks": how,
+                "min_confidence": self.min_confidence, "cooldown_minutes": round(self.cooldown / 60, 2),
+                "alerts_sent": self.state.alerts, "vision_checks": self.state.checks,
+                **({"problem": self.state.error} if self.state.error else {})}
+
+
+class WatchEngine:
+    def __init__(self, db: Any, cameras: dict[str, Camera], vision: VisionChecker, alerter: Alerter,
+                 frigate_polling: bool):
+        self.db = db
+        self.cameras = cameras
+        self.vision = vision
+        self.alerter = alerter
+        self.frigate_polling = frigate_polling  # no MQTT broker: poll Frigate's /api/events instead
+        self.watchers: dict[int, Watcher] = {}
+        self._loops: dict[int, asyncio.Task[None]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    # -- storage --------------------------------------------------------------
+
+    async def load(self) -> None:
+        def read(conn: Any) -> list[Any]:
+            metadata.create_all(conn)
+            return list(conn.execute(select(camera_watchers)))
+
+        for row in await self.db.tx(read):
+            known = {k: v for k, v in (row.state or {}).items() if k in WatchState.__dataclass_fields__}
+            w = Watcher(row.id, row.camera, row.question, row.trigger, row.interval, list(row.labels or []),
+                        row.min_confidence, row.cooldown, WatchState(**known))
+            self.watchers[w.id] = w
+        for w in self.watchers.values():
+            self._start(w)
+        log.info("camera.watchers_loaded", count=len(self.watchers))
+
+    async def create(self, camera: str, question: str, trigger: str, interval: float, labels: list[str],
+                     min_confidence: float, cooldown: float) -> Watcher:
+        def write(conn: Any) -> int:
+            return conn.execute(insert(camera_watchers).values(
+                camera=camera, question=question, trigger=trigger, interval=interval, labels=labels,
+                min_confidence=min_confidence, cooldown=cooldown, created_at=datetime.now(UTC),
+                state=asdict(WatchState()))).inserted_primary_key[0]
+
+        wid = await self.db.tx(write)
+        w = Watcher(wid, camera, question, trigger, interval, labels, min_confidence, cooldown)
+        self.watchers[wid] = w
+        self._start(w)
+        log.info("camera.watch_created", watch_id=wid, camera=camera, trigger=trigger, interval=interval)
+        return w
+
+    async def delete(self, watch_id: int) -> bool:
+        w = self.watchers.pop(watch_id, None)
+        loop = self._loops.pop(watch_id, None)
+        if loop:
+            loop.cancel()
+        await self.db.tx(lambda c: c.execute(delete(camera_watchers).where(camera_watchers.c.id == watch_id)))
+        return w is not None
+
+    async def _save(self, w: Watcher) -> None:
+        state = asdict(w.state)
+        await self.db.tx(lambda c: c.execute(update(camera_watchers).where(camera_watchers.c.id == w.id)
+                                             .values(state=state)))
+
+    # -- loops -----------------------------------------------------------------
+
+    def _start(self, w: Watcher) -> None:
+        cam = self.cameras.get(w.camera)
+        if cam is None:
+            log.warning("camera.watch_unknown_camera", watch_id=w.id, camera=w.camera)
+            return
+        if w.trigger == "frigate" and not self.frigate_polling:
+            return  # the MQTT listener calls on_frigate_event
+        runner = self._frigate_poll if w.trigger == "frigate" else self._poll
+        self._loops[w.id] = asyncio.create_task(runner(w, cam), name=f"camera-watch-{w.id}")
+
+    async def stop(self) -> None:
+        loops = list(self._loops.values())
+        for t in loops:
+            t.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
+        self._loops.clear()
+
+    async def _poll(self, w: Watcher, cam: Camera) -> None:
+        gate = ChangeGate(cam.cfg.pixel_threshold, cam.cfg.min_changed, cam.cfg.zone)
+        while True:
+            try:
+                await self.poll_once(w, cam, gate)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug in one check must not end the watcher
+                log.exception("camera.watch_crashed", watch_id=w.id, error=str(exc))
+            await asyncio.sleep(w.interval)
+
+    async def poll_once(self, w: Watcher, cam: Camera, gate: ChangeGate) -> None:
+        try:
+            jpeg = await cam.source.snapshot()
+            result = await asyncio.to_thread(gate.check, jpeg)
+        except (SourceError, FrameError) as exc:
+            await self._failed(w, f"{exc}" if isinstance(exc, SourceError) else f"camera {cam.name!r}: {exc}")
+            return
+        await self._recovered(w)
+        if not result.changed:
+            log.debug("camera.gate_quiet", watch_id=w.id, score=round(result.score, 4), first=result.first)
+            return
+        log.info("camera.gate_changed", watch_id=w.id, camera=cam.name, score=round(result.score, 4))
+        await self.judge(w, cam, jpeg)
+
+    async def _frigate_poll(self, w: Watcher, cam: Camera) -> None:
+        """Without MQTT: ask Frigate's /api/events for new events on this camera each interval."""
+        assert isinstance(cam.source, FrigateSource)
+        if not w.state.last_event_at:
+            w.state.last_event_at = time.time()
+        while True:
+            try:
+                events = await cam.source.events(after=w.state.last_event_at, labels=w.labels or None)
+                await self._recovered(w)
+                for event in events:
+                    await self.on_frigate_event(event, only=w)
+                    w.state.last_event_at = max(w.state.last_event_at, event.start)
+            except SourceError as exc:
+                await self._failed(w, str(exc))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("camera.watch_crashed", watch_id=w.id, error=str(exc))
+            await asyncio.sleep(w.interval)
+
+    async def on_frigate_event(self, event: FrigateEvent, only: Watcher | None = None,
+                               also: tuple[str, ...] = ()) -> int:
+        """One check per Frigate event id (Frigate sends new/update/end for the same object); returns checks made."""
+        checked = 0
+        for w in [only] if only else list(self.watchers.values()):
+            cam = self.cameras.get(w.camera)
+            if w.trigger != "frigate" or cam is None or not isinstance(cam.source, FrigateSource):
+                continue
+            if cam.source.camera != event.camera or (w.labels and event.label not in w.labels):
+                continue
+            ids = (event.id, *also)
+            if any(i in w.seen_events for i in ids):
+                continue
+            w.seen_events.extend(ids)
+            async with self._locks.setdefault(w.id, asyncio.Lock()):
+                try:
+                    jpeg = await cam.source.event_snapshot(event.id)
+                except SourceError:
+                    try:
+                        jpeg = await cam.source.snapshot()
+                    except SourceError as exc:
+                        await self._failed(w, str(exc))
+                        continue
+                await self._recovered(w)
+                log.info("camera.frigate_event", watch_id=w.id, event_id=event.id, label=event.label)
+                await self.judge(w, cam, jpeg)
+                checked += 1
+        return checked
+
+    # -- deciding ----------------------------------------------------------------
+
+    async def judge(self, w: Watcher, cam: Camera, jpeg: bytes) -> None:
+        try:
+            verdict = await self.vision.ask(jpeg, w.question, cam.label)
+        except VisionError as exc:
+            await self._failed(w, str(exc))
+            return
+        w.state.checks += 1
+        now = time.time()
+        if verdict.match and verdict.confidence >= w.min_confidence:
+            if w.state.in_episode:
+                log.info("camera.still_there", watch_id=w.id)
+            elif now - w.state.last_alert < w.cooldown:
+                w.state.in_episode = True
+                log.info("camera.cooldown", watch_id=w.id, remaining=round(w.cooldown - (now - w.state.last_alert)))
+            else:
+                w.state.in_episode = True
+                w.state.last_alert = now
+                w.state.alerts += 1
+                await self.alerter.alert(w.id, cam.name, cam.label, w.question, jpeg, verdict)
+        elif not verdict.match:
+            w.state.in_episode = False
+        await self._save(w)
+
+    async def _failed(self, w: Watcher, error: str) -> None:
+        log.warning("camera.watch_error", watch_id=w.id, camera=w.camera, error=error)
+        if w.state.error is None:
+            w.state.error = error
+            await self._save(w)
+            await self.alerter.tell(f"Camera watcher #{w.id} ({w.camera}) has a problem: {error}. "
+                                    "It keeps trying and will not repeat this message.", camera=w.camera, watch_id=w.id)
+
+    async def _recovered(self, w: Watcher) -> None:
+        if w.state.error is not None:
+            log.info("camera.watch_recovered", watch_id=w.id, camera=w.camera)
+            w.state.error = None
+            await self._save(w)

@@ -1,0 +1,290 @@
+"""Sentence matching: hassil over home-assistant-intents' sentences, with slot lists from the home registry.
+
+The language data is parsed once per process (it costs ~0.2 s for English);
+the slot lists (names, aliases, areas, floors) are rebuilt only when the
+registry's ``version`` moves, so a message costs one ``recognize_all`` pass.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import copy
+
+from hassil import Intents
+from hassil.expression import Sentence
+from hassil.intents import IntentData, TextSlotList, TextSlotValue
+from hassil.recognize import RecognizeResult, _has_required_fragments, recognize_all
+from hassil.util import CJK_WHITESPACE, normalize_for_matching, remove_skip_words_tracked
+
+#: Intents the fast path can carry out; any other best match goes to the planner.
+SUPPORTED = frozenset({
+    "HassTurnOn", "HassTurnOff", "HassLightSet", "HassClimateSetTemperature", "HassClimateGetTemperature",
+    "HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious", "HassSetVolume",
+    "HassMediaPlayerMute", "HassMediaPlayerUnmute", "HassGetState",
+})
+
+#: Slot value standing for "whatever this conversation last acted on".
+PRONOUN = "__last__"
+#: Area slot value meaning "the message did not say, and its sender has no area".
+NO_AREA = "__no_area__"
+
+# Words that point back at the last devices, per language (only where a pronoun fits HA's {name} position).
+PRONOUNS: dict[str, tuple[str, ...]] = {
+    "en": ("it", "them", "that", "this", "those", "these", "that one", "this one"),
+    "de": ("es", "sie", "ihn", "das"),
+    "nl": ("het", "ze", "die", "dat"),
+    "sv": ("den", "det", "dem"),
+    "da": ("den", "det", "dem"),
+    "nb": ("den", "det", "dem"),
+}
+
+
+class LanguageNotSupported(Exception):
+    """home-assistant-intents ships no sentences for this language."""
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language's parsed sentences and response templates."""
+
+    code: str
+    intents: Intents
+    responses: dict[str, dict[str, str]]
+    errors: dict[str, str]
+    load_seconds: float
+
+
+def available_languages() -> list[str]:
+    from home_assistant_intents import get_languages
+
+    return list(get_languages())
+
+
+@functools.lru_cache(maxsize=4)
+def load_language(code: str) -> Language:
+    """Parse a language's sentences (cached: paid once per process)."""
+    from home_assistant_intents import get_intents
+
+    started = time.perf_counter()
+    data = get_intents(code)
+    if data is None:
+        langs = available_languages()
+        base = [lang for lang in langs if lang.split("-")[0] == code.split("-")[0]]
+        if not base:
+            raise LanguageNotSupported(f"no home-assistant-intents sentences for language {code!r}")
+        data = get_intents(base[0])
+        assert data is not None
+    responses = data.get("responses", {})
+    intents = Intents.from_dict(data)
+    return Language(
+        code=intents.language or code,
+        intents=intents,
+        responses=dict(responses.get("intents", {})),
+        errors=dict(responses.get("errors", {})),
+        load_seconds=time.perf_counter() - started,
+    )
+
+
+def normalize(text: str) -> str:
+    """The key a name is indexed under: lower case, single spaces, no punctuation at the ends."""
+    return re.sub(r"\s+", " ", text.strip().strip(".,!?;:").casefold())
+
+
+@dataclass
+class SlotIndex:
+    """Slot lists for hassil plus what their values point at; one per registry version."""
+
+    version: tuple[int, int]  # (id of the registry, its version)
+    lists: dict[str, TextSlotList]
+    names: dict[str, list[str]]  # name key -> entity ids carrying that name or alias
+    built_seconds: float = 0.0
+
+
+def build_slots(registry: Any, language: str) -> SlotIndex:
+    """Names and aliases (each with its entity's domain as context), areas, floors, and pronouns."""
+    started = time.perf_counter()
+    names: dict[str, list[str]] = {}
+    values: list[TextSlotValue] = []
+    seen: set[tuple[str, str]] = set()
+    domains: set[str] = set()
+    for entity in registry.entities():
+        domains.add(entity.domain)
+        for text in dict.fromkeys([entity.name, *entity.aliases]):
+            key = normalize(text)
+            if not key:
+                continue
+            ids = names.setdefault(key, [])
+            if entity.entity_id not in ids:
+                ids.append(entity.entity_id)
+            if (key, entity.domain) not in seen:
+                seen.add((key, entity.domain))
+                values.append(TextSlotValue.from_tuple((text, key, {"domain": entity.domain}), allow_template=False))
+    for word in PRONOUNS.get(language.split("-")[0], ()):
+        for domain in sorted(domains):
+            values.append(TextSlotValue.from_tuple((word, PRONOUN, {"domain": domain}), allow_template=False))
+    areas: list[TextSlotValue] = []
+    for area in registry.areas():
+        for text in dict.fromkeys([area.name, *area.aliases]):
+            if text.strip():
+                areas.append(TextSlotValue.from_tuple((text, area.id), allow_template=False))
+    floors: list[TextSlotValue] = []
+    for floor in registry.floors():
+        for text in dict.fromkeys([floor.name, *floor.aliases]):
+            if text.strip():
+                floors.append(TextSlotValue.from_tuple((text, floor.id), allow_template=False))
+    lists = {
+        "name": TextSlotList(name="name", values=values),
+        "area": TextSlotList(name="area", values=areas),
+        "floor": TextSlotList(name="floor", values=floors),
+    }
+    return SlotIndex((id(registry), registry.version), lists, names, time.perf_counter() - started)
+
+
+@dataclass
+class Match:
+    """One reading of the message: an intent and its slot values."""
+
+    intent: str
+    slots: dict[str, Any]
+    slot_text: dict[str, str]
+    response: str
+    combination: str
+    literal_chunks: int
+    wildcards: int
+    domain: str | None = None  # from the matched name's context
+    name_domains: list[str] = field(default_factory=list)  # domains the sentence allows for {name}
+
+    @property
+    def priority(self) -> tuple[int, int, int, int]:
+        """Home Assistant's preference: a named device (longest name) first, then fewer wildcards, more literal text."""
+        name = self.slots.get("name")
+        named = name is not None and name != PRONOUN
+        return (1 if named else 0, len(self.slot_text.get("name", "")) if named else 0, -self.wildcards, self.literal_chunks)
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"intent": self.intent, "slots": dict(self.slots), "response": self.response}
+        if self.domain:
+            out["domain"] = self.domain
+        return out
+
+
+@dataclass(frozen=True)
+class _Template:
+    intent: str
+    data: IntentData
+    sentence: Sentence
+    clauses: frozenset[frozenset[str]]
+
+
+@functools.lru_cache(maxsize=4)
+def _templates(code: str) -> tuple[_Template, ...]:
+    """Every sentence template with the literal text it requires, computed once (hassil redoes it per call)."""
+    intents = load_language(code).intents
+    out = []
+    for intent in intents.intents.values():
+        for data in intent.data:
+            rules = {**intents.expansion_rules, **data.expansion_rules}
+            for sentence in data.sentences:
+                out.append(_Template(intent.name, data, sentence, sentence.get_required_clauses(rules)))
+    return tuple(out)
+
+
+class Matcher:
+    """Sentences of one language against one home's slot lists."""
+
+    def __init__(self, language: str):
+        self.language = load_language(language)
+        self.templates = _templates(language)
+        self.slots: SlotIndex | None = None
+
+    def _candidates(self, text: str) -> Intents:
+        """Only the templates whose required words occur in ``text``: the same filter hassil applies, precomputed."""
+        intents = self.language.intents
+        tracked = normalize_for_matching(text)
+        with_skip = tracked.text
+        no_skip = tracked.copy()
+        remove_skip_words_tracked(no_skip, intents.skip_words, intents.settings.ignore_whitespace)
+        haystack = f"{with_skip.casefold()}\n{no_skip.text.casefold()}"
+        if intents.settings.ignore_whitespace:
+            haystack += "\n" + CJK_WHITESPACE.sub("", haystack)
+        picked: dict[int, tuple[str, IntentData, list[Sentence]]] = {}
+        for t in self.templates:
+            if t.clauses and not _has_required_fragments(t.clauses, haystack):
+                continue
+            entry = picked.get(id(t.data))
+            if entry is None:
+                picked[id(t.data)] = (t.intent, t.data, [t.sentence])
+            else:
+                entry[2].append(t.sentence)
+        by_intent: dict[str, Any] = {}
+        for name, data, sentences in picked.values():
+            reduced = copy.copy(data)
+            reduced.__dict__["sentences"] = sentences  # IntentData.sentences is a cached_property
+            by_intent.setdefault(name, []).append(reduced)
+        from hassil.intents import Intent
+
+        return Intents(
+            language=intents.language,
+            intents={name: Intent(name, data) for name, data in by_intent.items()},
+            slot_lists=intents.slot_lists,
+            expansion_rules=intents.expansion_rules,
+            skip_words=intents.skip_words,
+            settings=intents.settings,
+        )
+
+    def refresh(self, registry: Any) -> bool:
+        """Rebuild slot lists when the registry's names or areas changed; True when rebuilt."""
+        if self.slots is not None and self.slots.version == (id(registry), registry.version):
+            return False
+        self.slots = build_slots(registry, self.language.code)
+        return True
+
+    def recognize(self, text: str, area: str | None = None, *, unmatched: bool = False) -> list[Match]:
+        """Every reading of ``text``; ``area`` is the sender's area (else NO_AREA stands in for it)."""
+        assert self.slots is not None, "refresh() first"
+        context = {"area": {"value": area or NO_AREA, "text": ""}}
+        out: list[Match] = []
+        for result in recognize_all(
+            text,
+            self._candidates(text),
+            slot_lists=self.slots.lists,
+            intent_context=context,
+            allow_unmatched_entities=unmatched,
+            language=self.language.code,
+        ):
+            if unmatched and not result.unmatched_entities:
+                continue
+            out.append(self._match(result))
+        return out
+
+    @staticmethod
+    def _match(result: RecognizeResult) -> Match:
+        slots: dict[str, Any] = {}
+        slot_text: dict[str, str] = {}
+        wildcards = 0
+        for entity in result.entities_list:
+            slots[entity.name] = entity.value
+            slot_text[entity.name] = entity.text_clean if entity.text else ""
+            wildcards += 1 if entity.is_wildcard else 0
+        for entity in result.unmatched_entities_list:
+            slot_text.setdefault(entity.name, getattr(entity, "text", "").strip())
+        domain = result.context.get("domain") if isinstance(result.context.get("domain"), str) else None
+        required = result.intent_data.requires_context.get("domain") if result.intent_data.requires_context else None
+        name_domains = [required] if isinstance(required, str) else list(required or [])
+        metadata = result.intent_metadata or {}
+        return Match(
+            intent=result.intent.name,
+            slots=slots,
+            slot_text=slot_text,
+            response=result.response or "default",
+            combination=str(metadata.get("slot_combination", "")),
+            literal_chunks=result.text_chunks_matched,
+            wildcards=wildcards,
+            domain=domain,
+            name_domains=name_domains,
+        )

@@ -1,0 +1,152 @@
+"""The ``intents`` skill: common home commands answered before the planner, with no LLM and no tokens.
+
+It finds the home registry lazily (``ctx.services["home"]``), loads the
+language's sentences once, off the event loop, and answers only when exactly
+one reading fits; everything else goes to the planner (or, with no LLM
+configured, gets a plain "I'm not sure which ..." reply).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from claw.skill import IncomingMessage, LocalReply, Skill, SkillConfig
+
+from .engine import FastPath
+from .matcher import LanguageNotSupported, Matcher, _templates, load_language
+
+
+class IntentsConfig(SkillConfig):
+    """``[skills.intents]``; ``[agent] language`` and ``local_intents`` apply too."""
+
+    language: str | None = None  # default: [agent] language, else "en"
+    #: sender (or "channel:sender") -> area id, so "turn on the lights" from the kitchen tablet means the kitchen
+    areas: dict[str, str] = {}
+    #: how long "it"/"them" keeps pointing at the last devices of a conversation
+    context_minutes: float = 15.0
+
+
+class LocalIntents(Skill):
+    """Answers "turn off the kitchen light", "set the heat to 21", "pause the music" locally."""
+
+    name = "intents"
+    intercept_priority = 10
+    Config = IntentsConfig
+
+    def __init__(self, config: IntentsConfig, ctx: Any):
+        super().__init__(config, ctx)
+        self.config: IntentsConfig = config
+        self.path: FastPath | None = None
+        self.language = "en"
+        self.enabled = True
+        self.load_seconds: float | None = None
+        self._loading: asyncio.Task[Matcher] | None = None
+        self._error: str | None = None
+
+    async def setup(self) -> None:
+        agent = self.ctx.services.get("agent_config")
+        self.enabled = bool(getattr(agent, "local_intents", True))
+        self.language = self.config.language or getattr(agent, "language", None) or "en"
+        if not self.enabled:
+            self.ctx.log.info("intents.disabled", reason="[agent] local_intents = false")
+            return
+        # parsing the sentences takes a few hundred ms: do it in a thread, the daemon keeps starting
+        self._loading = asyncio.create_task(asyncio.to_thread(self._load, self.language), name="intents-load")
+
+    def _load(self, language: str) -> Matcher:
+        started = time.perf_counter()
+        load_language(language)
+        _templates(language)
+        matcher = Matcher(language)
+        self.load_seconds = time.perf_counter() - started
+        return matcher
+
+    async def _fast_path(self) -> FastPath | None:
+        if self.path is not None:
+            return self.path
+        registry = self.ctx.services.get("home")
+        if registry is None or self._loading is None or self._error:
+            return None
+        try:
+            matcher = await self._loading
+        except LanguageNotSupported as exc:
+            self._error = str(exc)
+            self.ctx.log.error("intents.language_unsupported", language=self.language, error=str(exc))
+            return None
+        started = time.perf_counter()
+        matcher.refresh(registry)
+        matcher.recognize("turn on the light")  # first match builds hassil's tries; pay it now, not on a command
+        self.path = FastPath(matcher, registry, context_seconds=self.config.context_minutes * 60)
+        self.ctx.log.info("intents.ready", language=matcher.language.code, load_s=round(self.load_seconds or 0, 3),
+                          slots_s=round(time.perf_counter() - started, 3), entities=len(registry.entities()))
+        return self.path
+
+    @staticmethod
+    def _backends_ok(path: FastPath, entity_ids: list[str]) -> bool:
+        providers = path.registry.health().get("providers", {})
+        for eid in entity_ids:
+            entity = path.registry.get(eid)
+            if entity is not None and not providers.get(entity.provider, {}).get("ok", True):
+                return False
+        return True
+
+    def area_of(self, message: IncomingMessage) -> str | None:
+        areas = self.config.areas
+        return areas.get(f"{message.channel}:{message.sender}") or areas.get(message.sender)
+
+    async def intercept(self, message: IncomingMessage) -> LocalReply | None:
+        if not self.enabled or not message.is_owner:
+            return None
+        path = await self._fast_path()
+        if path is None:
+            return None
+        area = self.area_of(message)
+        decision = path.analyse(message.text, message.conversation, area)
+        if decision.plan is not None and message.llm_available and not self._backends_ok(path, decision.plan.entity_ids):
+            self.ctx.log.info("intents.deferred", reason="backend_down", entities=decision.plan.entity_ids)
+            return None  # the planner gives the honest "can't reach Home Assistant" answer and can retry
+        if decision.plan is not None:
+            reply = await path.execute(decision.plan, message.conversation)
+            self.ctx.log.info("intents.handled", intent=decision.plan.intent, entities=decision.plan.entity_ids,
+                              ms=round(decision.match_ms, 2), ok=all(s.ok for s in reply.services))
+            return reply
+        refusal = decision.refusal
+        if refusal is None and not message.llm_available:
+            refusal = path.unknown_target(message.text, area)
+        if refusal is None:
+            return None
+        self.ctx.log.info("intents.deferred", reason=refusal.reason, detail=refusal.message, llm=message.llm_available)
+        if message.llm_available or refusal.reason == "unsupported":
+            return None
+        return LocalReply(self._no_llm_text(refusal), "local")
+
+    @staticmethod
+    def _no_llm_text(refusal: Any) -> str:
+        if refusal.reason == "sensitive":
+            return (f"I can't do that without your confirmation ({refusal.message}), and asking for it needs a "
+                    "language model, which is not configured.")
+        if refusal.reason == "invalid":
+            return f"I can't do that: {refusal.message}."
+        return refusal.message
+
+    async def explain(self, text: str, sender: str = "owner", channel: str = "cli") -> dict[str, Any]:
+        """What ``text`` would do, without acting (``claw intents test``)."""
+        if not self.enabled:
+            return {"text": text, "local": False, "refused": {"reason": "disabled", "message": "[agent] local_intents = false"}}
+        path = await self._fast_path()
+        if path is None:
+            return {"text": text, "local": False, "refused": {"reason": "unavailable", "message": self._error or "no home registry"}}
+        area = self.config.areas.get(f"{channel}:{sender}") or self.config.areas.get(sender)
+        out = path.analyse(text, "cli", area).describe()
+        out["language"] = path.language
+        out["match_ms"] = round(path.analyse(text, "cli", area).match_ms, 2)
+        return out
+
+    def health(self) -> dict[str, Any]:
+        if self._error:
+            return {"ok": False, "detail": self._error}
+        if not self.enabled:
+            return {"ok": True, "detail": "disabled ([agent] local_intents = false)"}
+        return {"ok": True, "detail": f"language {self.language}", "load_s": self.load_seconds}

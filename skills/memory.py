@@ -1,0 +1,76 @@
+"""The ``memory`` skill: recall, remember and forget as tools for the model.
+
+Each turn already gets the most relevant memories in its context; these tools are for
+what did not fit (older, narrower, a date range or one speaker), for storing what the
+owner asks to keep at once ("remember that ..."), and for the owner's right to be
+forgotten. The daemon's memory service (``ctx.services["memory"]``) does the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from claw.skill import Skill, ToolContext, ToolError, tool
+
+
+class Memory(Skill):
+    """Long-term memory: search it, add to it, delete from it."""
+
+    name = "memory"
+
+    def _service(self) -> Any:
+        service = self.ctx.services.get("memory")
+        if service is None:
+            raise ToolError("memory is not available in this daemon")
+        return service
+
+    @tool
+    async def recall(self, query: str, ctx: ToolContext, after: str | None = None, before: str | None = None,
+                     speaker: str | None = None) -> str:
+        """Search long-term memory (past messages, actions, facts) beyond what the context shows.
+
+        Args:
+            query: what to look for, in plain words.
+            after: only from this local date on, YYYY-MM-DD.
+            before: only up to this local date, YYYY-MM-DD.
+            speaker: only what this speaker said, e.g. "owner" or "claw".
+        """
+        service = self._service()
+        scope = None if ctx.is_owner else ctx.conversation  # others only see their own conversation
+        try:
+            return await asyncio.to_thread(service.recall, query, after=after, before=before, speaker=speaker,
+                                           conversation=scope)
+        except ValueError as exc:
+            raise ToolError(str(exc)) from None
+
+    @tool
+    async def remember(self, statement: str, ctx: ToolContext, pinned: bool = False) -> str:
+        """Store a durable fact now, e.g. when asked to remember something.
+
+        Args:
+            statement: one self-contained fact, e.g. "Alice's birthday is 12 March".
+            pinned: a core profile fact that should always be in context.
+        """
+        service = self._service()
+        subject = None
+        if not ctx.is_owner:
+            pinned, subject = False, f"said by {ctx.sender}"
+        try:
+            fact_id = await asyncio.to_thread(service.remember, statement, pinned=pinned, subject=subject)
+        except ValueError as exc:
+            raise ToolError(str(exc)) from None
+        return f"remembered as fact #{fact_id}" + (" (pinned)" if pinned else "")
+
+    @tool
+    async def forget(self, what: str, ctx: ToolContext) -> str:
+        """Delete from memory for good: a fact id, or every fact and message containing the text (owner only).
+
+        Args:
+            what: a fact id like "12", or the text to forget.
+        """
+        if not ctx.is_owner:
+            raise ToolError("only the owner can make me forget things")
+        service = self._service()
+        report = await asyncio.to_thread(service.forget, what, ctx.conversation)
+        return report.describe()

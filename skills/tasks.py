@@ -1,0 +1,123 @@
+"""The ``tasks`` skill: one tool for the model to create and manage standing tasks.
+
+The tasks service (``ctx.services["tasks"]``) does the work; this module turns
+the model's structured arguments into requests and answers with what was
+understood, including the next three runs in local time, so the owner can catch
+a misunderstanding. A turn started by a task may not create or change tasks
+without the owner's yes (no runaway loops): those calls are sensitive.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from claw.skill import Skill, ToolContext, ToolError, tool
+
+
+class Action(BaseModel):
+    tool: str
+    args: dict[str, Any] = {}
+
+
+def _unattended(args: Any, ctx: ToolContext | None) -> bool:
+    """Only listing is free for a scheduler-origin turn; everything else waits for the owner."""
+    return ctx is not None and ctx.origin == "scheduler" and args.action != "list"
+
+
+class Tasks(Skill):
+    """Reminders, routines, watchers and goals that run unattended."""
+
+    name = "tasks"
+
+    def _service(self) -> Any:
+        service = self.ctx.services.get("tasks")
+        if service is None:
+            raise ToolError("standing tasks are switched off ([tasks] enabled = false)")
+        return service
+
+    @tool(sensitive=_unattended)
+    async def tasks(
+        self,
+        action: Literal["create", "list", "update", "pause", "resume", "delete", "run"],
+        ctx: ToolContext,
+        id: int = 0,
+        kind: Literal["reminder", "routine", "watcher", "goal", ""] = "",
+        text: str = "",
+        at: str = "",
+        delay: str = "",
+        cron: str = "",
+        every: str = "",
+        actions: list[Action] | None = None,
+        needs_llm: bool = False,
+        when: str = "",
+        hold_for: str = "",
+        cooldown: str = "",
+        measure: list[str] | None = None,
+        stop_when: str = "",
+        max_iterations: int = 0,
+        token_budget: int = 0,
+        deadline: str = "",
+        max_runs: int = 0,
+        expires: str = "",
+    ) -> str:
+        """Standing tasks. reminder: text sent verbatim. routine: instruction on a schedule. watcher: when a
+        condition holds, send text and/or run actions. goal: LLM iterations until stop_when or limits.
+
+        Args:
+            text: message, or instruction.
+            at: once, local "YYYY-MM-DD HH:MM".
+            delay: once after e.g. "20m".
+            cron: 5 fields, local time.
+            every: e.g. "10m".
+            actions: exact tool calls to run each time without the LLM.
+            needs_llm: needs judgement each run.
+            when: e.g. "cover.garage_door == open", "sensor.x.attr < 36".
+            hold_for: e.g. "10m".
+            measure: entity ids a goal reads.
+            deadline: local time or duration.
+        """
+        from claw.tasks.service import summary
+        from claw.tasks.spec import TaskRequest, TaskSpecError
+
+        service = self._service()
+        fields = dict(kind=kind, text=text, at=at, delay=delay, cron=cron, every=every,
+                      actions=[a.model_dump() for a in actions] if actions is not None else None,
+                      needs_llm=needs_llm, when=when, hold_for=hold_for, cooldown=cooldown, measure=measure,
+                      stop_when=stop_when, max_iterations=max_iterations, token_budget=token_budget,
+                      deadline=deadline, max_runs=max_runs, expires=expires)
+        try:
+            if action == "list":
+                tasks = await service.list()
+                live = [t for t in tasks if t.status in ("active", "paused")]
+                if not live:
+                    return "No standing tasks."
+                return "\n".join(_line(service.view(t)) for t in live)
+            if action == "create":
+                req = TaskRequest.model_validate({k: v for k, v in fields.items() if v})
+                created = await service.create(req, created_by="chat", ctx=ctx)
+                return summary(created, service.tz)
+            if not id:
+                raise ToolError(f"{action} needs the task id (see action=list)")
+            if action == "update":
+                req = TaskRequest.model_validate({k: v for k, v in fields.items() if v or k == "actions" and v is not None})
+                return "Updated: " + _line(service.view(await service.update(id, req, ctx)))
+            if action == "pause":
+                return "Paused: " + _line(service.view(await service.set_status(id, "paused", "paused by the owner")))
+            if action == "resume":
+                return "Resumed: " + _line(service.view(await service.set_status(id, "active")))
+            if action == "delete":
+                task = await service.delete(id)
+                return f"Deleted task #{task.id} ({task.title})."
+            result = await service.run_now(id)
+            return f"Ran task #{id}: {result.status}" + (f" ({result.detail})" if result.detail else "")
+        except TaskSpecError as exc:
+            raise ToolError(str(exc)) from None
+        except ValueError as exc:  # pydantic validation of the assembled request
+            raise ToolError(str(exc)) from None
+
+
+def _line(view: dict[str, Any]) -> str:
+    nxt = view["next_run_local"] or view["status"]
+    return f"#{view['id']} {view['kind']} [{view['status']}] {view['title']} — {view['schedule']}; next: {nxt}"

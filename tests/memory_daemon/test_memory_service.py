@@ -1,0 +1,169 @@
+"""In-process tests of the daemon's memory service and consolidator (real DB, fake LLM server, no mocks)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from claw.agent.turn import TurnInput, TurnOutcome
+from claw.config import LLMSection, MemorySection
+from claw.consolidation import Consolidator
+from claw.db import Database
+from claw.embeddings import HttpEmbedder
+from claw.llm import build_llm
+from claw.logging import add_secrets
+from claw.recall import HEADER, MemoryService, estimate_tokens
+from claw.skill import SkillContext, ToolContext, ToolError
+from skills.memory import Memory
+from tests.fakes.llm import Reply
+
+UTC_TZ = ZoneInfo("UTC")
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    database = Database(f"sqlite:///{tmp_path / 'claw.db'}")
+    database.migrate()
+    yield database
+    database.close()
+
+
+def service(db: Database, **cfg: object) -> MemoryService:
+    return MemoryService.open(db.engine, MemorySection(**cfg), UTC_TZ, window=12)
+
+
+def add(svc: MemoryService, conv: str, *texts: str, start: datetime | None = None) -> None:
+    t0 = start or datetime(2024, 1, 1, tzinfo=UTC)
+    svc.store.add_episodes([{"text": t, "conversation": conv, "speaker": "owner" if i % 2 == 0 else "claw",
+                             "at": t0 + timedelta(minutes=i)} for i, t in enumerate(texts)])
+
+
+def test_context_has_pinned_relevant_and_summary_within_budget(db):
+    svc = service(db, context_tokens=120, recent_episodes=2)
+    svc.store.remember("Owner's name is Robin", pinned=True)
+    svc.store.remember("The boiler was serviced in May")
+    add(svc, "web:owner", "my sister Alice's birthday is on 12 March", "noted",
+        *[f"filler message {i} about nothing" for i in range(40)])
+    svc.store.set_summary("web:owner", "Earlier they planned a trip to Rome.", 1)
+    ctx = svc.build_context("web:owner", "when is Alice's birthday?")
+    assert ctx.startswith(HEADER)
+    assert "Owner's name is Robin" in ctx
+    assert "2024-01-01 00:00 owner: my sister Alice's birthday is on 12 March" in ctx
+    assert estimate_tokens(ctx) <= 120 + 10
+    assert svc.last_context.pinned == 1 and svc.last_context.episodes >= 1
+    big = service(db, context_tokens=600, recent_episodes=2).build_context("web:owner", "boiler")
+    assert "The boiler was serviced in May" in big and "trip to Rome" in big
+    # What is in the recent window is not recalled twice.
+    assert "filler message 39" not in service(db, recent_episodes=2).build_context("web:owner", "filler message 39")
+    # Another sender sees neither the owner's facts nor other conversations.
+    other = svc.build_context("web:guest", "Alice birthday", is_owner=False)
+    assert "Robin" not in other and "Alice" not in other
+    assert service(db, context_tokens=0).build_context("web:owner", "Alice") == ""
+
+
+def test_turn_episodes_scrub_secrets_and_keep_short_tool_results(db):
+    svc = service(db)
+    add_secrets(["sk-very-secret-123"])
+    item = TurnInput(inbox_id=1, conversation_id="web:owner", channel="web", sender="owner",
+                     text="key sk-very-secret-123 please", received_at=datetime.now(UTC))
+    outcome = TurnOutcome("done", "llm", actions=[{"tool": "bump", "args": {"label": "x"}, "ok": True}])
+    with db.engine.begin() as conn:
+        svc.on_finish(conn, item, outcome)
+    eps = svc.store.recent("web:owner")
+    assert [e.speaker for e in eps] == ["owner", "tool:bump", "claw"]
+    assert "sk-very-secret-123" not in eps[0].text and "[secret]" in eps[0].text
+    assert eps[1].text.startswith('bump({"label":"x"}) -> ok')
+    assert eps[2].meta["handled_by"] == "llm"
+
+
+async def test_consolidator_asks_once_then_costs_nothing_and_summarises_overflow(db, fake_llm):
+    svc = service(db, recent_episodes=4)
+    fake_llm.responder = lambda req: Reply(
+        text=json.dumps({"decisions": [{"action": "add", "statement": "Owner's car is a red Fiat"}]})
+        if "Answer with JSON only" in req.last_user_text() else "They chatted about cars.")
+    llm = build_llm(LLMSection(provider="anthropic", model="claude-sonnet-4-6", api_key="sk-ant-x", base_url=fake_llm.url))
+    cons = Consolidator(svc, llm, db, debounce_s=3600)
+    await cons.start()
+    try:
+        add(svc, "c1", "my car is a red Fiat", "nice", *[f"chat line {i}" for i in range(10)])
+        await cons.consolidate("c1")
+        assert cons.stats.llm_calls == 2 and cons.stats.facts_added == 1 and cons.stats.summaries == 1
+        assert [f.statement for f in svc.store.facts()] == ["Owner's car is a red Fiat"]
+        summary = svc.store.get_summary("c1")
+        assert summary and summary.text == "They chatted about cars."
+        assert "Earlier in this conversation: They chatted about cars." in svc.build_context("c1", "cars")
+        requests = len(fake_llm.requests)
+        await cons.consolidate("c1")  # nothing new: no request, no tokens
+        assert len(fake_llm.requests) == requests and cons.stats.passes == 2
+        with db.engine.connect() as c:
+            purposes = c.exec_driver_sql("SELECT purpose, count(*) FROM usage GROUP BY purpose").fetchall()
+        assert purposes == [("consolidation", 2)]
+    finally:
+        await cons.stop()
+        await llm.close()
+
+
+async def test_consolidator_without_llm_skips(db):
+    svc = service(db)
+    cons = Consolidator(svc, None, db, debounce_s=3600)
+    await cons.start()
+    add(svc, "c1", "something new")
+    await cons.consolidate("c1")
+    await cons.stop()
+    assert cons.stats.skipped_no_llm == 1 and svc.store.get_mark("c1") == 0
+
+
+async def test_memory_skill_tools_and_owner_only_forget(db, tmp_path: Path):
+    svc = service(db)
+    skill = Memory(Memory.Config(), SkillContext("memory", UTC_TZ, tmp_path, None, None, {"memory": svc}))  # type: ignore[arg-type]
+    owner = ToolContext("web:owner", "owner", "web", True)
+    guest = ToolContext("whatsapp:+15550001", "+15550001", "whatsapp", False)
+    assert "fact #" in await skill.remember("The wifi is called Attic", owner, pinned=True)
+    assert "(pinned)" not in await skill.remember("I like tea", guest, pinned=True)
+    assert "wifi is called Attic" in await skill.recall("wifi", owner)
+    assert await skill.recall("wifi", guest) == "nothing found in memory"  # facts are the owner's
+    with pytest.raises(ToolError):
+        await skill.forget("Attic", guest)
+    assert "1 fact(s)" in await skill.forget("Attic", owner)
+    assert svc.store.search_facts("wifi Attic") == []
+    with pytest.raises(ToolError):
+        await skill.recall("x", owner, after="yesterday")
+
+
+class _Embeddings(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        self.server.calls.append((self.path, self.headers.get("authorization"), body))  # type: ignore[attr-defined]
+        vecs = [{"index": i, "embedding": [float(len(t)), 1.0, 0.0]} for i, t in enumerate(body["input"])]
+        data = json.dumps({"data": vecs}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_http_embedder_against_a_loopback_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Embeddings)
+    server.calls = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        emb = HttpEmbedder(f"http://127.0.0.1:{server.server_port}/v1", "m", api_key="k")
+        assert emb(["ab", "abcd"]) == [[2.0, 1.0, 0.0], [4.0, 1.0, 0.0]]
+        path, auth, body = server.calls[0]  # type: ignore[attr-defined]
+        assert path == "/v1/embeddings" and auth == "Bearer k" and body["model"] == "m"
+        server.shutdown()
+        server.server_close()
+        assert emb(["down"]) == [[0.0, 0.0, 0.0]]  # after a first success, failures degrade, never raise
+        emb.close()
+    finally:
+        server.server_close()

@@ -1,0 +1,57 @@
+"""Helpers for end-to-end task tests: the CLI against a daemon's home, polling, the tasks API."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from tests.harness import Daemon
+
+FAST = """
+[tasks]
+reload_seconds = 0.3
+watch_poll_seconds = 0.5
+grace_seconds = {grace}
+"""
+
+
+def fast(grace: float = 60.0) -> str:
+    return FAST.format(grace=grace)
+
+
+def cli(d: Daemon, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    env = dict(d.env, CLAW_URL=d.url)
+    proc = subprocess.run([sys.executable, "-m", "claw", "tasks", *args], env=env, capture_output=True, text=True,
+                          timeout=60)
+    if ok:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def api(d: Daemon, method: str, path: str, body: Any = None) -> httpx.Response:
+    return httpx.request(method, f"{d.url}{path}", json=body, headers=d.auth(), timeout=30)
+
+
+def create(d: Daemon, **body: Any) -> dict[str, Any]:
+    r = api(d, "POST", "/api/tasks", body)
+    assert r.status_code == 201, r.text
+    return r.json()["task"]
+
+
+def eventually(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition", d: Daemon | None = None) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}" + (f"\n{d.logs()[-4000:]}" if d else ""))
+
+
+def assistant_texts(d: Daemon) -> list[str]:
+    return [m["text"] for m in d.messages() if m["role"] == "assistant"]
