@@ -147,7 +147,8 @@ def _content_words(text: str) -> list[str]:
 
 def generate(seed: int = 7, n_convs: int = 10, holdout: bool = False, para: float | None = None,
              chatter: tuple[int, int] = (8, 14), tail: float = 0.6, callbacks: tuple[int, int] | None = None,
-             items: tuple[int, int] = (4, 5), retells: tuple[int, int] | None = None):
+             items: tuple[int, int] = (4, 5), retells: tuple[int, int] | None = None,
+             cluster: float = 0.6):
     """Calibrated so plain BM25 lands near LoCoMo's (see module docstring): `para` is the
     share of single-hop questions asked in paraphrase, `chatter`/`callbacks` how often the
     storylines and their words come back in non-evidence turns, `items` the number of
@@ -157,9 +158,9 @@ def generate(seed: int = 7, n_convs: int = 10, holdout: bool = False, para: floa
     [(conversation, episodes, questions, now)]; episodes carry a 'key' resolving evidence,
     questions are (text, category, evidence keys). Deterministic in `seed`."""
     if para is None:
-        para = 0.7 if holdout else 0.2
+        para = 0.5 if holdout else 0.2
     if retells is None:
-        retells = (1, 2)
+        retells = (2, 3)
     if callbacks is None:
         callbacks = (2, 5) if holdout else (1, 3)
     rnd = random.Random(seed * 1000 + (1 if holdout else 0))
@@ -177,16 +178,20 @@ def generate(seed: int = 7, n_convs: int = 10, holdout: bool = False, para: floa
         qs: dict[str, list[tuple[str, list[str]]]] = {c: [] for c in CATS}
         facts_of: dict[str, list[tuple[dict, str]]] = {}
 
-        def callback(ev: str, person: str, other: str) -> None:
+        def where(home: int, n_sess: int = n_sess) -> int:
+            # A session is about a few events: talk about one mostly stays in its session.
+            return home if rnd.random() < cluster else rnd.randrange(n_sess)
+
+        def callback(ev: str, person: str, other: str, home: int, units: list = units) -> None:
             ws = _content_words(ev)
             for _ in range(rnd.randint(*callbacks) if ws else 0):
                 spk, oth = (person, other) if rnd.random() < 0.5 else (other, person)
                 text = _fill(rnd.choice(CALLBACK), {"P": oth, "O": oth, "w": rnd.choice(ws).lower()})
-                units[rnd.randrange(n_sess)].append([(spk, text, None)])
+                units[where(home)].append([(spk, text, None)])
             frames = RETELL["heldout" if holdout else "tuning"]
             for _ in range(rnd.randint(*retells) if ws else 0):
                 text = _fill(rnd.choice(frames), {"w": rnd.choice(ws).lower(), "w2": rnd.choice(ws).lower()})
-                units[rnd.randrange(n_sess)].append([(person, text, None)])
+                units[where(home)].append([(person, text, None)])
         # Each person has their own storylines (no topic is shared by the two).
         my_topics = rnd.sample(topics, 12)
         my_cats = rnd.sample(cats, 8)
@@ -195,19 +200,22 @@ def generate(seed: int = 7, n_convs: int = 10, holdout: bool = False, para: floa
             facts_of[person] = []
             for ti, topic in enumerate(my_topics[pi * 6:(pi + 1) * 6]):
                 kws = topic["kw"]
+                homes: list[int] = []
                 for fi, f in enumerate(topic["facts"]):
                     key = f"{ci}-{person}-t{ti}-{fi}"
                     ev = _fill(f["ev"], {**slots, "t": rnd.choice(TIME_WORDS)})
                     if rnd.random() < tail:
                         ev += rnd.choice(TAILS)
-                    callback(ev, person, other)
+                    home = rnd.randrange(n_sess)
+                    homes.append(home)
+                    callback(ev, person, other, home)
                     if rnd.random() < 0.25:
                         ev = rnd.choice(["Hey {O}! ", "Guess what, {O}! "]).format(O=other) + ev
                     if "ask" in f:
                         block = [(other, _fill(f["ask"], slots), None), (person, ev, key), (other, _react(rnd, ev, person), None)]
                     else:
                         block = [(person, ev, key), (other, _react(rnd, ev, person), None)]
-                    units[rnd.randrange(n_sess)].append(block)
+                    units[home].append(block)
                     facts_of[person].append((f, key))
                     q = f["para"] if rnd.random() < para else f["q"]
                     qs["single-hop"].append((_fill(q, slots), [key]))
@@ -218,9 +226,9 @@ def generate(seed: int = 7, n_convs: int = 10, holdout: bool = False, para: floa
                 for _ in range(rnd.randint(*chatter)):  # the storyline keeps coming up
                     kw = rnd.choice(kws)
                     if rnd.random() < 0.5:
-                        units[rnd.randrange(n_sess)].append([(other, _fill(rnd.choice(ask_frames), {**slots, "kw": kw}), None)])
+                        units[where(rnd.choice(homes))].append([(other, _fill(rnd.choice(ask_frames), {**slots, "kw": kw}), None)])
                     else:
-                        units[rnd.randrange(n_sess)].append([(person, _fill(rnd.choice(say_frames), {**slots, "kw": kw}), None)])
+                        units[where(rnd.choice(homes))].append([(person, _fill(rnd.choice(say_frames), {**slots, "kw": kw}), None)])
             for mi, cat in enumerate(my_cats[pi * 4:(pi + 1) * 4]):
                 n_items = min(rnd.randint(*items), len(cat["items"]))
                 sis = rnd.sample(range(n_sess), n_items)
@@ -229,7 +237,7 @@ def generate(seed: int = 7, n_convs: int = 10, holdout: bool = False, para: floa
                     key = f"{ci}-{person}-c{mi}-{j}"
                     keys.append(key)
                     it = it + rnd.choice(TAILS) if rnd.random() < tail else it
-                    callback(it, person, other)
+                    callback(it, person, other, si)
                     units[si].append([(person, it, key), (other, _react(rnd, it, person), None)])
                 for qt in cat["q"]:
                     qs["multi-session"].append((_fill(qt, slots), keys))

@@ -68,7 +68,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     def ready(server: Any) -> None:
         bound = server.servers[0].sockets[0].getsockname() if server.servers else (host, port)
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{bound[1]}/"
-        click.echo(f"claw is running. Web chat: {url}?token={runtime.web_token}", err=True)
+        if sys.stderr.isatty():
+            click.echo(f"claw is running. Web chat: {url}?token={runtime.web_token}", err=True)
+        else:  # stderr is a log (systemd, Docker): never write the token into it
+            click.echo(f"claw is running. Web chat: {url}?token=<the token in {runtime.home / 'web-token'}>", err=True)
         log.info("server.listening", host=host, port=bound[1])
 
     try:
@@ -385,6 +388,80 @@ def usage(ctx: click.Context, by: str | None) -> None:
                 f"cache r/w {r['cache_read']:>8}/{r['cache_write']:<8} ~${r['cost']:.4f}"
             )
     db.close()
+
+
+# -- operations and security (claw.ops, claw.audit) ------------------------------
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.pass_context
+def backup_cmd(ctx: click.Context, path: Path) -> None:
+    """Write a consistent backup (.tar.gz) of CLAW_HOME; safe while the daemon runs."""
+    from claw import ops
+
+    try:
+        written = ops.backup(_load(ctx), path)
+    except ops.OpsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written to {written}")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing database (stop the daemon first).")
+@click.pass_context
+def restore_cmd(ctx: click.Context, path: Path, force: bool) -> None:
+    """Restore a backup made by `claw backup` into CLAW_HOME."""
+    from claw import ops
+
+    config = _load(ctx)
+    try:
+        restored = ops.restore(config, path, force=force)
+    except ops.OpsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored {', '.join(restored)} into {config.home}; start it with `claw serve`")
+
+
+@main.group("service")
+def service_group() -> None:
+    """Run claw as a service."""
+
+
+@service_group.command("install")
+@click.option("--dir", "unit_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write claw.service (default ~/.config/systemd/user).")
+@click.pass_context
+def service_install(ctx: click.Context, unit_dir: Path | None) -> None:
+    """Write a systemd user unit that restarts claw on failure, and say how to enable it."""
+    from claw import ops
+
+    try:
+        path = ops.install_service(_load(ctx), unit_dir)
+    except (ops.OpsError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {path}\nEnable it with:\n  systemctl --user daemon-reload\n"
+               "  systemctl --user enable --now claw.service\n"
+               "  loginctl enable-linger $USER   # keep it running after you log out")
+
+
+@main.group("security")
+def security_group() -> None:
+    """Security checks."""
+
+
+@security_group.command("audit")
+@click.pass_context
+def security_audit(ctx: click.Context) -> None:
+    """Check permissions, bind address, allowlist, cloud vision and webhook signatures; say how to fix each."""
+    from claw.audit import audit
+
+    findings = audit(_load(ctx))
+    for f in findings:
+        click.echo(f"{'ok  ' if f.ok else 'FIX '} {f.what}" + ("" if f.ok else f"\n     -> {f.fix}"))
+    bad = sum(not f.ok for f in findings)
+    click.echo(f"{bad} problem(s) found" if bad else "no problems found")
+    sys.exit(1 if bad else 0)
 
 
 def _add_tasks_commands() -> None:

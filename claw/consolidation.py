@@ -88,7 +88,8 @@ class Consolidator:
         with self.store.engine.connect() as c:
             rows = c.exec_driver_sql(
                 "SELECT e.conversation FROM memory_episodes e LEFT JOIN memory_marks m ON m.conversation = e.conversation "
-                "GROUP BY e.conversation HAVING max(e.id) > coalesce(max(m.episode_id), 0)").fetchall()
+                "GROUP BY e.conversation HAVING max(e.id) > coalesce(max(m.episode_id), 0) "
+                "AND max(e.speaker IN ('owner', 'task')) = 1").fetchall()  # the owner's conversations only
         return [r[0] for r in rows]
 
     async def _run(self) -> None:

@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -211,8 +211,41 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def add_missing_columns(conn: Connection) -> list[str]:
+    """Add columns the code knows but an older database lacks (``create_all`` only creates whole tables).
+
+    SQLite can add a column in place when it is nullable or has a constant default; a NOT NULL column
+    without one needs a hand-written step in ``MIGRATIONS``, so it stops start-up with a clear message.
+    """
+    added = []
+    for table in metadata.sorted_tables:
+        have = {row[1] for row in conn.exec_driver_sql(f'PRAGMA table_info("{table.name}")')}
+        if not have:
+            continue  # created whole by create_all
+        for column in table.columns:
+            if column.name in have:
+                continue
+            ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {column.type.compile(dialect=conn.dialect)}'
+            default = column.default.arg if column.default is not None and column.default.is_scalar else None
+            if default is not None:
+                literal = json.dumps(default, ensure_ascii=False) if isinstance(default, (dict, list)) else default
+                if isinstance(literal, bool):
+                    literal = int(literal)
+                ddl += " NOT NULL DEFAULT " + (f"'{literal}'" if isinstance(literal, str) else str(literal))
+            elif not column.nullable:
+                raise DatabaseError(f"cannot upgrade {table.name}: new column {column.name} is NOT NULL without a default")
+            conn.exec_driver_sql(ddl)
+            added.append(f"{table.name}.{column.name}")
+    return added
+
+
+#: version -> the step that upgrades a database from version - 1. Steps run in order, in one transaction.
+#: 2: columns added to existing tables since version 1 are added in place (new tables come from create_all).
+MIGRATIONS: dict[int, Callable[[Connection], Any]] = {2: add_missing_columns}
+
+
 def migrate(engine: Engine) -> None:
-    """Create the schema, or upgrade an older one in place."""
+    """Create the schema, or upgrade an older one in place (one transaction: all steps or none)."""
     try:
         with engine.begin() as conn:
             metadata.create_all(conn)
@@ -223,6 +256,10 @@ def migrate(engine: Engine) -> None:
                 raise DatabaseError(
                     f"the database was written by a newer claw (schema {version}, this one knows {SCHEMA_VERSION})"
                 )
+            elif version < SCHEMA_VERSION:
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    MIGRATIONS[step](conn)
+                conn.execute(schema_version.update().values(version=SCHEMA_VERSION))
     except OperationalError as exc:
         raise DatabaseError(f"cannot open the database at {engine.url}: {exc.orig}") from None
     except Exception as exc:  # a corrupt file surfaces as DatabaseError from the driver

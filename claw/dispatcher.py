@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from claw import history
@@ -26,10 +26,12 @@ log = structlog.get_logger("claw.dispatcher")
 OnFinish = Callable[[Connection, TurnInput, TurnOutcome], None]
 
 
-def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: OnFinish | None = None) -> int | None:
+def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: OnFinish | None = None,
+           delivered: bool = False) -> int | None:
     """Close the inbox row, record the exchange and queue the reply, all in one transaction.
 
     ``on_finish`` writes more in the same transaction (memory episodes), so they exist iff the turn does.
+    ``delivered``: the channel's clients read replies from the transcript, so the outbox row is born sent.
     """
     status = conn.execute(select(inbox.c.status).where(inbox.c.id == item.inbox_id)).scalar_one()
     if status == "done":
@@ -48,7 +50,8 @@ def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: O
         outbox_id = conn.execute(
             insert(outbox).values(
                 inbox_id=item.inbox_id, conversation_id=item.conversation_id, channel=item.channel,
-                recipient=item.sender, text=outcome.reply, payload={}, status="pending", created_at=now,
+                recipient=item.sender, text=outcome.reply, payload={}, created_at=now,
+                status="sent" if delivered else "pending", sent_at=now if delivered else None,
             )
         ).inserted_primary_key[0]
     if on_finish is not None:
@@ -74,8 +77,9 @@ def _turn_input(row: Any) -> TurnInput:
 
 class Dispatcher:
     def __init__(self, db: Database, agent: Agent, max_parallel: int, on_reply: Callable[[], None],
-                 on_finish: OnFinish | None = None):
+                 on_finish: OnFinish | None = None, transcript_channels: frozenset[str] = frozenset()):
         self.db = db
+        self.transcript_channels = transcript_channels
         self.on_finish = on_finish
         self.agent = agent
         self.max_parallel = max_parallel
@@ -91,14 +95,17 @@ class Dispatcher:
     def busy(self) -> int:
         return len(self._active)
 
-    async def wait_for(self, inbox_id: int, timeout: float) -> dict[str, Any] | None:
-        """The turn's result once it is done, or None after ``timeout`` (the reply still arrives later)."""
+    async def wait_for(self, inbox_id: int, timeout: float, new: bool = False) -> dict[str, Any] | None:
+        """The turn's result once it is done, or None after ``timeout`` (the reply still arrives later).
+
+        ``new``: the row was just written by the caller, so its turn cannot have finished yet.
+        """
         from claw.inbox import result_of
 
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(inbox_id, []).append(fut)
         try:
-            done = await self.db.tx(lambda c: result_of(c, inbox_id))
+            done = None if new else await self.db.tx(lambda c: result_of(c, inbox_id))
             if done is not None:
                 return done
             return await asyncio.wait_for(asyncio.shield(fut), timeout)
@@ -124,14 +131,25 @@ class Dispatcher:
                 pass
 
     async def _start_pending(self) -> None:
+        """Start the oldest pending message of each idle conversation, up to the parallel bound."""
+        free = self.max_parallel - len(self._active)
+        if free <= 0 or self._stopping:
+            return
+        busy = list(self._active)
+
         def load(conn: Connection) -> list[Any]:
-            return conn.execute(select(inbox).where(inbox.c.status == "pending").order_by(inbox.c.id).limit(500)).all()
+            oldest = (
+                select(func.min(inbox.c.id).label("id"))
+                .where(inbox.c.status == "pending", inbox.c.conversation_id.not_in(busy))
+                .group_by(inbox.c.conversation_id)
+                .order_by(func.min(inbox.c.id))
+                .limit(free)
+            ).scalar_subquery()
+            return conn.execute(select(inbox).where(inbox.c.id.in_(oldest)).order_by(inbox.c.id)).all()
 
         for row in await self.db.tx(load):
-            if self._stopping or len(self._active) >= self.max_parallel:
-                return
-            if row.conversation_id in self._active:
-                continue  # one turn at a time per conversation; the oldest goes first
+            if self._stopping or row.conversation_id in self._active:
+                continue
             item = _turn_input(row)
             self._active[row.conversation_id] = asyncio.create_task(self._run_turn(item), name=f"turn-{row.id}")
 
@@ -147,7 +165,8 @@ class Dispatcher:
                 ref = uuid.uuid4().hex[:8]
                 log.exception("turn.crashed", inbox_id=item.inbox_id, ref=ref)
                 outcome = TurnOutcome(f"Sorry, something went wrong on my side (ref {ref}). It's logged.", "error")
-            await self.db.tx(lambda c: finish(c, item, outcome, self.on_finish))
+            delivered = item.channel in self.transcript_channels
+            await self.db.tx(lambda c: finish(c, item, outcome, self.on_finish, delivered))
             log.info("turn.done", inbox_id=item.inbox_id, handled_by=outcome.handled_by, actions=len(outcome.actions))
             result = {"reply": outcome.reply, "handled_by": outcome.handled_by, "actions": outcome.actions,
                       "services": outcome.services}

@@ -151,7 +151,7 @@ class MemoryService:
         out = [{"text": text, "speaker": speaker, "at": item.received_at or now,
                 "meta": {**base, "role": "user" if item.origin != "scheduler" else "task"}}]
         if outcome.actions:
-            results = {}
+            results: dict[str, list[str]] = {}
             for step in journal.load(conn, item.inbox_id):
                 if step["kind"] == "tool_result":
                     results.setdefault(step["data"].get("name"), []).append(step["data"].get("content", ""))
@@ -180,14 +180,17 @@ class MemoryService:
             for gone in forgotten:
                 text = text.replace(gone, "[forgotten]")
             ep["text"], ep["conversation"], ep["meta"] = text, item.conversation_id, _scrub_meta(ep["meta"])
-        self._write(conn, episodes, item.conversation_id)
+        # Facts are the owner's: what other senders say is kept and searchable in their own
+        # conversation, but never consolidated into facts (no one else writes the owner's profile).
+        self._write(conn, episodes, item.conversation_id, consolidate=item.is_owner)
 
     def on_notify(self, conn: Connection, conversation: str, text: str, meta: dict[str, Any] | None) -> None:
         """A message the claw sent on its own (reminder, watcher, task result) is an episode too."""
         self._write(conn, [{"text": scrub(text), "conversation": conversation, "speaker": "claw", "at": utcnow(),
                             "meta": _scrub_meta({"role": "notify", **(meta or {})})}], conversation)
 
-    def _write(self, conn: Connection, episodes: list[dict[str, Any]], conversation: str) -> None:
+    def _write(self, conn: Connection, episodes: list[dict[str, Any]], conversation: str,
+               consolidate: bool = True) -> None:
         episodes = [e for e in episodes if e["text"].strip()]
         if not episodes:
             return
@@ -195,10 +198,11 @@ class MemoryService:
             # Embeddings (if any) are computed before the insert, so a failing embedding server
             # raises before anything is written: the turn still finishes, the loss is logged.
             self.store.add_episodes(episodes, conn=conn)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - memory must never fail a finished turn
             log.error("memory.episodes_not_stored", conversation=conversation, count=len(episodes), error=str(exc))
             return
-        self.on_activity(conversation)
+        if consolidate:
+            self.on_activity(conversation)
 
     # -- read path: the context source ------------------------------------------
 
@@ -217,9 +221,14 @@ class MemoryService:
         in_window = {h.id for h in self.store.recent(conversation, self.window)}
         pinned = self.store.facts(pinned_only=True) if is_owner else []
         seen = {f.id for f in pinned}
-        facts = [f for f in self.store.search_facts(text, k=8) if f.id not in seen] if is_owner and text.strip() else []
+        # "hello", "ok", "thanks": no searchable word, and search would fall back to the latest
+        # episodes, which is noise here (the recent window already has them).
+        searchable = bool(self.store.ranker.terms(text, set()))
+        facts: list[FactHit] = []
         hits: list[Hit] = []
-        if text.strip():
+        if searchable and is_owner:
+            facts = [f for f in self.store.search_facts(text, k=8) if f.id not in seen and f.score > 0]
+        if searchable:
             hits = [h for h in self.store.search(text, k=8, conversation=None if is_owner else conversation)
                     if h.id not in in_window]
         summary = self.store.get_summary(conversation)
@@ -240,7 +249,7 @@ class MemoryService:
             return f"- {_one_line(f.statement)} (since {f.valid_from.astimezone(self.tz):%Y-%m-%d})"
 
         if pinned and add("About the owner:"):
-            stats.pinned = sum(1 for f in pinned if add(fact_line(f)))
+            stats.pinned = sum(1 for f in pinned if add(f"- {_one_line(f.statement)}"))
         if facts and add("Related facts:"):
             stats.facts = sum(1 for f in facts if add(fact_line(f)))
         summary_line = ""

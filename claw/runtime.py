@@ -112,8 +112,9 @@ class Runtime:
         self.agent = Agent(self.db, self.config, self.skills, self.llm, persona, self.tz, self.history, self.context_sources)
         self.deliverer = Deliverer(self.db, self.channels)
         turn_runner = self.task_service.wrap(self.agent) if self.task_service else self.agent
+        transcript = frozenset(name for name, ch in self.channels.items() if getattr(ch, "transcript_only", False))
         self.dispatcher = Dispatcher(self.db, turn_runner, self.config.agent.max_parallel_turns, self.deliverer.wake,
-                                     on_finish=self.memory.on_finish)
+                                     on_finish=self.memory.on_finish, transcript_channels=transcript)
         for channel in self.channels.values():
             await channel.start(self)
         self.tasks = [

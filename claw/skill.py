@@ -182,14 +182,34 @@ def _parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
 
 
 def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Drop pydantic's titles: they cost tokens and say nothing the names do not."""
+    """Shrink pydantic's schema without losing meaning: every token of it is paid on every turn.
+
+    Titles repeat the names; ``anyOf [X, null]`` is just an optional X; empty defaults say
+    nothing an omitted argument does not; extra keys are refused by validation anyway.
+    """
 
     def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: walk(v) for k, v in node.items() if k != "title" or not isinstance(v, str)}
         if isinstance(node, list):
             return [walk(v) for v in node]
-        return node
+        if not isinstance(node, dict):
+            return node
+        node = dict(node)
+        options = node.get("anyOf")
+        if isinstance(options, list) and {"type": "null"} in options:
+            rest = [o for o in options if o != {"type": "null"}]
+            if len(rest) == 1:
+                del node["anyOf"]
+                node = {**rest[0], **node}
+        out = {}
+        for key, value in node.items():
+            if key == "title" and isinstance(value, str):
+                continue
+            if key == "additionalProperties" and value is False:
+                continue
+            if key == "default" and value in (None, "", [], {}):
+                continue
+            out[key] = walk(value)
+        return out
 
     return walk(schema)
 

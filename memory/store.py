@@ -186,7 +186,7 @@ class MemoryStore:
             if vecs is not None:
                 c.exec_driver_sql("INSERT OR REPLACE INTO memory_vectors(episode_id, vec) VALUES (?, ?)",
                                   [(i, array("f", [float(x) for x in v]).tobytes()) for i, v in zip(ids, vecs)])
-        self.ranker.invalidate()
+        self.ranker.added(len(ids), {r[1] for r in rows})
         self._vec_cache = None
         return ids
 

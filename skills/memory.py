@@ -26,32 +26,19 @@ class Memory(Skill):
         return service
 
     @tool
-    async def recall(self, query: str, ctx: ToolContext, after: str | None = None, before: str | None = None,
-                     speaker: str | None = None) -> str:
-        """Search long-term memory (past messages, actions, facts) beyond what the context shows.
-
-        Args:
-            query: what to look for, in plain words.
-            after: only from this local date on, YYYY-MM-DD.
-            before: only up to this local date, YYYY-MM-DD.
-            speaker: only what this speaker said, e.g. "owner" or "claw".
-        """
+    async def recall(self, query: str, ctx: ToolContext, after: str = "", before: str = "", speaker: str = "") -> str:
+        """Search long-term memory (messages, actions, facts) beyond the context. Dates: local YYYY-MM-DD."""
         service = self._service()
         scope = None if ctx.is_owner else ctx.conversation  # others only see their own conversation
         try:
-            return await asyncio.to_thread(service.recall, query, after=after, before=before, speaker=speaker,
-                                           conversation=scope)
+            return await asyncio.to_thread(service.recall, query, after=after or None, before=before or None,
+                                           speaker=speaker or None, conversation=scope)
         except ValueError as exc:
             raise ToolError(str(exc)) from None
 
     @tool
     async def remember(self, statement: str, ctx: ToolContext, pinned: bool = False) -> str:
-        """Store a durable fact now, e.g. when asked to remember something.
-
-        Args:
-            statement: one self-contained fact, e.g. "Alice's birthday is 12 March".
-            pinned: a core profile fact that should always be in context.
-        """
+        """Store a self-contained fact now ("remember that ..."); pinned: a profile fact always in context."""
         service = self._service()
         subject = None
         if not ctx.is_owner:
@@ -64,11 +51,7 @@ class Memory(Skill):
 
     @tool
     async def forget(self, what: str, ctx: ToolContext) -> str:
-        """Delete from memory for good: a fact id, or every fact and message containing the text (owner only).
-
-        Args:
-            what: a fact id like "12", or the text to forget.
-        """
+        """Owner only: delete for good a fact id, or every fact and message containing the text."""
         if not ctx.is_owner:
             raise ToolError("only the owner can make me forget things")
         service = self._service()

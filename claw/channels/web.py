@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 class WebChannel:
     name = "web"
+    #: Clients read replies from the transcript: the outbox row is written already sent.
+    transcript_only = True
 
     def routes(self) -> list[BaseRoute]:
         return []  # the web API lives in claw.web.app; it is the daemon's own front door

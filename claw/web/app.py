@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.schemas import SchemaGenerator
 
 from claw import history
 
@@ -63,9 +65,42 @@ def create_app(runtime: Runtime) -> Starlette:
         return bool(supplied) and hmac.compare_digest(supplied.encode(), runtime.web_token.encode())
 
     async def healthz(request: Request) -> Response:
+        """Status and component health (no token).
+        ---
+        summary: Health
+        responses:
+          200:
+            description: status, degraded components, uptime
+        """
         return JSONResponse(runtime.health())
 
     async def post_message(request: Request) -> Response:
+        """Send one message and wait for the turn.
+        ---
+        summary: Send a message
+        security: [{bearer: []}]
+        requestBody:
+          required: true
+          content:
+            application/json:
+              schema:
+                type: object
+                additionalProperties: false
+                required: [text]
+                properties:
+                  text: {type: string, minLength: 1, maxLength: 16000}
+                  sender: {type: string, minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.@+-]+$"}
+                  id: {type: string, minLength: 1, maxLength: 128}
+        responses:
+          200: {description: the reply, handled_by, actions and services}
+          202: {description: accepted; the reply comes later}
+          400: {description: not JSON}
+          401: {description: missing or wrong token}
+          413: {description: body too large}
+          415: {description: not application/json}
+          422: {description: invalid fields}
+          503: {description: storage unavailable; nothing stored}
+        """
         if not authorized(request):
             return error(401, "missing or wrong token: send 'Authorization: Bearer <token from $CLAW_HOME/web-token>'")
         if "application/json" not in request.headers.get("content-type", ""):
@@ -91,13 +126,26 @@ def create_app(runtime: Runtime) -> Starlette:
         accepted = await runtime.accept(
             channel="web", external_id=msg.id, peer=sender, sender=sender, text=msg.text, payload={"owner": True}
         )
-        result = await runtime.dispatcher.wait_for(accepted.inbox_id, runtime.config.server.reply_timeout)
+        result = await runtime.dispatcher.wait_for(accepted.inbox_id, runtime.config.server.reply_timeout,
+                                                   new=accepted.created)
         if result is None:
             return JSONResponse({"id": accepted.inbox_id, "status": "accepted",
                                  "detail": "still working; the reply will appear in GET /api/messages"}, status_code=202)
         return JSONResponse({"id": accepted.inbox_id, "duplicate": not accepted.created, **result})
 
     async def get_messages(request: Request) -> Response:
+        """The transcript of a web conversation after a message id.
+        ---
+        summary: List messages
+        security: [{bearer: []}]
+        parameters:
+          - {name: after, in: query, required: false, schema: {type: integer}}
+          - {name: sender, in: query, required: false, schema: {type: string}}
+        responses:
+          200: {description: messages and whether a turn is running}
+          400: {description: bad parameter}
+          401: {description: missing or wrong token}
+        """
         if not authorized(request):
             return error(401, "missing or wrong token")
         try:
@@ -109,6 +157,14 @@ def create_app(runtime: Runtime) -> Starlette:
         return JSONResponse({"messages": rows, "busy": runtime.dispatcher.busy() > 0})
 
     async def get_home(request: Request) -> Response:
+        """Areas and device states.
+        ---
+        summary: Home snapshot
+        security: [{bearer: []}]
+        responses:
+          200: {description: areas and entities}
+          401: {description: missing or wrong token}
+        """
         if not authorized(request):
             return error(401, "missing or wrong token")
         home = runtime.skills.shared.get("home")
@@ -123,8 +179,16 @@ def create_app(runtime: Runtime) -> Starlette:
         return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
                                            "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"})
 
+    schemas = SchemaGenerator({"openapi": "3.0.0", "info": {"title": "claw", "version": "1"},
+                               "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}})
+
+    async def openapi(request: Request) -> Response:
+        """The API's OpenAPI schema, built from the handlers' docstrings (used by the schemathesis tests)."""
+        return JSONResponse(schemas.get_schema(app.routes))
+
     routes: list[Any] = [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
         Route("/api/messages", post_message, methods=["POST"]),
         Route("/api/messages", get_messages, methods=["GET"]),
         Route("/api/home", get_home, methods=["GET"]),
@@ -139,8 +203,16 @@ def create_app(runtime: Runtime) -> Starlette:
     async def not_allowed(request: Request, exc: Exception) -> Response:
         return error(405, "method not allowed")
 
+    async def storage_unavailable(request: Request, exc: Exception) -> Response:
+        """Disk full or the database locked past busy_timeout: nothing was stored, so say "retry", not "bug"."""
+        log.error("http.storage_unavailable", path=request.url.path, error=str(getattr(exc, "orig", exc)))
+        return JSONResponse({"error": "storage unavailable (database locked or disk full); nothing was stored, retry later"},
+                            status_code=503, headers={"Retry-After": "5"})
+
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("http.error", path=request.url.path)
         return error(500, "internal error (logged)")
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed, 500: server_error})
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed, 500: server_error,
+                                                        OperationalError: storage_unavailable})
+    return app

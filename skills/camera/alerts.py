@@ -48,12 +48,13 @@ class Alerter:
     async def remember(self, camera: str, label: str, question: str, verdict: Verdict, at: datetime,
                        media_id: str, watch_id: int) -> None:
         memory = self.services.get("memory")
-        if memory is None or not hasattr(memory, "add_episode"):
-            return
+        store = memory if hasattr(memory, "add_episode") else getattr(memory, "store", None)
+        if store is None or not hasattr(store, "add_episode"):
+            return  # no memory service in this daemon
         text = f"{label} camera at {at:%Y-%m-%d %H:%M}: {verdict.description} (watching for: {question})"
         try:
-            await asyncio.to_thread(memory.add_episode, text, conversation=f"camera:{camera}", speaker="camera",
+            await asyncio.to_thread(store.add_episode, text, conversation=f"camera:{camera}", speaker="camera",
                                     at=at, meta={"camera": camera, "watch_id": watch_id, "media_id": media_id,
                                                  "confidence": verdict.confidence})
-        except Exception as exc:  # memory is a nicety here; the alert already went out
+        except Exception as exc:  # noqa: BLE001 - memory is a nicety here; the alert already went out
             log.warning("camera.memory_failed", error=str(exc))

@@ -59,13 +59,15 @@ class CameraConfig(SkillConfig):
     default_cooldown_minutes: float = Field(10.0, ge=0)
     default_confidence: float = Field(0.6, ge=0, le=1)
     min_interval: float = Field(0.1, gt=0)  # the shortest poll interval a watcher may ask for
+    #: Vision checks one watcher may make per hour (a busy street must not become a big bill); 0 = no cap.
+    max_checks_per_hour: int = Field(120, ge=0)
     #: Frigate's MQTT broker; when set, Frigate watchers react to its events instead of polling /api/events.
     mqtt_host: str | None = None
     mqtt_port: int = Field(1883, ge=1, le=65535)
     mqtt_username: str | None = None
     mqtt_password: str | None = None
     mqtt_topic_prefix: str = "frigate"
-    cameras: dict[str, CameraSource] = {}
+    cameras: dict[str, CameraSource] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod

@@ -33,7 +33,7 @@ class GateResult:
 def small_grey(jpeg: bytes, width: int = WIDTH) -> np.ndarray:
     """Decode to a blurred, brightness-normalised float array about ``width`` pixels wide."""
     try:
-        img = Image.open(io.BytesIO(jpeg))
+        img: Image.Image = Image.open(io.BytesIO(jpeg))
         img.draft("L", (width, max(1, width * img.height // max(1, img.width))))
         img = img.convert("L")
         height = max(1, round(img.height * width / img.width))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -18,7 +18,7 @@ from skills.camera.sources import FrigateEvent
 
 log = structlog.get_logger("skills.camera.mqtt")
 
-Handler = Callable[..., Awaitable[int]]
+Handler = Callable[..., Coroutine[Any, Any, int]]
 
 
 def parse(topic: str, payload: bytes | bytearray | str, prefix: str) -> tuple[FrigateEvent, tuple[str, ...]] | None:
@@ -31,7 +31,7 @@ def parse(topic: str, payload: bytes | bytearray | str, prefix: str) -> tuple[Fr
     raw = payload.decode("utf-8") if isinstance(payload, (bytes, bytearray)) else payload
     data = json.loads(raw)
     if not isinstance(data, dict) or not isinstance(data.get("after"), dict):
-        raise ValueError("expected an object with an 'after' object")
+        raise ValueError("expected an object with an 'after' object")  # noqa: TRY004 - callers catch ValueError
     kind = data.get("type")
     after = data["after"]
     if topic == f"{prefix}/events":
@@ -98,7 +98,7 @@ class FrigateListener:
                         self.handle(str(message.topic), message.payload)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # aiomqtt.MqttError and friends: the broker is away
+            except Exception as exc:  # noqa: BLE001 - aiomqtt.MqttError and friends: the broker is away
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("camera.mqtt_down", broker=f"{self.host}:{self.port}", error=self.last_error, retry_in=delay)
             self.connected = False

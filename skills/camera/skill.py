@@ -1,23 +1,22 @@
 """The ``camera`` skill: snapshot questions and camera watchers from chat, over the configured cameras.
 
 The two tools appear only when at least one ``[camera.NAME]`` is configured,
-so a house without cameras pays no prompt tokens for them.
+so a house without cameras pays no prompt tokens for them, and Pillow, numpy
+and the rest are imported only then (start-up time and idle RSS).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from claw.skill import Skill, Tool, ToolContext, ToolError, tool
-from skills.camera.alerts import Alerter
 from skills.camera.config import CameraConfig
-from skills.camera.gate import FrameError, small_grey
-from skills.camera.media import MediaStore, load_key
-from skills.camera.mqtt import FrigateListener
-from skills.camera.sources import SourceError, build_source
-from skills.camera.vision import VisionChecker, VisionError
-from skills.camera.watch import Camera, WatchEngine
+
+if TYPE_CHECKING:
+    from skills.camera.mqtt import FrigateListener
+    from skills.camera.vision import VisionChecker
+    from skills.camera.watch import Camera, WatchEngine
 
 PRUNE_EVERY = 3600.0
 
@@ -40,24 +39,39 @@ class CameraSkill(Skill):
         cfg = self.config
         services = self.ctx.services
         self.runtime = services.get("runtime")
+        self.cameras: dict[str, Camera] = {}
+        self.engine: WatchEngine | None = None
+        self.vision: VisionChecker | None = None
+        self.listener: FrigateListener | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        if not cfg.cameras:
+            return  # nothing to look at: no tools, no routes, no imports
+        from skills.camera.alerts import Alerter
+        from skills.camera.media import MediaStore, load_key
+        from skills.camera.mqtt import FrigateListener
+        from skills.camera.sources import build_source
+        from skills.camera.vision import VisionChecker
+        from skills.camera.watch import Camera, WatchEngine
+
         self.cameras = {name: Camera(name, cam, build_source(name, cam, cfg.max_bytes, services))
                         for name, cam in cfg.cameras.items()}
         app_config = getattr(self.runtime, "config", None)
         vision_cfg = getattr(app_config, "vision", None)
-        settings = vision_cfg.provider_settings(app_config.llm) if vision_cfg is not None else None
-        self.vision = VisionChecker(settings, vision_cfg.allow_cloud_vision if vision_cfg else True,
-                                    getattr(self.runtime, "db", None))
+        if app_config is not None and vision_cfg is not None:
+            self.vision = VisionChecker(vision_cfg.provider_settings(app_config.llm), vision_cfg.allow_cloud_vision,
+                                        getattr(self.runtime, "db", None))
+        else:  # outside a daemon (no [vision] to read): checks fail with a clear message
+            self.vision = VisionChecker(None, True)
         if self.vision.refusal and self.cameras:
             self.ctx.log.error("camera.vision_refused", reason=self.vision.refusal)
         home = getattr(self.runtime, "home", None) or self.ctx.data_dir.parent.parent
         self.media = MediaStore(self.ctx.data_dir / "snapshots", load_key(home), cfg.media_ttl_hours * 3600,
                                 cfg.keep_days)
         self.alerter = Alerter(self.ctx.notify_owner, self.media, services, self.public_url, self.ctx.timezone)
-        self.listener: FrigateListener | None = None
         has_frigate = any(c.cfg.type == "frigate" for c in self.cameras.values())
         self.engine = WatchEngine(getattr(self.runtime, "db", None), self.cameras, self.vision, self.alerter,
-                                  frigate_polling=not (has_frigate and cfg.mqtt_host))
-        self._tasks: list[asyncio.Task[Any]] = []
+                                  frigate_polling=not (has_frigate and cfg.mqtt_host),
+                                  max_checks_per_hour=cfg.max_checks_per_hour)
         if self.runtime is not None:
             self.runtime.routes.extend(self.media.routes())
             await self.engine.load()
@@ -73,15 +87,19 @@ class CameraSkill(Skill):
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.listener:
             await self.listener.stop()
-        await self.engine.stop()
+        if self.engine:
+            await self.engine.stop()
         for cam in self.cameras.values():
             await cam.source.close()
-        await self.vision.close()
+        if self.vision:
+            await self.vision.close()
 
     def tools(self) -> list[Tool]:
         return super().tools() if self.config.cameras else []
 
     def health(self) -> dict[str, Any]:
+        if self.engine is None or self.vision is None:
+            return {"ok": True, "cameras": [], "detail": "no [camera.NAME] configured"}
         out: dict[str, Any] = {"ok": not (self.vision.refusal and self.cameras), "cameras": sorted(self.cameras),
                                "watchers": len(self.engine.watchers), "vision": self.vision.label,
                                "vision_requests": self.vision.requests}
@@ -123,7 +141,12 @@ class CameraSkill(Skill):
             camera: camera name as configured.
             question: what to find out from the picture.
         """
+        from skills.camera.gate import FrameError, small_grey
+        from skills.camera.sources import SourceError
+        from skills.camera.vision import VisionError
+
         cam = self._camera(camera)
+        assert self.vision is not None
         try:
             jpeg = await cam.source.snapshot()
             await asyncio.to_thread(small_grey, jpeg)  # proves it decodes before a model sees it
@@ -133,7 +156,7 @@ class CameraSkill(Skill):
         await asyncio.to_thread(self.media.save, cam.name, jpeg)
         return f"{cam.label}: {verdict.description or ('yes' if verdict.match else 'nothing notable')}"
 
-    @tool(sensitive=_create_needs_yes)
+    @tool(sensitive=_create_needs_yes)  # type: ignore[arg-type]  # the SDK passes the ToolContext to 2-arg callables
     async def camera_watch(
         self,
         action: Literal["create", "list", "delete"],
@@ -159,6 +182,7 @@ class CameraSkill(Skill):
             cooldown_minutes: minimum time between two alerts.
             watch_id: watcher to delete.
         """
+        assert self.engine is not None and self.vision is not None  # tools exist only with cameras
         if action == "list":
             return {"watchers": [w.describe() for w in self.engine.watchers.values()]}
         if action == "delete":

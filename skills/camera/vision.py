@@ -82,7 +82,7 @@ def cloud_refusal(settings: ProviderSettings, allow_cloud: bool) -> str | None:
 
 
 def shrink(jpeg: bytes, max_side: int = MAX_SIDE) -> bytes:
-    img = Image.open(io.BytesIO(jpeg))
+    img: Image.Image = Image.open(io.BytesIO(jpeg))
     if max(img.size) <= max_side:
         return jpeg
     img.draft("RGB", (max_side, max_side))
@@ -95,7 +95,7 @@ def shrink(jpeg: bytes, max_side: int = MAX_SIDE) -> bytes:
 
 def parse_verdict(text: str) -> Verdict:
     """Read the model's JSON answer, tolerating code fences and prose around it."""
-    m = re.search(r"\{.*\}", text, re.S)
+    m = re.search(r"\{.*\}", text, re.DOTALL)
     data: Any = None
     if m:
         try:
@@ -164,7 +164,7 @@ class VisionChecker:
 
         try:
             await self.db.tx(lambda c: usage.record(c, resp, conversation_id=None, inbox_id=None, purpose="vision"))
-        except Exception as exc:  # accounting must not break an alert
+        except Exception as exc:  # noqa: BLE001 - accounting must not break an alert
             log.warning("camera.usage_failed", error=str(exc))
 
     async def close(self) -> None:

@@ -22,7 +22,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from skills.camera.alerts import Alerter
 from skills.camera.config import CameraSource
@@ -69,6 +83,7 @@ class WatchState:
     checks: int = 0
     error: str | None = None  # the failure the owner was told about, until the camera works again
     last_event_at: float = 0.0  # frigate polling: newest event start seen
+    throttled: bool = False  # over max_checks_per_hour; the owner was told once
 
 
 @dataclass
@@ -83,6 +98,7 @@ class Watcher:
     cooldown: float
     state: WatchState = field(default_factory=WatchState)
     seen_events: deque[str] = field(default_factory=lambda: deque(maxlen=256))
+    recent_checks: deque[float] = field(default_factory=deque)
 
     def describe(self) -> dict[str, Any]:
         how = (f"on Frigate events{' for ' + ', '.join(self.labels) if self.labels else ''}"
@@ -95,7 +111,8 @@ class Watcher:
 
 class WatchEngine:
     def __init__(self, db: Any, cameras: dict[str, Camera], vision: VisionChecker, alerter: Alerter,
-                 frigate_polling: bool):
+                 frigate_polling: bool, max_checks_per_hour: int = 0):
+        self.max_checks_per_hour = max_checks_per_hour  # a busy street must not become a big bill; 0 = no cap
         self.db = db
         self.cameras = cameras
         self.vision = vision
@@ -245,6 +262,8 @@ class WatchEngine:
     # -- deciding ----------------------------------------------------------------
 
     async def judge(self, w: Watcher, cam: Camera, jpeg: bytes) -> None:
+        if not await self._within_budget(w):
+            return
         try:
             verdict = await self.vision.ask(jpeg, w.question, cam.label)
         except VisionError as exc:
@@ -266,6 +285,25 @@ class WatchEngine:
         elif not verdict.match:
             w.state.in_episode = False
         await self._save(w)
+
+    async def _within_budget(self, w: Watcher) -> bool:
+        if not self.max_checks_per_hour:
+            return True
+        now = time.time()
+        while w.recent_checks and w.recent_checks[0] < now - 3600:
+            w.recent_checks.popleft()
+        if len(w.recent_checks) >= self.max_checks_per_hour:
+            log.warning("camera.check_budget", watch_id=w.id, limit=self.max_checks_per_hour)
+            if not w.state.throttled:
+                w.state.throttled = True
+                await self._save(w)
+                await self.alerter.tell(f"Camera watcher #{w.id} ({w.camera}) saw more than {self.max_checks_per_hour} "
+                                        "changes in an hour; it skips model checks until the hour has passed "
+                                        "([camera] max_checks_per_hour).", camera=w.camera, watch_id=w.id)
+            return False
+        w.state.throttled = False
+        w.recent_checks.append(now)
+        return True
 
     async def _failed(self, w: Watcher, error: str) -> None:
         log.warning("camera.watch_error", watch_id=w.id, camera=w.camera, error=error)

@@ -3,6 +3,7 @@ cooldown, camera failures, cloud-vision refusal. Short poll intervals; no timing
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
@@ -16,6 +17,7 @@ from tests.camera.conftest import (
     TWILIO_ENV,
     camera_config,
     camera_health,
+    is_vision,
     owner_notes,
     vision_requests,
     wait_until,
@@ -27,6 +29,11 @@ from tests.fakes.twilio import FakeTwilio
 from tests.harness import Daemon
 
 QUESTION = "Is a delivery truck in the driveway?"
+
+
+def episodes_of(d: Daemon, conversation: str) -> list[str]:
+    with sqlite3.connect(d.home / "claw.db") as conn:
+        return [r[0] for r in conn.execute("SELECT text FROM memory_episodes WHERE conversation = ?", (conversation,))]
 
 
 def create_watch(d: Daemon, fake: FakeLLM, *calls: dict[str, object]) -> list[str]:
@@ -84,14 +91,10 @@ def test_static_scene_costs_nothing_truck_alerts_once_with_signed_picture(
     assert len([m for m in twilio.sent() if m.to == f"whatsapp:{OWNER}"]) == 1
     health = camera_health(d)
     assert health["ok"] and health["watchers"] == 1
+    with sqlite3.connect(d.home / "claw.db") as conn:
+        vision_rows = conn.execute("SELECT count(*) FROM usage WHERE purpose = 'vision'").fetchone()[0]
+    assert vision_rows == len(vision_requests(vision_llm))  # `claw usage` sees what the cameras cost
 
-    # The watcher survives a restart and still stays quiet for the parked truck.
-    d.stop()
-    before = len(vision_llm.requests)
-    d.start()
-    hits = camera.hits
-    assert camera.wait_hits(hits + 6)
-    assert len(vision_llm.requests) == before
 
 
 def test_camera_failures_are_told_once_and_the_watcher_keeps_running(
@@ -101,7 +104,8 @@ def test_camera_failures_are_told_once_and_the_watcher_keeps_running(
         huge.show(Huge())
         cams = {"gate": {"url": "http://127.0.0.1:9/snapshot.jpg", "timeout": 1},
                 "porch": {"url": html.url}, "yard": {"url": huge.url}}
-        d = daemon_factory(camera_config(vision_llm, cams))  # no WhatsApp: alerts go to the web transcript
+        d = daemon_factory(camera_config(vision_llm, {**cams, "front_door": {"url": huge.url, "label": "front door"}}))
+        # no WhatsApp here: alerts and problems go to the owner's web transcript
         results = create_watch(d, vision_llm, *({"camera": c, "question": QUESTION, "interval_seconds": 0.2}
                                                 for c in cams))
         assert all("created" in r and "as text (no public_url" in r for r in results), results
@@ -124,8 +128,22 @@ def test_camera_failures_are_told_once_and_the_watcher_keeps_running(
         assert html.wait_hits(html.hits + 3)
         html.show(truck())
         wait_until(lambda: any("delivery truck" in t for t in owner_notes(d)), what="text alert", d=d)
-        assert "1 problem" not in " ".join(owner_notes(d))
+        # The alert is an episode in memory, so "when did the parcel come?" can be answered later.
+        episodes = wait_until(lambda: episodes_of(d, "camera:porch"), what="memory episode", d=d)
+        assert "porch camera at" in episodes[0] and "delivery truck" in episodes[0]
         assert len([t for t in owner_notes(d) if "has a problem" in t]) == 3
+
+        # "What's at the front door?" from chat: a snapshot, one vision request, the answer back to the model.
+        huge.show(truck())
+        n = len(vision_requests(vision_llm))
+        vision_llm.script(Reply(tool_calls=[ToolUse("camera_snapshot", {"camera": "front door",
+                                                                        "question": "What's at the front door?"})]))
+        d.say("what's at the front door?")
+        check = vision_requests(vision_llm)[n:]
+        check = [c for c in check if "What's at the front door?" in c.last_user_text()]
+        assert len(check) == 1 and len(check[0].images()) == 1
+        answer = [r for r in vision_llm.requests if r.tool_results() and not is_vision(r)][-1].tool_results()[-1]
+        assert not answer.is_error and "front door: A purple delivery truck" in answer.content
 
 
 def test_cloud_vision_refused_when_not_allowed(fake_llm: FakeLLM, camera: FakeCamera,
@@ -145,17 +163,3 @@ def test_cloud_vision_refused_when_not_allowed(fake_llm: FakeLLM, camera: FakeCa
                for r in results), results
     assert all(not r.images() for r in fake_llm.requests)
     assert len(fake_llm.requests) == 3  # the chat turn only, nothing went to a cloud vision model
-
-
-def test_snapshot_question_from_chat(vision_llm: FakeLLM, camera: FakeCamera,
-                                     daemon_factory: Callable[..., Daemon]) -> None:
-    d = daemon_factory(camera_config(vision_llm, {"front_door": {"url": camera.url, "label": "front door"}}))
-    camera.show(truck())
-    vision_llm.script(Reply(tool_calls=[ToolUse("camera_snapshot", {"camera": "front door",
-                                                                    "question": "What's at the front door?"})]))
-    d.say("what's at the front door?")
-    [check] = vision_requests(vision_llm)
-    assert "What's at the front door?" in check.last_user_text() and len(check.images()) == 1
-    tool_request = [r for r in vision_llm.requests if r.tool_results()][0]
-    assert "front door: A purple delivery truck" in tool_request.tool_results()[0].content
-    assert "camera_watch" in vision_llm.requests[0].tool_names()

@@ -3,9 +3,29 @@ without MQTT, Frigate's /api/events is polled instead."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from tests.camera.conftest import camera_config, camera_health, owner_notes, publish, vision_requests, wait_until
+from claw.config import ProviderSettings
+from claw.db import Database
+from skills.camera.alerts import Alerter
+from skills.camera.config import CameraSource
+from skills.camera.media import MediaStore
+from skills.camera.sources import FrigateSource
+from skills.camera.vision import VisionChecker
+from skills.camera.watch import Camera, WatchEngine
+from tests.camera.conftest import (
+    camera_config,
+    camera_health,
+    owner_notes,
+    publish,
+    vision_requests,
+    wait_until,
+)
 from tests.fakes.camera import driveway, truck
 from tests.fakes.frigate import FakeFrigate, event_message, review_message
 from tests.fakes.llm import FakeLLM, Reply, ToolUse
@@ -60,16 +80,41 @@ def test_frigate_mqtt_event_triggers_one_check_and_junk_is_ignored(
     assert camera_health(d)["mqtt"]["connected"]
 
 
-def test_frigate_without_mqtt_polls_its_events_api(vision_llm: FakeLLM, frigate: FakeFrigate,
-                                                    daemon_factory: Callable[..., Daemon]) -> None:
-    d = daemon_factory(camera_config(vision_llm, {"drive": {"type": "frigate", "url": frigate.url,
-                                                            "frigate_camera": "driveway"}}))
-    make_watch(d, vision_llm, interval_seconds=0.2)
-    wait_until(lambda: "/api/events" in frigate.requests, what="events poll", d=d)
-    import time
+async def test_frigate_without_mqtt_polls_its_events_api(vision_llm: FakeLLM, frigate: FakeFrigate,
+                                                          tmp_path: Path) -> None:
+    """In process (no daemon needed): the engine polls /api/events, checks each new event once, and its
+    state survives a reload from the table."""
+    notes: list[tuple[str, list[str] | None]] = []
 
+    async def notify(text: str, media: list[str] | None = None, meta: dict[str, Any] | None = None) -> None:
+        notes.append((text, media))
+
+    db = Database(f"sqlite:///{tmp_path / 'claw.db'}")
+    cfg = CameraSource(type="frigate", url=frigate.url, frigate_camera="driveway")
+    cam = Camera("drive", cfg, FrigateSource("drive", cfg, 8_000_000))
+    vision = VisionChecker(ProviderSettings(provider="anthropic", api_key="sk-ant-test", base_url=vision_llm.url),
+                           allow_cloud=False)  # the fake is on 127.0.0.1: local, so allowed
+    alerter = Alerter(notify, MediaStore(tmp_path / "snaps", b"k" * 32, 60, 1), {}, lambda: None, ZoneInfo("UTC"))
+    engine = WatchEngine(db, {"drive": cam}, vision, alerter, frigate_polling=True)
+    await engine.load()
+    w = await engine.create("drive", QUESTION, "frigate", 0.05, ["truck"], 0.6, 600)
     frigate.add_event("ev-poll-1", "driveway", "truck", truck(), start=time.time() + 1)
-    wait_until(lambda: any("delivery truck" in t for t in owner_notes(d)), what="the alert", d=d)
+    frigate.add_event("ev-poll-2", "driveway", "person", driveway(), start=time.time() + 1)
+    for _ in range(200):
+        if notes:
+            break
+        await asyncio.sleep(0.05)
     n = len(frigate.requests)
-    wait_until(lambda: len(frigate.requests) > n + 3, what="more polls", d=d)
+    while len(frigate.requests) < n + 4:
+        await asyncio.sleep(0.05)
+    await engine.stop()
+    assert [t for t, _ in notes] and "delivery truck" in notes[0][0] and notes[0][1] is None  # no public URL: text
     assert len(vision_requests(vision_llm)) == 1
+    assert frigate.snapshot_fetches() == ["/api/events/ev-poll-1/snapshot.jpg"]
+
+    again = WatchEngine(db, {"drive": cam}, vision, alerter, frigate_polling=False)
+    await again.load()
+    assert again.watchers[w.id].state.alerts == 1 and again.watchers[w.id].labels == ["truck"]
+    await again.stop()
+    await cam.source.close()
+    await vision.close()

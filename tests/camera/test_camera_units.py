@@ -15,8 +15,21 @@ from skills.camera.config import CameraConfig, CameraSource
 from skills.camera.gate import ChangeGate
 from skills.camera.media import MediaStore, sign, verify
 from skills.camera.mqtt import parse
-from skills.camera.sources import FrigateSource, HomeAssistantSource, HttpSource, RtspSource, SourceError
-from skills.camera.vision import VisionError, cloud_refusal, is_local_url, parse_verdict
+from skills.camera.sources import (
+    FrigateSource,
+    HomeAssistantSource,
+    HttpSource,
+    RtspSource,
+    SourceError,
+)
+from skills.camera.vision import (
+    Verdict,
+    VisionError,
+    cloud_refusal,
+    is_local_url,
+    parse_verdict,
+)
+from skills.camera.watch import Camera, WatchEngine, Watcher
 from tests.fakes.camera import FakeCamera, Huge, NotJpeg, Status, driveway, noisy, truck
 from tests.fakes.frigate import FakeFrigate, event_message, review_message
 from tests.fakes.homeassistant import FakeHomeAssistant
@@ -39,11 +52,11 @@ def test_gate_zone_mask_ignores_changes_outside_the_zone() -> None:
 
 
 def test_camera_config_collects_camera_tables() -> None:
-    cfg = CameraConfig(**{"keep_days": 2, "drive": {"url": "http://cam/snap.jpg"}, "door": {"type": "homeassistant",
-                                                                                           "entity": "camera.front_door"}})
+    cfg = CameraConfig(keep_days=2, drive={"url": "http://cam/snap.jpg"}, door={"type": "homeassistant",
+                                                                                           "entity": "camera.front_door"})
     assert set(cfg.cameras) == {"drive", "door"}
     with pytest.raises(ValueError):
-        CameraConfig(**{"bad": {"type": "http"}})
+        CameraConfig(bad={"type": "http"})
 
 
 def test_media_tokens_sign_verify_expire(tmp_path: Path) -> None:
@@ -115,6 +128,16 @@ async def test_http_source_auth_and_failures() -> None:
         finally:
             await ok.close()
             await bad.close()
+    with FakeCamera(username="admin", password="pw", auth="digest") as cam:
+        digest = HttpSource("drive", CameraSource(url=cam.url, username="admin", password="pw", auth="digest"), 8_000_000)
+        basic = HttpSource("drive", CameraSource(url=cam.url, username="admin", password="pw"), 8_000_000)
+        try:
+            assert (await digest.snapshot()).startswith(b"\xff\xd8")
+            with pytest.raises(SourceError, match="refused the credentials"):
+                await basic.snapshot()
+        finally:
+            await digest.close()
+            await basic.close()
     gone = HttpSource("drive", CameraSource(url="http://127.0.0.1:9/snap.jpg", timeout=2), 8_000_000)
     with pytest.raises(SourceError, match="unreachable"):
         await gone.snapshot()
@@ -157,3 +180,58 @@ async def test_rtsp_without_ffmpeg_says_so() -> None:
     src = RtspSource("gate", CameraSource(type="rtsp", url="rtsp://127.0.0.1:8554/cam"), 8_000_000)
     with pytest.raises(SourceError, match="needs ffmpeg, which is not installed"):
         await src.snapshot()
+
+
+class _NoDb:
+    async def tx(self, fn: object) -> None:
+        return None
+
+
+class _ScriptedVision:
+    label = "scripted"
+
+    def __init__(self, *answers: bool):
+        self.answers = list(answers)
+
+    async def ask(self, jpeg: bytes, question: str, camera: str) -> Verdict:
+        yes = self.answers.pop(0)
+        return Verdict(yes, 0.9, "a truck" if yes else "empty")
+
+
+class _Alerts:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def alert(self, watch_id: int, camera: str, label: str, question: str, jpeg: bytes, verdict: Verdict) -> str:
+        self.sent.append(verdict.description)
+        return verdict.description
+
+
+async def test_once_per_arrival_and_cooldown() -> None:
+    """yes -> alert; yes again (same arrival) -> quiet; no -> the arrival is over; yes within the cooldown -> quiet."""
+    cam = Camera("drive", CameraSource(url="http://x/s.jpg"), SimpleNamespace())  # type: ignore[arg-type]
+    for cooldown, expected in [(600.0, 1), (0.0, 2)]:
+        alerts = _Alerts()
+        engine = WatchEngine(_NoDb(), {"drive": cam}, _ScriptedVision(True, True, False, True, True),  # type: ignore[arg-type]
+                             alerts, frigate_polling=False)  # type: ignore[arg-type]
+        w = Watcher(1, "drive", "truck?", "poll", 1.0, [], 0.6, cooldown)
+        for _ in range(5):
+            await engine.judge(w, cam, b"")
+        assert len(alerts.sent) == expected and w.state.checks == 5
+
+
+async def test_checks_per_hour_cap_tells_the_owner_once() -> None:
+    cam = Camera("drive", CameraSource(url="http://x/s.jpg"), SimpleNamespace())  # type: ignore[arg-type]
+    alerts = _Alerts()
+    told: list[str] = []
+
+    async def tell(text: str, **meta: object) -> None:
+        told.append(text)
+
+    alerts.tell = tell  # type: ignore[attr-defined]
+    engine = WatchEngine(_NoDb(), {"drive": cam}, _ScriptedVision(*[False] * 3), alerts,  # type: ignore[arg-type]
+                         frigate_polling=False, max_checks_per_hour=3)
+    w = Watcher(1, "drive", "truck?", "poll", 1.0, [], 0.6, 0)
+    for _ in range(6):
+        await engine.judge(w, cam, b"")
+    assert w.state.checks == 3 and len(told) == 1 and "max_checks_per_hour" in told[0]

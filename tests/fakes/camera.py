@@ -3,18 +3,21 @@
 Each GET of ``/snapshot.jpg`` serves the next scripted item; the last one
 repeats, as a real camera keeps showing the same scene. Items are JPEG bytes,
 or ``NotJpeg()`` / ``Huge(n)`` / ``Status(code)`` for failure cases. Optional
-HTTP basic auth. Standard library only, like the other fakes.
+HTTP basic or digest (RFC 7616, MD5, qop=auth) auth. Standard library only, like the other fakes.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import re
+import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -86,8 +89,10 @@ Item = bytes | NotJpeg | Huge | Status
 
 
 class FakeCamera:
-    def __init__(self, username: str | None = None, password: str | None = None, path: str = "/snapshot.jpg"):
-        self.username, self.password, self.path = username, password, path
+    def __init__(self, username: str | None = None, password: str | None = None, path: str = "/snapshot.jpg",
+                 auth: str = "basic"):
+        self.username, self.password, self.path, self.auth = username, password, path, auth
+        self.nonce = secrets.token_hex(16)
         self._lock = threading.Lock()
         self._script: deque[Item] = deque()
         self._current: Item = driveway()
@@ -108,7 +113,7 @@ class FakeCamera:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> FakeCamera:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -151,21 +156,21 @@ class FakeCamera:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
         fake: FakeCamera = self.server.fake  # type: ignore[attr-defined]
         if self.path.split("?")[0] != fake.path:
             return self._send(404, b"not found", "text/plain")
-        if fake.username is not None:
-            expected = "Basic " + base64.b64encode(f"{fake.username}:{fake.password}".encode()).decode()
-            if self.headers.get("Authorization") != expected:
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="camera"')
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
+        if fake.username is not None and not self._authorized(fake):
+            self.send_response(401)
+            challenge = (f'Digest realm="camera", nonce="{fake.nonce}", qop="auth", algorithm=MD5'
+                         if fake.auth == "digest" else 'Basic realm="camera"')
+            self.send_header("WWW-Authenticate", challenge)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         item = fake.next_item()
         if isinstance(item, NotJpeg):
             return self._send(200, item.body, item.content_type)
@@ -174,6 +179,22 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(item, Huge):
             return self._huge(item)
         return self._send(200, item, "image/jpeg")
+
+    def _authorized(self, fake: FakeCamera) -> bool:
+        header = self.headers.get("Authorization", "")
+        if fake.auth == "basic":
+            return header == "Basic " + base64.b64encode(f"{fake.username}:{fake.password}".encode()).decode()
+        if not header.startswith("Digest "):
+            return False
+        f = dict(re.findall(r'(\w+)="?([^",]*)"?', header[7:]))
+
+        def md5(text: str) -> str:
+            return hashlib.md5(text.encode()).hexdigest()
+
+        ha1 = md5(f"{fake.username}:camera:{fake.password}")
+        ha2 = md5(f"GET:{f.get('uri', '')}")
+        expected = md5(f"{ha1}:{f.get('nonce')}:{f.get('nc')}:{f.get('cnonce')}:{f.get('qop')}:{ha2}")
+        return f.get("username") == fake.username and f.get("nonce") == fake.nonce and f.get("response") == expected
 
     def _send(self, code: int, body: bytes, ctype: str) -> None:
         self.send_response(code)

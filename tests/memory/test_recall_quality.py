@@ -41,3 +41,18 @@ def test_generator_shape() -> None:
         assert all(set(ks) <= keys for _, _, ks in questions)
         multi = [ks for _, k, ks in questions if k == "multi-session"]
         assert multi and all(len(ks) >= 2 for ks in multi)
+
+
+def test_prefix_terms_reach_forms_the_stemmer_does_not_join(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from memory import MemoryStore, SearchParams
+
+    texts = ["My dream is to become a writer someday", "The weather is nice", "the bakery opened"]
+    for weight, found in ((0.0, False), (0.5, True)):
+        s = MemoryStore(f"sqlite:///{tmp_path / f'p{weight}.db'}",
+                        params=SearchParams(prefix_weight=weight, expansion_weight=0))
+        s.add_episodes([{"text": t, "speaker": "Ann", "at": datetime(2024, 1, i + 1)} for i, t in enumerate(texts)])
+        hits = s.search("Would Ann pursue writing as a career?", k=3)
+        assert (bool(hits) and hits[0].text == texts[0]) is found
+        s.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ TOPICS = ["the weather in town", "a new pasta recipe", "the football scores", "b
 
 
 def cli(d: Daemon, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "claw", "memory", *args], env=d.env, input=stdin,
+    proc = subprocess.run([sys.executable, "-m", "claw", "memory", *args], env=d.env, input=stdin, check=False,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return proc
@@ -80,9 +81,9 @@ def _consolidation_responder(state: dict[str, Any]):
                 return Reply(text="The owner talked about partners.")
             return Reply(text="ok")
         state["prompts"].append(text)
-        turns = re.findall(r"^(\d+) \| .*$", text, re.M)
+        turns = re.findall(r"^(\d+) \| .*$", text, re.MULTILINE)
         if "I'm with Alex now" in text:
-            old = re.search(r"^(\d+): Owner's partner is Sam$", text, re.M)
+            old = re.search(r"^(\d+): Owner's partner is Sam$", text, re.MULTILINE)
             assert old, text
             decision = {"action": "supersede", "id": int(old.group(1)), "statement": "Owner's partner is Alex",
                         "source": [int(turns[0])]}
@@ -112,9 +113,9 @@ def test_consolidation_extracts_supersedes_and_is_free_when_nothing_is_new(fake_
     assert history["Owner's partner is Sam"]["valid_to"] is not None  # closed, kept as history
     assert len(state["prompts"]) == 2
     # The consolidation calls are accounted for like turns.
-    usage = subprocess.run([sys.executable, "-m", "claw", "usage", "--by", "conversation"], env=d.env,
-                           capture_output=True, text=True, timeout=60)
-    assert usage.returncode == 0, usage.stderr
+    with sqlite3.connect(d.home / "claw.db") as db:
+        purposes = dict(db.execute("SELECT purpose, count(*) FROM usage GROUP BY purpose").fetchall())
+    assert purposes == {"turn": 2, "consolidation": 2}
 
     # Nothing new: after a restart nothing is pending, and quiet periods pass without any LLM request.
     d.stop()

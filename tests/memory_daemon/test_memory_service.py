@@ -80,6 +80,15 @@ def test_turn_episodes_scrub_secrets_and_keep_short_tool_results(db):
     assert "sk-very-secret-123" not in eps[0].text and "[secret]" in eps[0].text
     assert eps[1].text.startswith('bump({"label":"x"}) -> ok')
     assert eps[2].meta["handled_by"] == "llm"
+    touched: list[str] = []
+    svc.on_activity = touched.append
+    guest = TurnInput(inbox_id=2, conversation_id="whatsapp:+15550001", channel="whatsapp", sender="+15550001",
+                      text="the owner's partner is Bob", is_owner=False, received_at=datetime.now(UTC))
+    with db.engine.begin() as conn:
+        svc.on_finish(conn, guest, TurnOutcome("ok", "llm"))
+        svc.on_finish(conn, item, TurnOutcome("ok", "llm"))
+    assert touched == ["web:owner"]  # a guest's words are kept but never consolidated into the owner's facts
+    assert svc.store.recent("whatsapp:+15550001")[0].speaker == "+15550001"
 
 
 async def test_consolidator_asks_once_then_costs_nothing_and_summarises_overflow(db, fake_llm):
@@ -137,7 +146,7 @@ async def test_memory_skill_tools_and_owner_only_forget(db, tmp_path: Path):
 
 
 class _Embeddings(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         self.server.calls.append((self.path, self.headers.get("authorization"), body))  # type: ignore[attr-defined]
         vecs = [{"index": i, "embedding": [float(len(t)), 1.0, 0.0]} for i, t in enumerate(body["input"])]

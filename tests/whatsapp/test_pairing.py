@@ -44,7 +44,7 @@ def test_unknown_sender_gets_a_code_costs_no_tokens_and_cli_approval_admits_them
     reply = twilio.wait_for(3, to=STRANGER)[2]
     assert reply.body == "Hello, new friend."
     [req] = fake_llm.requests
-    assert req.last_user_text() == "can you turn on the lights?"
+    assert "can you turn on the lights?" in req.last_user_text()  # (the core may mark non-owner text as untrusted)
     [(payload,)] = query(d, "select payload from inbox where sender = ?", STRANGER)
     assert '"owner": false' in payload
 
@@ -68,7 +68,8 @@ def test_owner_approves_by_text_and_strangers_stay_out_of_the_llm(fake_llm, twil
     assert fake_llm.requests == []  # neither the stranger nor the approvals cost tokens
     say(d, "thanks!", sender=STRANGER)
     assert twilio.wait_for(3, to=STRANGER)[2].body == "Hi Alex."
-    assert [r.last_user_text() for r in fake_llm.requests] == ["thanks!"]
+    [req] = fake_llm.requests
+    assert "thanks!" in req.last_user_text()
 
 
 def test_per_sender_rate_limit_drops_the_flood_but_acknowledges(fake_llm, twilio, wa_daemon):

@@ -1,0 +1,39 @@
+"""schemathesis against the daemon's own OpenAPI schema (/openapi.json): no 5xx, responses as documented."""
+
+from __future__ import annotations
+
+import httpx
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import status_code_conformance
+
+
+def test_openapi_schema_lists_the_api(live):
+    schema = httpx.get(f"{live.d.url}/openapi.json", timeout=10).json()
+    assert {"/healthz", "/api/messages", "/api/home"} <= set(schema["paths"])
+    assert set(schema["paths"]["/api/messages"]) == {"get", "post"}
+
+
+def test_every_operation_with_schemathesis(live):
+    d = live.d
+    schema = schemathesis.openapi.from_url(f"{d.url}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == 4
+    for operation in operations:
+        before = live.count("inbox")
+
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+        @given(case=operation.as_strategy())
+        def check(case: schemathesis.Case) -> None:
+            # half of the cases go without the token: those must be 401, never a 5xx
+            headers = {"Authorization": f"Bearer {d.token}"} if hash(repr(case.body)) % 2 else {}
+            response = case.call(base_url=d.url, headers=headers, timeout=60)
+            case.validate_response(response, checks=[not_a_server_error, status_code_conformance])
+            if not headers and operation.path.startswith("/api/"):
+                assert response.status_code == 401
+
+        check()
+        if operation.method.upper() != "POST":
+            assert live.count("inbox") == before  # reads never write
+    assert live.alive()
