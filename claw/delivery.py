@@ -32,6 +32,8 @@ class Deliverer:
         self.channels = channels
         self._wake = asyncio.Event()
         self._stopping = False
+        #: outbox id -> last error, for rows not yet sent (shown by /healthz)
+        self.backlog: dict[int, str] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -119,5 +121,9 @@ class Deliverer:
             values.update(status="failed")
             log.error("delivery.failed", outbox_id=row.id, channel=row.channel, error=result.error)
         conn.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
+        if values["status"] in ("sent", "failed"):
+            self.backlog.pop(row.id, None)
+        else:
+            self.backlog[row.id] = result.error or values["status"]
         if result.status != "sent":
             log.warning("delivery.not_sent", outbox_id=row.id, status=values["status"], error=result.error)

@@ -7,6 +7,7 @@ the inbox row done, so a reply is neither lost nor written twice.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import structlog
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from claw import history
 from claw.agent.turn import Agent, TurnInput, TurnOutcome
@@ -87,6 +89,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._active: dict[str, asyncio.Task[None]] = {}  # conversation -> running turn
         self._waiters: dict[int, list[asyncio.Future[dict[str, Any]]]] = {}
+        self._retry: dict[int, tuple[int, float]] = {}  # inbox id -> (attempts, not before) after storage errors
         self._stopping = False
 
     def wake(self) -> None:
@@ -147,9 +150,12 @@ class Dispatcher:
             ).scalar_subquery()
             return conn.execute(select(inbox).where(inbox.c.id.in_(oldest)).order_by(inbox.c.id)).all()
 
+        now = time.monotonic()
         for row in await self.db.tx(load):
             if self._stopping or row.conversation_id in self._active:
                 continue
+            if self._retry.get(row.id, (0, 0.0))[1] > now:
+                continue  # backing off after a storage error (the scan repeats every few seconds)
             item = _turn_input(row)
             self._active[row.conversation_id] = asyncio.create_task(self._run_turn(item), name=f"turn-{row.id}")
 
@@ -161,12 +167,20 @@ class Dispatcher:
             except asyncio.CancelledError:
                 log.info("turn.interrupted", inbox_id=item.inbox_id)  # journaled; resumes at next start
                 raise
+            except OperationalError as exc:
+                self._back_off(item, exc)  # disk full or database locked: retry later, not "something went wrong"
+                return
             except Exception:
                 ref = uuid.uuid4().hex[:8]
                 log.exception("turn.crashed", inbox_id=item.inbox_id, ref=ref)
                 outcome = TurnOutcome(f"Sorry, something went wrong on my side (ref {ref}). It's logged.", "error")
             delivered = item.channel in self.transcript_channels
-            await self.db.tx(lambda c: finish(c, item, outcome, self.on_finish, delivered))
+            try:
+                await self.db.tx(lambda c: finish(c, item, outcome, self.on_finish, delivered))
+            except OperationalError as exc:
+                self._back_off(item, exc)  # the journal holds the turn; the next attempt replays it
+                return
+            self._retry.pop(item.inbox_id, None)
             log.info("turn.done", inbox_id=item.inbox_id, handled_by=outcome.handled_by, actions=len(outcome.actions))
             result = {"reply": outcome.reply, "handled_by": outcome.handled_by, "actions": outcome.actions,
                       "services": outcome.services}
@@ -177,6 +191,14 @@ class Dispatcher:
         finally:
             self._active.pop(item.conversation_id, None)
             self.wake()
+
+    def _back_off(self, item: TurnInput, exc: Exception) -> None:
+        """Storage is unavailable: leave the row pending and try it again after a growing pause."""
+        attempts = self._retry.get(item.inbox_id, (0, 0.0))[0] + 1
+        delay = min(60.0, 2.0 ** attempts)
+        self._retry[item.inbox_id] = (attempts, time.monotonic() + delay)
+        log.error("turn.storage_unavailable", inbox_id=item.inbox_id, retry_in_s=delay,
+                  error=str(getattr(exc, "orig", exc)))
 
     async def stop(self, grace: float) -> None:
         """Stop taking work; give running turns ``grace`` seconds, then cancel them (their journal remains)."""

@@ -210,9 +210,18 @@ class Runtime:
         return [route for channel in self.channels.values() for route in channel.routes()] + self.routes
 
     def health(self) -> dict[str, Any]:
+        if self.llm is None:
+            llm = {"ok": False, "detail": "not configured"}
+        elif self.llm.last_error:
+            llm = {"ok": False, "detail": f"{self.llm.label}: last request failed: {self.llm.last_error}"}
+        else:
+            llm = {"ok": True, "detail": self.llm.label}
+        backlog = self.deliverer.backlog if hasattr(self, "deliverer") else {}
         components: dict[str, Any] = {
             "database": {"ok": True},
-            "llm": {"ok": self.llm is not None, "detail": self.llm.label if self.llm else "not configured"},
+            "llm": llm,
+            "delivery": {"ok": not backlog, "detail": f"{len(backlog)} message(s) waiting to be sent"
+                         + (f"; last error: {next(reversed(backlog.values()))}" if backlog else "")},
             "channels": {name: ch.health() for name, ch in self.channels.items()},
             "skills": self.skills.health(),
         }
@@ -222,6 +231,9 @@ class Runtime:
             components["memory"] = self.consolidator.health()
         degraded = [f"skills.{k}" for k, v in components["skills"].items() if not v.get("ok", True)]
         degraded += [f"channels.{k}" for k, v in components["channels"].items() if not v.get("ok", True)]
+        degraded += [k for k in ("delivery",) if not components[k]["ok"]]
+        if self.llm is not None and not llm["ok"]:
+            degraded.append("llm")  # an unconfigured LLM is a choice, not a fault
         return {
             "status": "degraded" if degraded else "ok",
             "degraded": degraded,

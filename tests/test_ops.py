@@ -69,7 +69,6 @@ def test_backup_of_a_running_daemon_restores_into_a_fresh_home(fake_llm, daemon_
     assert claw(fresh, "restore", str(archive), ok=False).returncode != 0  # never over a database by accident
     d.stop()
     restored = Daemon(fresh, (fresh / "config.toml").read_text())
-    restored.port = restored.port  # its own port: both homes could run side by side
     try:
         restored.start()
         texts = [m["text"] for m in restored.messages()]

@@ -34,12 +34,23 @@ class LLM:
     def __init__(self, primary: LLMProvider, fallback: LLMProvider | None = None):
         self.primary = primary
         self.fallback = fallback
+        #: Why the last request failed, for /healthz; None once a request succeeds again.
+        self.last_error: str | None = None
 
     @property
     def label(self) -> str:
         return f"{self.primary.name}:{self.primary.model}"
 
     async def complete(self, prompt: Prompt) -> LLMResponse:
+        try:
+            response = await self._complete(prompt)
+        except LLMError as exc:
+            self.last_error = exc.reason
+            raise
+        self.last_error = None
+        return response
+
+    async def _complete(self, prompt: Prompt) -> LLMResponse:
         try:
             return await self.primary.complete(prompt)
         except LLMError as exc:
