@@ -10,9 +10,21 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+
+def wait_until(check: Callable[[], Any], what: str = "condition", d: Daemon | None = None, timeout: float = 30.0) -> Any:
+    """Poll until ``check()`` is truthy and return it: a deadline against hangs, not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}" + (f"\n{d.logs()[-5000:]}" if d else ""))
 
 
 def free_port() -> int:

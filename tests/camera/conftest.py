@@ -8,7 +8,7 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from tests.fakes.camera import FakeCamera
 from tests.fakes.frigate import FakeFrigate
 from tests.fakes.llm import FakeLLM, RecordedRequest, Reply
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
-from tests.harness import Daemon, free_port
+from tests.harness import Daemon, free_port, wait_until
 
 PUBLIC_URL = "https://claw.example.net"
 FROM = "+14155238886"
@@ -133,14 +133,6 @@ def camera_config(llm: FakeLLM, cameras: dict[str, dict[str, Any]], camera: str 
     return anthropic_config(llm, extra=f"{extra}\n[camera]\n{camera}\n" + "\n".join(tables))
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition", d: Daemon | None = None) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}" + (f"\n{d.logs()[-4000:]}" if d else ""))
 
 
 def camera_health(d: Daemon) -> dict[str, Any]:

@@ -7,12 +7,10 @@ scripted errors, another process locking the database), never through hooks in c
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.harness import Daemon, install_counter_skill
+from tests.harness import Daemon, install_counter_skill, wait_until
 
 SLOW_SKILL = '''
 """A tool that records its start, then blocks until the test creates a release file: a window to kill -9 in."""
@@ -61,15 +59,6 @@ def query(d: Daemon, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         con.close()
 
 
-def wait_until(check: Callable[[], Any], what: str, d: Daemon | None = None, timeout: float = 30.0) -> Any:
-    """A deadline against hangs, not a timing assertion."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}" + (f"\n{d.logs()[-5000:]}" if d else ""))
 
 
 def assert_exactly_once(d: Daemon, accepted: int) -> None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from tests.harness import Daemon
+from tests.harness import Daemon, wait_until
 
 FAST = """
 [tasks]
@@ -43,14 +41,6 @@ def create(d: Daemon, **body: Any) -> dict[str, Any]:
     return r.json()["task"]
 
 
-def eventually(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition", d: Daemon | None = None) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}" + (f"\n{d.logs()[-4000:]}" if d else ""))
 
 
 def assistant_texts(d: Daemon) -> list[str]:

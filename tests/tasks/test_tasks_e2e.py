@@ -7,7 +7,7 @@ import time
 from tests.conftest import anthropic_config
 from tests.fakes.llm import Reply, ToolUse
 from tests.harness import counter_calls, install_counter_skill
-from tests.tasks.conftest import api, assistant_texts, cli, create, eventually, fast
+from tests.tasks.conftest import api, assistant_texts, cli, create, wait_until, fast
 
 
 def test_reminder_and_compiled_routine_survive_restart_and_fire_once(fake_llm, daemon_factory):
@@ -20,7 +20,7 @@ def test_reminder_and_compiled_routine_survive_restart_and_fire_once(fake_llm, d
     assert routine["spec"]["actions"] == [{"tool": "bump", "args": {"label": "routine"}}]
     d.stop()
     d.start()
-    eventually(lambda: "call mom" in assistant_texts(d) and counter_calls(d.home), what="both runs", d=d)
+    wait_until(lambda: "call mom" in assistant_texts(d) and counter_calls(d.home), what="both runs", d=d)
     time.sleep(1.5)
     assert assistant_texts(d).count("call mom") == 1
     assert counter_calls(d.home) == ["routine"]
@@ -40,7 +40,7 @@ def test_missed_run_within_grace_runs_once_outside_is_reported(daemon_factory):
     cli(d, "add", "--in", "1s", "--remind", "within grace")
     time.sleep(2.0)
     d.start()
-    eventually(lambda: "within grace" in assistant_texts(d), what="late run", d=d)
+    wait_until(lambda: "within grace" in assistant_texts(d), what="late run", d=d)
     time.sleep(1.0)
     assert assistant_texts(d).count("within grace") == 1
 
@@ -50,7 +50,7 @@ def test_missed_run_within_grace_runs_once_outside_is_reported(daemon_factory):
     cli(late, "add", "--in", "1s", "--remind", "too late")
     time.sleep(3.5)
     late.start()
-    missed = eventually(lambda: [t for t in assistant_texts(late) if "I missed task #1" in t], what="missed", d=late)
+    missed = wait_until(lambda: [t for t in assistant_texts(late) if "I missed task #1" in t], what="missed", d=late)
     assert len(missed) == 1
     time.sleep(1.0)
     assert "too late" not in assistant_texts(late)
@@ -75,7 +75,7 @@ def test_routine_created_in_chat_is_compiled_and_runs_without_the_llm(fake_llm, 
     compile_req = fake_llm.requests[1]
     assert "bump" in compile_req.tool_names() and "tasks" not in compile_req.tool_names()
     requests = len(fake_llm.requests)
-    eventually(lambda: len(counter_calls(d.home)) >= 2, what="two compiled runs", d=d)
+    wait_until(lambda: len(counter_calls(d.home)) >= 2, what="two compiled runs", d=d)
     assert len(fake_llm.requests) == requests == 3  # zero tokens per run
     assert set(counter_calls(d.home)) == {"tick"}
     task = api(d, "GET", "/api/tasks/1").json()["task"]
@@ -96,13 +96,13 @@ def test_watcher_fires_once_per_episode_with_cooldown_and_no_llm(fake_llm, daemo
         return assistant_texts(d).count(text)
 
     assert api(d, "POST", f"/api/tasks/{opener['id']}/run").json()["status"] == "ok"
-    eventually(lambda: count("Garage door open (episodes)") == 1, what="first episode", d=d)
+    wait_until(lambda: count("Garage door open (episodes)") == 1, what="first episode", d=d)
     time.sleep(1.5)  # still open, polled several times: no second message
     assert count("Garage door open (episodes)") == 1 and count("Garage door open (cooldown)") == 1
     api(d, "POST", f"/api/tasks/{closer['id']}/run")
     time.sleep(0.5)
     api(d, "POST", f"/api/tasks/{opener['id']}/run")
-    eventually(lambda: count("Garage door open (episodes)") == 2, what="second episode", d=d)
+    wait_until(lambda: count("Garage door open (episodes)") == 2, what="second episode", d=d)
     time.sleep(1.0)
     assert count("Garage door open (cooldown)") == 1
     assert fake_llm.requests == []
@@ -113,7 +113,7 @@ def test_goal_stops_at_iteration_limit_and_budget_with_journal(fake_llm, daemon_
     d = daemon_factory(anthropic_config(fake_llm, extra=fast()))
     goal = create(d, kind="goal", text="find which radio station I like in the morning", every="1s",
                   max_iterations=2, measure=["media_player.kitchen"])
-    report = eventually(lambda: [t for t in assistant_texts(d) if t.startswith(f"Goal #{goal['id']}")], d=d,
+    report = wait_until(lambda: [t for t in assistant_texts(d) if t.startswith(f"Goal #{goal['id']}")], d=d,
                         what="goal report")
     assert "limit of 2 iterations" in report[0]
     time.sleep(1.5)
@@ -126,7 +126,7 @@ def test_goal_stops_at_iteration_limit_and_budget_with_journal(fake_llm, daemon_
     assert not [t for t in assistant_texts(d) if t.startswith("Tried Jazz")]
 
     capped = create(d, kind="goal", text="keep the bedroom at 20", every="1s", max_iterations=50, token_budget=50)
-    report = eventually(lambda: [t for t in assistant_texts(d) if t.startswith(f"Goal #{capped['id']}")], d=d,
+    report = wait_until(lambda: [t for t in assistant_texts(d) if t.startswith(f"Goal #{capped['id']}")], d=d,
                         what="budget report")
     assert "token budget" in report[0]
     time.sleep(1.5)
@@ -142,7 +142,7 @@ def test_task_output_is_not_a_user_message_and_task_cannot_create_tasks_unconfir
     d = daemon_factory(anthropic_config(fake_llm, extra=fast()))
     routine = create(d, kind="routine", text="check the house and report", needs_llm=True, delay="1d")
     assert api(d, "POST", f"/api/tasks/{routine['id']}/run").json()["status"] == "queued"
-    eventually(lambda: any("needs your OK" in t for t in assistant_texts(d)), what="confirmation", d=d)
+    wait_until(lambda: any("needs your OK" in t for t in assistant_texts(d)), what="confirmation", d=d)
     assert len(api(d, "GET", "/api/tasks").json()["tasks"]) == 1  # nothing created yet
     msgs = d.messages()
     assert not [m for m in msgs if m["role"] == "user"]
@@ -161,7 +161,7 @@ def test_cli_add_list_run(daemon_factory):
     listed = cli(d, "list").stdout
     assert "#1" in listed and "hello there" in listed
     assert "Ran task #1: ok" in cli(d, "run", "1").stdout
-    eventually(lambda: "hello there" in assistant_texts(d), what="manual run", d=d)
+    wait_until(lambda: "hello there" in assistant_texts(d), what="manual run", d=d)
     bad = cli(d, "add", "--every", "0 minutes", "nope", ok=False)
     assert bad.returncode != 0 and "longer than zero" in bad.stderr and "Traceback" not in bad.stderr
     r = api(d, "POST", "/api/tasks", {"kind": "routine", "text": "x", "cron": "not a cron"})
@@ -171,7 +171,7 @@ def test_cli_add_list_run(daemon_factory):
     cli(d, "add", "--every", "1h", "--remind", "hourly")
     assert "will run when" in cli(d, "run", "2").stdout
     d.start()
-    eventually(lambda: "hourly" in assistant_texts(d), what="requested run", d=d)
+    wait_until(lambda: "hourly" in assistant_texts(d), what="requested run", d=d)
     tasks = {t["id"]: t for t in api(d, "GET", "/api/tasks").json()["tasks"]}
     assert tasks[2]["next_run_local"] and tasks[2]["status"] == "active"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from tests.conftest import anthropic_config
 from tests.fakes.llm import FakeLLM
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, sign, webhook_params
-from tests.harness import Daemon
+from tests.harness import Daemon, wait_until
 
 PUBLIC_URL = "https://claw.example.net"
 FROM = "+14155238886"
@@ -79,11 +78,3 @@ def query(d: Daemon, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         return conn.execute(sql, args).fetchall()
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition", d: Daemon | None = None) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}" + (f"\n{d.logs()[-4000:]}" if d else ""))
