@@ -123,7 +123,7 @@ async def hello_prompt_tokens(home: Path) -> tuple[int, int]:
     (home / "config.toml").write_text("")
     runtime = Runtime(load_config())
     await runtime.start()
-    prompt = await runtime.agent._prompt(TurnInput(0, "web:owner", "web", "owner", "hello"))
+    prompt = await runtime.agent._prompt(TurnInput(0, "web:owner", "web", "owner", "hello"), [])
     tools = [{"name": t.name, "description": t.description, "input_schema": t.parameters} for t in prompt.tools]
     text = prompt.system + prompt.context + json.dumps(tools) + "".join(m.text for m in prompt.messages)
     await runtime.stop()

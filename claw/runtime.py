@@ -24,7 +24,6 @@ from claw.config import Config, secret_values
 from claw.db import Database, ensure_conversation, outbox, utcnow
 from claw.delivery import Deliverer
 from claw.dispatcher import Dispatcher
-from claw.history import History
 from claw.llm import LLM, build_llm
 from claw.logging import add_secrets
 from claw.skillset import SkillSet
@@ -107,9 +106,8 @@ class Runtime:
             self.shared["tasks"] = self.task_service  # before skills load: the tasks tool finds it there
             self.routes.extend(self.task_service.routes())
         self.skills = await SkillSet.load(self.config, self.tz, self.notify_owner, shared=self.shared)
-        self.history = History(self.db)
         persona = load_persona(self.home, self.config.claw.owner_name)
-        self.agent = Agent(self.db, self.config, self.skills, self.llm, persona, self.tz, self.history, self.context_sources)
+        self.agent = Agent(self.db, self.config, self.skills, self.llm, persona, self.tz, self.context_sources)
         self.deliverer = Deliverer(self.db, self.channels)
         turn_runner = self.task_service.wrap(self.agent) if self.task_service else self.agent
         transcript = frozenset(name for name, ch in self.channels.items() if getattr(ch, "transcript_only", False))
