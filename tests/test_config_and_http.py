@@ -165,3 +165,13 @@ def test_broken_user_skill_is_reported_and_skipped(daemon_factory):
     assert health["status"] == "degraded"
     assert "skills.broken" in health["degraded"]
     assert health["components"]["skills"]["time"]["ok"] is True
+
+
+def test_cli_chat_reads_lines_until_end_of_input(daemon_factory):
+    d = daemon_factory("")
+    env = {**d.env, "CLAW_URL": d.url}
+    proc = subprocess.run([sys.executable, "-m", "claw", "chat"], input="is the garage door open?\nhello\n",
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "closed" in proc.stdout.lower()  # answered locally from the demo home
+    assert "ANTHROPIC_API_KEY" in proc.stdout  # the LLM-bound line gets the set-up answer
