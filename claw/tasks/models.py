@@ -35,7 +35,7 @@ from claw.db import as_utc, utcnow
 
 metadata = MetaData()
 
-KINDS = ("reminder", "routine", "watcher", "goal")
+KINDS = ("reminder", "routine", "watcher", "goal", "camera")  # camera: run by the camera skill
 #: Statuses in which a task still runs.
 LIVE = ("active",)
 
@@ -43,7 +43,7 @@ tasks = Table(
     "tasks",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("kind", String, nullable=False),  # reminder | routine | watcher | goal
+    Column("kind", String, nullable=False),  # reminder | routine | watcher | goal | camera
     Column("title", String, nullable=False),
     Column("instruction", Text, nullable=False),
     Column("trigger", JSON),  # {"type": "at"|"cron"|"every", ...}; None for watchers

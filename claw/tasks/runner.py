@@ -74,6 +74,11 @@ class Runner:
             return await self.goal_iteration(task, run_key)
         if task.kind == "watcher":
             return await self.watcher_action(task, run_key, None)
+        handler = self.service.handlers.get(task.kind)
+        if handler is not None:
+            return RunResult("ok", await handler.run_task(task))
+        if task.kind == "camera":
+            return RunResult("failed", f"nothing runs {task.kind} tasks here (is the skill configured?)")
         if task.actions:
             return await self.run_actions(task)
         return await self.llm_turn(task, run_key, routine_text(task))

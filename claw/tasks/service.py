@@ -28,7 +28,13 @@ from claw.tasks import models as m
 from claw.tasks.compile import check_actions, compile_instruction
 from claw.tasks.runner import Runner, RunResult
 from claw.tasks.scheduler import TaskScheduler
-from claw.tasks.spec import TaskRequest, TaskSpecError, describe_spec, prepare
+from claw.tasks.spec import (
+    TaskRequest,
+    TaskSpecError,
+    describe_camera,
+    describe_spec,
+    prepare,
+)
 from claw.tasks.triggers import describe, first_run, fmt_local, next_runs
 from claw.tasks.turns import GOAL_DONE, QUIET, TaskAwareAgent, waits_for_owner
 from claw.tasks.watchers import WatchEngine
@@ -47,7 +53,7 @@ class Created:
 
 
 def needs_llm(task: m.Task) -> bool:
-    if task.kind == "goal":
+    if task.kind in ("goal", "camera"):  # a camera check asks the vision model
         return True
     if task.kind == "reminder":
         return False
@@ -65,6 +71,9 @@ class TaskService:
         self._sync_task: asyncio.Task[None] | None = None
         self._sync_lock = asyncio.Lock()
         self._runs: set[asyncio.Task[Any]] = set()
+        #: Task kinds a skill runs (e.g. "camera"): the handler's ``refresh()`` follows the table on every sync,
+        #: ``run_task(task)`` serves `claw tasks run`. This service owns their definition, status and budgets.
+        self.handlers: dict[str, Any] = {}
         self.started = False
 
     # -- lifecycle ----------------------------------------------------------
@@ -137,6 +146,23 @@ class TaskService:
             for task_id in set(jobs) - known:
                 self.scheduler.unschedule(task_id)
             self.watch.load(tasks)
+            for kind, handler in self.handlers.items():
+                try:
+                    await handler.refresh()
+                except Exception:
+                    log.exception("tasks.handler_refresh_failed", kind=kind)
+
+    def register_kind(self, kind: str, handler: Any) -> None:
+        self.handlers[kind] = handler
+
+    async def may_run(self, task_id: int) -> str | None:
+        """Why a skill-run task must not run now (gone, paused, expired, over budget), or None."""
+        task = await self.rt.db.tx(lambda c: m.get_task(c, task_id))
+        if task is None:
+            return "deleted"
+        if task.status != "active":
+            return task.status
+        return await self._limits(task)
 
     def _spawn(self, coro: Any) -> None:
         t = asyncio.ensure_future(coro)
@@ -211,6 +237,9 @@ class TaskService:
     async def update(self, task_id: int, req: TaskRequest, ctx: ToolContext | None = None) -> m.Task:
         """Change the text, title, schedule or limits of a task (fields left out stay as they are)."""
         task = await self.get(task_id)
+        if task.kind == "camera" and (req.text or req.has_schedule() or req.actions is not None):
+            raise TaskSpecError("a camera watcher's question and checks are set with the camera_watch tool "
+                                "(delete it and create a new one); here only its title and limits change")
         now = datetime.now(UTC)
         changes: dict[str, Any] = {}
         if req.text:
@@ -549,9 +578,9 @@ def task_view(task: m.Task, tz: Any, detail: bool = False) -> dict[str, Any]:
         "kind": task.kind,
         "title": task.title,
         "status": task.status,
-        "schedule": describe(task.trigger, tz),
+        "schedule": describe_camera(task.spec) if task.kind == "camera" else describe(task.trigger, tz),
         "next_run_local": fmt_local(upcoming[0], tz) if upcoming else (
-            "on change" if task.kind == "watcher" and task.status == "active" else None),
+            "on change" if task.kind in ("watcher", "camera") and task.status == "active" else None),
         "next_runs_local": [fmt_local(d, tz) for d in upcoming],
         "runs": task.run_count,
         "does": describe_spec(task.kind, task.spec),

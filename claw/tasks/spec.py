@@ -227,8 +227,19 @@ def _goal_spec(req: TaskRequest, settings: TasksSection, tz: ZoneInfo, now: date
     return spec
 
 
+def describe_camera(spec: dict[str, Any]) -> str:
+    """When a camera watcher (kind "camera", run by the camera skill) looks at its camera."""
+    if spec.get("trigger") == "frigate":
+        labels = spec.get("labels") or []
+        return f"on Frigate events on {spec.get('camera')}" + (f" ({', '.join(labels)})" if labels else "")
+    return f"every {spec.get('interval', 0):g} s on {spec.get('camera')}, when the picture changes"
+
+
 def describe_spec(kind: str, spec: dict[str, Any]) -> str:
     """What the task will do when it runs, in a line."""
+    if kind == "camera":
+        return (f"asks the vision model {spec.get('question')!r}; alerts at confidence >= "
+                f"{spec.get('min_confidence', 0):g} (cooldown {format_duration(spec.get('cooldown', 0))})")
     if spec.get("actions"):
         calls = "; ".join(f"{a['tool']}({', '.join(f'{k}={v!r}' for k, v in a['args'].items())})" for a in spec["actions"])
         return f"runs {len(spec['actions'])} tool call(s) without the LLM: {calls}"

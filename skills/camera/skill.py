@@ -71,10 +71,12 @@ class CameraSkill(Skill):
         has_frigate = any(c.cfg.type == "frigate" for c in self.cameras.values())
         self.engine = WatchEngine(getattr(self.runtime, "db", None), self.cameras, self.vision, self.alerter,
                                   frigate_polling=not (has_frigate and cfg.mqtt_host),
-                                  max_checks_per_hour=cfg.max_checks_per_hour)
+                                  max_checks_per_hour=cfg.max_checks_per_hour, tasks=services.get("tasks"))
         if self.runtime is not None:
             self.runtime.routes.extend(self.media.routes())
             await self.engine.load()
+            if self.engine.tasks is not None:  # camera watchers are tasks: the service follows and budgets them
+                self.engine.tasks.register_kind("camera", self.engine)
         if has_frigate and cfg.mqtt_host:
             self.listener = FrigateListener(cfg.mqtt_host, cfg.mqtt_port, cfg.mqtt_username, cfg.mqtt_password,
                                             cfg.mqtt_topic_prefix, self.engine.on_frigate_event)
@@ -184,7 +186,8 @@ class CameraSkill(Skill):
         """
         assert self.engine is not None and self.vision is not None  # tools exist only with cameras
         if action == "list":
-            return {"watchers": [w.describe() for w in self.engine.watchers.values()]}
+            return {"watchers": await self.engine.describe_all(),
+                    "note": "camera watchers are tasks too: the tasks tool and `claw tasks` pause/resume/delete them"}
         if action == "delete":
             if watch_id is None or not await self.engine.delete(watch_id):
                 raise ToolError(f"no camera watcher #{watch_id}; use action=list to see them")

@@ -115,7 +115,8 @@ def parse_verdict(text: str) -> Verdict:
 
 
 class VisionChecker:
-    """Builds the vision provider on first use and records every request's tokens as purpose "vision"."""
+    """Builds the vision provider on first use and records every request's tokens as purpose "vision"
+    (with the camera task's id for a watcher check)."""
 
     def __init__(self, settings: ProviderSettings | None, allow_cloud: bool, db: Any = None):
         self.settings = settings
@@ -141,7 +142,7 @@ class VisionChecker:
             self._provider = built
         return self._provider
 
-    async def ask(self, jpeg: bytes, question: str, camera: str) -> Verdict:
+    async def ask(self, jpeg: bytes, question: str, camera: str, task_id: int | None = None) -> Verdict:
         provider = self.provider()
         image = ImagePart("image/jpeg", base64.b64encode(shrink(jpeg)).decode("ascii"))
         prompt = Prompt(system=SYSTEM, messages=[Message("user", text=f"Camera: {camera}\nQuestion: {question}",
@@ -151,19 +152,20 @@ class VisionChecker:
             resp = await provider.complete(prompt)
         except LLMError as exc:
             raise VisionError(f"the vision model failed: {exc.reason}") from exc
-        await self._record(resp)
+        await self._record(resp, task_id)
         verdict = parse_verdict(resp.text)
         log.info("camera.vision", camera=camera, match=verdict.match, confidence=verdict.confidence,
                  model=resp.model, input_tokens=resp.usage.input_tokens)
         return verdict
 
-    async def _record(self, resp: LLMResponse) -> None:
+    async def _record(self, resp: LLMResponse, task_id: int | None = None) -> None:
         if self.db is None:
             return
         from claw import usage
 
         try:
-            await self.db.tx(lambda c: usage.record(c, resp, conversation_id=None, inbox_id=None, purpose="vision"))
+            await self.db.tx(lambda c: usage.record(c, resp, conversation_id=None, inbox_id=None, purpose="vision",
+                                                     task_id=task_id))
         except Exception as exc:  # noqa: BLE001 - accounting must not break an alert
             log.warning("camera.usage_failed", error=str(exc))
 

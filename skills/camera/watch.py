@@ -1,10 +1,14 @@
 """Camera watchers: a question about a camera, checked when the scene changes or Frigate sees something.
 
-Why not a task from ``claw.tasks``: its watchers are conditions on home state
-with a fixed set of kinds and no plug-in point, so camera watchers keep their
-own table (``camera_watchers`` in the daemon's database) and one asyncio loop
-each. Nothing here calls the model unless the change gate (or a Frigate event)
-says there is something new to look at.
+A camera watcher is a task (kind ``camera``) in the tasks table of ``claw.tasks``:
+the task service owns its definition and lifecycle, so ``claw tasks list``,
+``pause``, ``resume`` and ``rm`` and the ``tasks`` tool see and manage it, and
+its vision tokens count against the task's budgets (``claw usage --by task``).
+This module runs it: one asyncio loop per active watcher (capture, change gate,
+vision, alert), following the table through ``refresh`` on every task sync and
+asking the service ``may_run`` before each vision request, so a pause or a
+delete from the CLI holds at once. Nothing here calls the model unless the
+change gate (or a Frigate event) says there is something new to look at.
 
 "Once per arrival": a match opens an episode and alerts (unless the cooldown
 since the last alert is still running); further matches while the episode is
@@ -18,26 +22,12 @@ import asyncio
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import MetaData, Table, inspect, select, update
 
+from claw.tasks import models as tm
 from skills.camera.alerts import Alerter
 from skills.camera.config import CameraSource
 from skills.camera.gate import ChangeGate, FrameError
@@ -46,22 +36,25 @@ from skills.camera.vision import VisionChecker, VisionError
 
 log = structlog.get_logger("skills.camera.watch")
 
-metadata = MetaData()
+SPEC_KEYS = ("camera", "question", "trigger", "interval", "labels", "min_confidence", "cooldown")
 
-camera_watchers = Table(
-    "camera_watchers",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("camera", String, nullable=False),
-    Column("question", Text, nullable=False),
-    Column("trigger", String, nullable=False),  # poll | frigate
-    Column("interval", Float, nullable=False),
-    Column("labels", JSON, nullable=False, default=list),  # frigate: only these object labels
-    Column("min_confidence", Float, nullable=False),
-    Column("cooldown", Float, nullable=False),  # seconds
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("state", JSON, nullable=False, default=dict),
-)
+
+def _adopt_legacy(conn: Any) -> None:
+    """Watchers from before camera watchers were tasks (table ``camera_watchers``) become camera tasks."""
+    if not inspect(conn).has_table("camera_watchers"):
+        return
+    legacy = Table("camera_watchers", MetaData(), autoload_with=conn)
+    for row in conn.execute(select(legacy)):
+        spec = {k: getattr(row, k) for k in SPEC_KEYS}
+        spec["labels"] = list(spec["labels"] or [])
+        tm.insert_task(conn, {"kind": "camera", "title": _title(row.camera, row.question), "instruction": row.question,
+                              "trigger": None, "spec": spec, "state": row.state or {}, "created_by": "chat"})
+    legacy.drop(conn)
+    log.info("camera.watchers_adopted_as_tasks")
+
+
+def _title(camera: str, question: str) -> str:
+    return f"{camera}: {question}"[:120]
 
 
 @dataclass
@@ -100,10 +93,17 @@ class Watcher:
     seen_events: deque[str] = field(default_factory=lambda: deque(maxlen=256))
     recent_checks: deque[float] = field(default_factory=deque)
 
+    @classmethod
+    def from_task(cls, task: tm.Task) -> Watcher:
+        sp = task.spec
+        known = {k: v for k, v in task.state.items() if k in WatchState.__dataclass_fields__}
+        return cls(task.id, sp["camera"], sp["question"], sp["trigger"], float(sp["interval"]), list(sp.get("labels") or []),
+                   float(sp["min_confidence"]), float(sp["cooldown"]), WatchState(**known))
+
     def describe(self) -> dict[str, Any]:
         how = (f"on Frigate events{' for ' + ', '.join(self.labels) if self.labels else ''}"
                if self.trigger == "frigate" else f"every {self.interval:g} s when the picture changes")
-        return {"id": self.id, "camera": self.camera, "question": self.question, "checks": how,
+        return {"id": self.id, "task_id": self.id, "camera": self.camera, "question": self.question, "checks": how,
                 "min_confidence": self.min_confidence, "cooldown_minutes": round(self.cooldown / 60, 2),
                 "alerts_sent": self.state.alerts, "vision_checks": self.state.checks,
                 **({"problem": self.state.error} if self.state.error else {})}
@@ -111,60 +111,95 @@ class Watcher:
 
 class WatchEngine:
     def __init__(self, db: Any, cameras: dict[str, Camera], vision: VisionChecker, alerter: Alerter,
-                 frigate_polling: bool, max_checks_per_hour: int = 0):
+                 frigate_polling: bool, max_checks_per_hour: int = 0, tasks: Any = None):
         self.max_checks_per_hour = max_checks_per_hour  # a busy street must not become a big bill; 0 = no cap
         self.db = db
         self.cameras = cameras
         self.vision = vision
         self.alerter = alerter
         self.frigate_polling = frigate_polling  # no MQTT broker: poll Frigate's /api/events instead
-        self.watchers: dict[int, Watcher] = {}
+        self.tasks = tasks  # the TaskService (status, budgets); None outside a daemon
+        self.watchers: dict[int, Watcher] = {}  # the active ones, by task id
         self._loops: dict[int, asyncio.Task[None]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._table_lock = asyncio.Lock()  # create and refresh must not interleave
 
-    # -- storage --------------------------------------------------------------
+    # -- storage: the tasks table ------------------------------------------------
+
+    async def _camera_tasks(self) -> list[tm.Task]:
+        def read(conn: Any) -> list[tm.Task]:
+            rows = conn.execute(select(tm.tasks).where(tm.tasks.c.kind == "camera").order_by(tm.tasks.c.id))
+            return [tm.Task.from_row(r) for r in rows]
+
+        return await self.db.tx(read)
 
     async def load(self) -> None:
-        def read(conn: Any) -> list[Any]:
-            metadata.create_all(conn)
-            return list(conn.execute(select(camera_watchers)))
+        def prepare(conn: Any) -> None:
+            tm.metadata.create_all(conn)
+            _adopt_legacy(conn)
 
-        for row in await self.db.tx(read):
-            known = {k: v for k, v in (row.state or {}).items() if k in WatchState.__dataclass_fields__}
-            w = Watcher(row.id, row.camera, row.question, row.trigger, row.interval, list(row.labels or []),
-                        row.min_confidence, row.cooldown, WatchState(**known))
-            self.watchers[w.id] = w
-        for w in self.watchers.values():
-            self._start(w)
+        await self.db.tx(prepare)
+        await self.refresh()
         log.info("camera.watchers_loaded", count=len(self.watchers))
+
+    async def refresh(self) -> None:
+        """Follow the tasks table: start active camera tasks, stop paused, finished or deleted ones."""
+        async with self._table_lock:
+            live = {t.id: t for t in await self._camera_tasks() if t.status in tm.LIVE}
+            for wid in set(self.watchers) - set(live):
+                self._stop_one(wid)
+                log.info("camera.watch_stopped", watch_id=wid)
+            for tid, task in live.items():
+                if tid not in self.watchers:
+                    self.watchers[tid] = Watcher.from_task(task)
+                    self._start(self.watchers[tid])
+
+    async def describe_all(self) -> list[dict[str, Any]]:
+        """Every camera task (paused ones too) for the camera_watch tool's list."""
+        out = []
+        for task in await self._camera_tasks():
+            w = self.watchers.get(task.id) or Watcher.from_task(task)
+            out.append({**w.describe(), "status": task.status})
+        return out
 
     async def create(self, camera: str, question: str, trigger: str, interval: float, labels: list[str],
                      min_confidence: float, cooldown: float) -> Watcher:
-        def write(conn: Any) -> int:
-            return conn.execute(insert(camera_watchers).values(
-                camera=camera, question=question, trigger=trigger, interval=interval, labels=labels,
-                min_confidence=min_confidence, cooldown=cooldown, created_at=datetime.now(UTC),
-                state=asdict(WatchState()))).inserted_primary_key[0]
+        spec = {"camera": camera, "question": question, "trigger": trigger, "interval": interval, "labels": labels,
+                "min_confidence": min_confidence, "cooldown": cooldown}
 
-        wid = await self.db.tx(write)
-        w = Watcher(wid, camera, question, trigger, interval, labels, min_confidence, cooldown)
-        self.watchers[wid] = w
-        self._start(w)
-        log.info("camera.watch_created", watch_id=wid, camera=camera, trigger=trigger, interval=interval)
+        def write(conn: Any) -> tm.Task:
+            task_id = tm.insert_task(conn, {"kind": "camera", "title": _title(camera, question),
+                                            "instruction": question, "trigger": None, "spec": spec,
+                                            "state": asdict(WatchState()), "created_by": "chat"})
+            return tm.get_task(conn, task_id)  # type: ignore[return-value]
+
+        async with self._table_lock:
+            w = Watcher.from_task(await self.db.tx(write))
+            self.watchers[w.id] = w
+            self._start(w)
+        log.info("camera.watch_created", watch_id=w.id, camera=camera, trigger=trigger, interval=interval)
         return w
 
     async def delete(self, watch_id: int) -> bool:
-        w = self.watchers.pop(watch_id, None)
-        loop = self._loops.pop(watch_id, None)
-        if loop:
-            loop.cancel()
-        await self.db.tx(lambda c: c.execute(delete(camera_watchers).where(camera_watchers.c.id == watch_id)))
-        return w is not None
+        self._stop_one(watch_id)
+        return bool(await self.db.tx(lambda c: c.execute(tm.tasks.delete().where(
+            tm.tasks.c.id == watch_id, tm.tasks.c.kind == "camera")).rowcount))
 
     async def _save(self, w: Watcher) -> None:
         state = asdict(w.state)
-        await self.db.tx(lambda c: c.execute(update(camera_watchers).where(camera_watchers.c.id == w.id)
-                                             .values(state=state)))
+        await self.db.tx(lambda c: c.execute(update(tm.tasks).where(tm.tasks.c.id == w.id).values(state=state)))
+
+    async def run_task(self, task: tm.Task) -> str:
+        """`claw tasks run ID`: look now, without waiting for a change."""
+        w, cam = self.watchers.get(task.id), self.cameras.get(task.spec.get("camera", ""))
+        if w is None or cam is None:
+            return "not watching (paused, or its camera is not configured)"
+        try:
+            jpeg = await cam.source.snapshot()
+        except SourceError as exc:
+            return str(exc)
+        await self.judge(w, cam, jpeg)
+        return f"checked {cam.label}: {w.state.checks} check(s), {w.state.alerts} alert(s) so far"
 
     # -- loops -----------------------------------------------------------------
 
@@ -177,6 +212,12 @@ class WatchEngine:
             return  # the MQTT listener calls on_frigate_event
         runner = self._frigate_poll if w.trigger == "frigate" else self._poll
         self._loops[w.id] = asyncio.create_task(runner(w, cam), name=f"camera-watch-{w.id}")
+
+    def _stop_one(self, watch_id: int) -> None:
+        self.watchers.pop(watch_id, None)
+        loop = self._loops.pop(watch_id, None)
+        if loop:
+            loop.cancel()
 
     async def stop(self) -> None:
         loops = list(self._loops.values())
@@ -262,10 +303,15 @@ class WatchEngine:
     # -- deciding ----------------------------------------------------------------
 
     async def judge(self, w: Watcher, cam: Camera, jpeg: bytes) -> None:
+        if self.tasks is not None:  # paused, deleted or over its token budget since the last sync: no model call
+            held = await self.tasks.may_run(w.id)
+            if held:
+                log.info("camera.check_held", watch_id=w.id, reason=held)
+                return
         if not await self._within_budget(w):
             return
         try:
-            verdict = await self.vision.ask(jpeg, w.question, cam.label)
+            verdict = await self.vision.ask(jpeg, w.question, cam.label, task_id=w.id)
         except VisionError as exc:
             await self._failed(w, str(exc))
             return

@@ -193,7 +193,7 @@ class _ScriptedVision:
     def __init__(self, *answers: bool):
         self.answers = list(answers)
 
-    async def ask(self, jpeg: bytes, question: str, camera: str) -> Verdict:
+    async def ask(self, jpeg: bytes, question: str, camera: str, task_id: int | None = None) -> Verdict:
         yes = self.answers.pop(0)
         return Verdict(yes, 0.9, "a truck" if yes else "empty")
 
