@@ -241,6 +241,7 @@ class DemoProvider:
         self.tick_seconds = tick_seconds
         self.home = load_home_file(file)  # errors surface at construction, naming the line
         self.devices: dict[str, Entity] = {}
+        self._simulated: list[Entity] = []
         self._registry: Registry | None = None
         self._last = clock()
         self._ticker: asyncio.Task[None] | None = None
@@ -265,6 +266,8 @@ class DemoProvider:
                 device.attributes["brightness"] = None
             self.devices[device.entity_id] = device
             registry.upsert_entity(replace(device, attributes=dict(device.attributes)))
+        # Only thermostats and simulated sensors move with time; tick runs before every read.
+        self._simulated = [d for d in self.devices.values() if d.domain == "climate" or d.entity_id in self.home.simulations]
         self._last = self.clock()
         add_refresher = getattr(registry, "add_refresher", None)
         if add_refresher:
@@ -307,10 +310,10 @@ class DemoProvider:
             return
         self._last = now
         changed = False
-        for device in self.devices.values():
+        for device in self._simulated:
             if device.domain == "climate":
                 changed |= self._drift_climate(device, dt)
-            elif device.entity_id in self.home.simulations:
+            else:
                 changed |= self._drift_sensor(device, self.home.simulations[device.entity_id], dt)
         if changed:
             self._publish()
