@@ -16,11 +16,13 @@ import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from tests.fakes.server import LoopbackServer
 
 __all__ = ["FakeCamera", "Huge", "NotJpeg", "Status", "driveway", "noisy", "truck"]
 
@@ -88,7 +90,7 @@ class Status:
 Item = bytes | NotJpeg | Huge | Status
 
 
-class FakeCamera:
+class FakeCamera(LoopbackServer):
     def __init__(self, username: str | None = None, password: str | None = None, path: str = "/snapshot.jpg",
                  auth: str = "basic"):
         self.username, self.password, self.path, self.auth = username, password, path, auth
@@ -97,32 +99,14 @@ class FakeCamera:
         self._script: deque[Item] = deque()
         self._current: Item = driveway()
         self.hits = 0
-        self._server: ThreadingHTTPServer | None = None
+        super().__init__()
 
-    def start(self) -> FakeCamera:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def make_handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}{self.path}"
+        return self.base_url + self.path
 
     def script(self, *items: Item) -> None:
         """Serve these next, one per request; the last keeps being served."""

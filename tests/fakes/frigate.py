@@ -11,11 +11,13 @@ import json
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.camera import driveway
+
+from tests.fakes.server import LoopbackServer
 
 __all__ = ["FakeFrigate", "event_message", "review_message"]
 
@@ -34,39 +36,21 @@ def review_message(review_id: str, camera: str, detections: list[str], objects: 
     return json.dumps({"type": kind, "before": after, "after": after})
 
 
-class FakeFrigate:
+class FakeFrigate(LoopbackServer):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.latest: dict[str, bytes] = {}
         self.events: list[dict[str, Any]] = []
         self.snapshots: dict[str, bytes] = {}
         self.requests: list[str] = []
-        self._server: ThreadingHTTPServer | None = None
+        super().__init__()
 
-    def start(self) -> FakeFrigate:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def make_handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.base_url
 
     def add_event(self, event_id: str, camera: str, label: str, snapshot: bytes, start: float | None = None) -> None:
         with self._lock:

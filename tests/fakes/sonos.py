@@ -22,9 +22,11 @@ from __future__ import annotations
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Self
 from xml.sax.saxutils import escape
+
+from tests.fakes.server import LoopbackServer
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 HOUSEHOLD = "Sonos_clawFakeHousehold0000000"
@@ -139,7 +141,7 @@ class _State:
     coordinator: str = ""  # uid of this speaker's group coordinator
 
 
-class FakeSonos:
+class FakeSonos(LoopbackServer):
     """One fake player: device description plus the SOAP services soco uses."""
 
     def __init__(
@@ -163,8 +165,7 @@ class FakeSonos:
         self.state = _State(coordinator=self.uid)
         self.actions: list[Action] = []
         self.system: FakeSonosSystem | None = None
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(self.ip, self.port)
         self.lock = threading.RLock()
 
     # -- lifecycle ---------------------------------------------------------
@@ -172,27 +173,13 @@ class FakeSonos:
     def location(self) -> str:
         return f"http://{self.ip}:{self.port}/xml/device_description.xml"
 
-    def start(self) -> FakeSonos:
+    def make_handler(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"speaker": self})
+
+    def start(self) -> Self:
         if self.system is None:
             FakeSonosSystem([self])
-        handler = type("Handler", (_Handler,), {"speaker": self})
-        self._server = ThreadingHTTPServer((self.ip, self.port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"fake-sonos-{self.ip}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeSonos:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return super().start()
 
     # -- assertions helpers --------------------------------------------------
     def actions_named(self, action: str) -> list[Action]:

@@ -37,11 +37,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
+
+from tests.fakes.server import LoopbackServer
 
 __all__ = ["FakeTwilio", "Fail", "LateFail", "Message", "Recorded", "TEST_JPEG", "sign", "webhook_params"]
 
@@ -106,7 +108,7 @@ class Recorded:
     authorized: bool
 
 
-class FakeTwilio:
+class FakeTwilio(LoopbackServer):
     def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN):
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -117,39 +119,22 @@ class FakeTwilio:
         self._messages: list[Message] = []
         self._requests: list[Recorded] = []
         self._media: dict[str, tuple[str, bytes]] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
+
+    def make_handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     # -- lifecycle
-
-    def start(self) -> FakeTwilio:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.fake = self  # type: ignore[attr-defined]
-        server.handle_error = lambda request, address: None  # type: ignore[method-assign]  # clients that hang up
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
 
     def stop(self) -> None:
         if self._server is not None:
             for gate in list(self._holds):
-                gate.set()
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeTwilio:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+                gate.set()  # a frozen create must not keep the server from shutting down
+        super().stop()
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.base_url
 
     # -- scripting
 

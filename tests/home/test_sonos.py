@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from skills.home.provider import Area, Entity, HomeError
+from skills.home.provider import Entity, HomeError
+from skills.home.registry import HomeRegistry
 from skills.home.sonos import Music, SonosProvider, find_speakers, match_music, slug
 from tests.fakes.sonos import FakeSonos, FakeSonosSystem
 
@@ -22,27 +23,8 @@ class Log:
         return lambda event, **kw: self.events.append((level, event, kw))
 
 
-class Registry:
-    """The provider-facing part of the home registry, recording what it is told."""
-
-    def __init__(self) -> None:
-        self.areas: dict[str, Area] = {}
-        self.entities: dict[str, Entity] = {}
-
-    def upsert_area(self, area: Area) -> None:
-        self.areas[area.id] = area
-
-    def upsert_entity(self, entity: Entity) -> None:
-        self.entities[entity.entity_id] = entity
-
-    def remove_entity(self, entity_id: str) -> None:
-        self.entities.pop(entity_id, None)
-
-    def update_state(self, entity_id: str, state: str, attributes: dict[str, Any] | None = None) -> None:
-        entity = self.entities[entity_id]
-        entity.state = state
-        if attributes is not None:
-            entity.attributes = attributes
+def ents(registry: HomeRegistry) -> dict[str, Entity]:
+    return {e.entity_id: e for e in registry.entities()}
 
 
 @pytest.fixture
@@ -55,7 +37,7 @@ def system():
 
 @pytest.fixture
 async def sonos(system):
-    registry = Registry()
+    registry = HomeRegistry()
     provider = SonosProvider([KITCHEN, LIVING], discover=False, scan_network=False, log=Log(), timeout=2.0, poll_interval=0)
     await provider.start(registry)
     provider.registry = registry  # test convenience
@@ -71,10 +53,10 @@ def calls(fake: FakeSonos, action: str) -> list[dict[str, str]]:
 
 async def test_entities_named_after_rooms(sonos, system):
     reg = sonos.registry
-    assert set(reg.entities) == {"media_player.kitchen", "media_player.living_room"}
-    kitchen = reg.entities["media_player.kitchen"]
+    assert set(ents(reg)) == {"media_player.kitchen", "media_player.living_room"}
+    kitchen = ents(reg)["media_player.kitchen"]
     assert kitchen.name == "Kitchen" and kitchen.area == "kitchen" and kitchen.provider == "sonos"
-    assert reg.areas["living_room"].name == "Living Room"
+    assert reg.area("living_room").name == "Living Room"
     attrs = kitchen.attributes
     assert attrs["volume_level"] == 0.2 and attrs["is_volume_muted"] is False
     assert attrs["group_members"] == ["media_player.kitchen"]
@@ -89,25 +71,25 @@ async def test_transport_and_volume_reach_the_right_speaker(sonos, system):
                              {"media_content_id": "http://radio.example/stream.mp3", "media_content_type": "music"})
     await sonos.call_service("media_player", "media_pause", ["media_player.kitchen"], {})
     assert calls(kitchen, "Pause") and not calls(living, "Pause")
-    assert sonos.registry.entities["media_player.kitchen"].state == "paused"
+    assert ents(sonos.registry)["media_player.kitchen"].state == "paused"
 
     await sonos.call_service("media_player", "media_play", ["media_player.kitchen"], {})
-    assert sonos.registry.entities["media_player.kitchen"].state == "playing"
+    assert ents(sonos.registry)["media_player.kitchen"].state == "playing"
 
     living.state.uri = "x-rincon-queue:" + living.uid + "#0"
     await sonos.call_service("media_player", "media_next_track", ["media_player.living_room"], {})
     assert calls(living, "Next") and not calls(kitchen, "Next")
-    assert sonos.registry.entities["media_player.living_room"].attributes["media_title"] == "Take Five"
+    assert ents(sonos.registry)["media_player.living_room"].attributes["media_title"] == "Take Five"
     await sonos.call_service("media_player", "media_previous_track", ["media_player.living_room"], {})
     assert calls(living, "Previous")
 
     await sonos.call_service("media_player", "volume_set", ["media_player.living_room"], {"volume_level": 0.35})
     assert calls(living, "SetVolume")[-1]["DesiredVolume"] == "35" and not calls(kitchen, "SetVolume")
-    assert sonos.registry.entities["media_player.living_room"].attributes["volume_level"] == 0.35
+    assert ents(sonos.registry)["media_player.living_room"].attributes["volume_level"] == 0.35
 
     await sonos.call_service("media_player", "volume_mute", ["media_player.kitchen"], {"is_volume_muted": True})
     assert calls(kitchen, "SetMute")[-1]["DesiredMute"] == "1"
-    assert sonos.registry.entities["media_player.kitchen"].attributes["is_volume_muted"] is True
+    assert ents(sonos.registry)["media_player.kitchen"].attributes["is_volume_muted"] is True
 
 
 async def test_invalid_values_are_refused_before_touching_the_speaker(sonos, system):
@@ -128,7 +110,7 @@ async def test_play_favorite_by_fuzzy_name(sonos, system):
     assert set_uri and set_uri[-1]["CurrentURI"] == JAZZ_FM
     assert "Jazz FM" in set_uri[-1]["CurrentURIMetaData"]  # the favorite's resMD goes along
     assert calls(living, "Play") and not calls(kitchen, "SetAVTransportURI")
-    entity = sonos.registry.entities["media_player.living_room"]
+    entity = ents(sonos.registry)["media_player.living_room"]
     assert entity.state == "playing"
     assert entity.attributes["media_title"] == "Jazz FM" and entity.attributes["source"] == "Jazz FM"
 
@@ -155,35 +137,35 @@ async def test_join_and_unjoin(sonos, system):
     await sonos.call_service("media_player", "join", ["media_player.kitchen"],
                              {"group_members": ["media_player.living_room"]})
     assert calls(living, "SetAVTransportURI")[-1]["CurrentURI"] == f"x-rincon:{kitchen.uid}"
-    ents = sonos.registry.entities
-    assert ents["media_player.kitchen"].attributes["group_members"] == ["media_player.kitchen", "media_player.living_room"]
-    assert ents["media_player.living_room"].attributes["group_members"][0] == "media_player.kitchen"
+    by_id = ents(sonos.registry)
+    assert by_id["media_player.kitchen"].attributes["group_members"] == ["media_player.kitchen", "media_player.living_room"]
+    assert by_id["media_player.living_room"].attributes["group_members"][0] == "media_player.kitchen"
 
     # a transport command on a member goes to the group's coordinator
     kitchen.state.uri = JAZZ_FM
     await sonos.call_service("media_player", "media_play", ["media_player.living_room"], {})
     assert calls(kitchen, "Play") and not calls(living, "Play")
-    assert ents["media_player.living_room"].state == "playing"
+    assert by_id["media_player.living_room"].state == "playing"
 
     await sonos.call_service("media_player", "unjoin", ["media_player.living_room"], {})
     assert calls(living, "BecomeCoordinatorOfStandaloneGroup")
-    assert ents["media_player.living_room"].attributes["group_members"] == ["media_player.living_room"]
-    assert ents["media_player.kitchen"].attributes["group_members"] == ["media_player.kitchen"]
+    assert by_id["media_player.living_room"].attributes["group_members"] == ["media_player.living_room"]
+    assert by_id["media_player.kitchen"].attributes["group_members"] == ["media_player.kitchen"]
 
 
 async def test_unreachable_host_is_reported_not_fatal(system):
-    registry, log = Registry(), Log()
+    registry, log = HomeRegistry(), Log()
     provider = SonosProvider([KITCHEN, "127.0.0.9"], discover=False, scan_network=False, log=log, timeout=1.0, poll_interval=0)
     await provider.start(registry)
     try:
         health = provider.health()
         assert health["ok"] is False and "127.0.0.9" in health["detail"]
-        assert "media_player.kitchen" in registry.entities  # the rest still works
+        assert "media_player.kitchen" in ents(registry)  # the rest still works
         assert any(e == "sonos.unreachable" for _, e, _ in log.events)
 
         system["Living Room"].stop()  # a known speaker goes away
         await provider.refresh()
-        assert registry.entities["media_player.living_room"].state == "unavailable"
+        assert ents(registry)["media_player.living_room"].state == "unavailable"
         with pytest.raises(HomeError, match="Living Room"):
             await provider.call_service("media_player", "volume_set", ["media_player.living_room"], {"volume_level": 0.5})
     finally:
