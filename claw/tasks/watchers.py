@@ -62,6 +62,11 @@ class WatchEngine:
             if handle:
                 handle.cancel()
         changed = [tid for tid, t in live.items() if tid not in self.watchers or self.watchers[tid].rev != t.rev]
+        for tid, task in live.items():
+            if tid not in changed:
+                # Same definition: keep the live object, whose episode state is newer than a copy
+                # read from the table while an evaluation was saving (that copy would fire again).
+                live[tid] = self.watchers[tid]
         self.watchers = live
         for task_id in changed:
             self._spawn(task_id)
