@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -73,6 +73,7 @@ inbox = Table(
     UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external"),
 )
 Index("ix_inbox_status", inbox.c.status, inbox.c.id)
+Index("ix_inbox_pending", inbox.c.status, inbox.c.conversation_id, inbox.c.id)  # the dispatcher's next-row lookup
 
 outbox = Table(
     "outbox",
@@ -239,9 +240,17 @@ def add_missing_columns(conn: Connection) -> list[str]:
     return added
 
 
+def add_missing_indexes(conn: Connection) -> None:
+    """Create indexes the code knows but an older database lacks (``create_all`` skips existing tables)."""
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+
+
 #: version -> the step that upgrades a database from version - 1. Steps run in order, in one transaction.
 #: 2: columns added to existing tables since version 1 are added in place (new tables come from create_all).
-MIGRATIONS: dict[int, Callable[[Connection], Any]] = {2: add_missing_columns}
+#: 3: indexes added to existing tables (the dispatcher's per-conversation pending lookup).
+MIGRATIONS: dict[int, Callable[[Connection], Any]] = {2: add_missing_columns, 3: add_missing_indexes}
 
 
 def migrate(engine: Engine) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -61,6 +61,10 @@ def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: O
     return outbox_id
 
 
+_next_in_conversation = (select(inbox).where(inbox.c.status == "pending", inbox.c.conversation_id == bindparam("conversation"))
+                         .order_by(inbox.c.id).limit(1))
+
+
 def _turn_input(row: Any) -> TurnInput:
     payload = row.payload or {}
     return TurnInput(
@@ -91,8 +95,19 @@ class Dispatcher:
         self._waiters: dict[int, list[asyncio.Future[dict[str, Any]]]] = {}
         self._retry: dict[int, tuple[int, float]] = {}  # inbox id -> (attempts, not before) after storage errors
         self._stopping = False
+        self._full_scan = True  # else only the conversations in _woken have new rows
+        self._woken: set[str] = set()
 
-    def wake(self) -> None:
+    def wake(self, conversation: str | None = None) -> None:
+        """New work: in ``conversation`` if given (a message), anywhere if not (a finished turn, a restart).
+
+        Naming the conversation keeps the pending-row scan to that conversation, and skips it
+        while the conversation's turn runs: its next row starts when that turn ends.
+        """
+        if conversation is None:
+            self._full_scan = True
+        else:
+            self._woken.add(conversation)
         self._wake.set()
 
     def busy(self) -> int:
@@ -124,23 +139,32 @@ class Dispatcher:
     async def run(self) -> None:
         while not self._stopping:
             self._wake.clear()
+            scope = None if self._full_scan else self._woken - self._active.keys()
+            self._full_scan, self._woken = False, set()
+            if scope is None or scope:
+                try:
+                    await self._start_pending(scope)
+                except Exception:
+                    log.exception("dispatcher.scan_failed")
             try:
-                await self._start_pending()
-            except Exception:
-                log.exception("dispatcher.scan_failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), 5.0)  # also picks up rows written by other processes
+                await asyncio.wait_for(self._wake.wait(), 5.0)
             except TimeoutError:
-                pass
+                self._full_scan = True  # picks up rows written by other processes
 
-    async def _start_pending(self) -> None:
-        """Start the oldest pending message of each idle conversation, up to the parallel bound."""
+    async def _start_pending(self, only: set[str] | None) -> None:
+        """Start the oldest pending message of each idle conversation (of ``only`` if given), up to the bound."""
         free = self.max_parallel - len(self._active)
-        if free <= 0 or self._stopping:
+        if self._stopping:
+            return
+        if free <= 0:
+            self._full_scan = True  # at the bound: look everywhere once a turn ends
             return
         busy = list(self._active)
 
         def load(conn: Connection) -> list[Any]:
+            if only is not None:  # one indexed lookup per conversation
+                rows = [conn.execute(_next_in_conversation, {"conversation": c}).first() for c in only]
+                return sorted((r for r in rows if r is not None), key=lambda r: r.id)[:free]
             oldest = (
                 select(func.min(inbox.c.id).label("id"))
                 .where(inbox.c.status == "pending", inbox.c.conversation_id.not_in(busy))
@@ -191,7 +215,7 @@ class Dispatcher:
                 self.on_reply()  # wake the sender; transcript channels need no delivery
         finally:
             self._active.pop(item.conversation_id, None)
-            self.wake()
+            self.wake(item.conversation_id)
 
     def _back_off(self, item: TurnInput, exc: Exception) -> None:
         """Storage is unavailable: leave the row pending and try it again after a growing pause."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.engine import Connection
 
 from claw.db import ensure_conversation, inbox, utcnow
@@ -16,6 +17,12 @@ class Accepted:
     inbox_id: int
     conversation_id: str
     created: bool  # False: a duplicate (a retried webhook), acknowledged and ignored
+
+
+# Built once: on the webhook hot path, building and cache-keying statements per call costs more than running them.
+_find = select(inbox.c.id, inbox.c.conversation_id).where(
+    inbox.c.channel == bindparam("channel"), inbox.c.external_id == bindparam("external_id"))
+_insert = insert(inbox).on_conflict_do_nothing(index_elements=[inbox.c.channel, inbox.c.external_id])
 
 
 def accept(
@@ -29,19 +36,15 @@ def accept(
     payload: dict[str, Any] | None = None,
     origin: str = "user",
 ) -> Accepted:
-    existing = conn.execute(
-        select(inbox.c.id, inbox.c.conversation_id).where(inbox.c.channel == channel, inbox.c.external_id == external_id)
-    ).first()
-    if existing is not None:
-        return Accepted(existing.id, existing.conversation_id, False)
     conv = ensure_conversation(conn, channel, peer)
-    inbox_id = conn.execute(
-        insert(inbox).values(
-            channel=channel, external_id=external_id, conversation_id=conv, sender=sender, origin=origin,
-            text=text, payload=payload or {}, status="pending", received_at=utcnow(),
-        )
-    ).inserted_primary_key[0]
-    return Accepted(inbox_id, conv, True)
+    inserted = conn.execute(_insert, {
+        "channel": channel, "external_id": external_id, "conversation_id": conv, "sender": sender, "origin": origin,
+        "text": text, "payload": payload or {}, "status": "pending", "received_at": utcnow(),
+    })
+    if inserted.rowcount == 1:
+        return Accepted(inserted.inserted_primary_key[0], conv, True)
+    existing = conn.execute(_find, {"channel": channel, "external_id": external_id}).one()
+    return Accepted(existing.id, existing.conversation_id, False)
 
 
 def result_of(conn: Connection, inbox_id: int) -> dict[str, Any] | None:

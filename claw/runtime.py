@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import secrets
 import signal
@@ -176,7 +177,7 @@ class Runtime:
                                    payload=payload, origin=origin)
         )
         if accepted.created:
-            self.dispatcher.wake()
+            self.dispatcher.wake(accepted.conversation_id)
         return accepted
 
     def owner_route(self) -> tuple[str, str]:
@@ -253,6 +254,11 @@ class Runtime:
 
         await self.start()
         app = create_app(self)
+        # Start-up builds a large, long-lived heap (intent grammars, schemas, config): move it out of the
+        # collector's reach, or each full collection walks it and stalls every request for tens of ms.
+        # Again a little later, for what skills load in the background (the intent grammars).
+        gc.freeze()
+        asyncio.get_running_loop().call_later(10, gc.freeze)
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
                                 server_header=False, timeout_graceful_shutdown=3)
         server = Server(config)

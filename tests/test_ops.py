@@ -132,6 +132,8 @@ def test_a_version_1_database_is_upgraded_in_place_at_start(fake_llm, daemon_fac
     assert rows(db, "select version from schema_version") == [(SCHEMA_VERSION,)]
     tables = {r[0] for r in rows(db, "select name from sqlite_master where type = 'table'")}
     assert {"pairing_codes", "allowed_senders", "memory_episodes"} <= tables
+    indexes = {r[0] for r in rows(db, "select name from sqlite_master where type = 'index'")}
+    assert "ix_inbox_pending" in indexes  # added to the existing inbox table by the version 3 step
     assert rows(db, "select status from inbox order by id") == [("done",), ("done",)]
     assert len(fake_llm.requests) == 1  # the finished exchange was not replayed
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, compare
 
 from claw import history, inbox, pairing
 from claw.channels.base import DeliveryResult, OutgoingMessage
@@ -86,12 +86,20 @@ class StatusReport(BaseModel):
         return None if value in ("", None) else value
 
 
+class Form(dict[str, str]):
+    """Posted fields with the ``getall`` the validator tries first (on a plain dict it raises twice per field)."""
+
+    def getall(self, name: str) -> list[str]:
+        return [self[name]]
+
+
 @dataclass
 class Written:
     """What the inbound transaction did, so the handler knows whom to wake."""
 
     turn: bool = False
     outgoing: bool = False
+    conversation: str | None = None
 
 
 class RateLimiter:
@@ -216,7 +224,7 @@ class WhatsAppChannel:
         images, skipped, text = await self._media(msg)
         written = await self.runtime.db.tx_batched(lambda c: self._write(c, msg, text, images, skipped))
         if written.turn:
-            self.runtime.dispatcher.wake()
+            self.runtime.dispatcher.wake(written.conversation)
         if written.outgoing:
             self.runtime.deliverer.wake()
         return twiml()
@@ -244,19 +252,26 @@ class WhatsAppChannel:
                 log.warning("whatsapp.rejected", reason="body too large", path=request.url.path)
                 return None
         try:
-            params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            params = Form(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError:
-            params = {}
+            params = Form()
         signature = request.headers.get("x-twilio-signature", "")
         base = self.settings.public_url
         url = f"{base}{request.url.path}" if base else str(request.url)
         if base and request.url.query:
             url += f"?{request.url.query}"
-        if not signature or not self.settings.token or not self.validator.validate(url, params, signature):
+        if not signature or not self.settings.token or not self._signed(url, params, signature):
             log.warning("whatsapp.rejected", reason="bad signature" if signature else "missing signature",
                         path=request.url.path, client=request.client.host if request.client else None)
             return None
         return params
+
+    def _signed(self, url: str, params: Form, signature: str) -> bool:
+        """``RequestValidator.validate`` always signs the URL twice (with and without the port);
+        Twilio signs the URL as configured, so that exact match is tried first."""
+        if compare(self.validator.compute_signature(url, params), signature):
+            return True
+        return self.validator.validate(url, params, signature)
 
     async def _media(self, msg: InboundMessage) -> tuple[list[dict[str, str]], list[str], str]:
         """Images downloaded for the model (only for senders who may talk), and the types we cannot read."""
@@ -313,7 +328,7 @@ class WhatsAppChannel:
             ).rowcount
             if released:
                 self._held.discard(number)
-        written = Written(turn=True, outgoing=released > 0)
+        written = Written(turn=True, outgoing=released > 0, conversation=accepted.conversation_id)
         code = pairing.parse_approval(text) if is_owner and not images else None
         if code is not None:
             self._approve(conn, accepted, text, code)

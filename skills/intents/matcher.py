@@ -18,7 +18,7 @@ import copy
 from hassil import Intents
 from hassil.expression import Sentence
 from hassil.intents import IntentData, TextSlotList, TextSlotValue
-from hassil.recognize import RecognizeResult, _has_required_fragments, recognize_all
+from hassil.recognize import RecognizeResult, recognize_all
 from hassil.util import CJK_WHITESPACE, normalize_for_matching, remove_skip_words_tracked
 
 #: Intents the fast path can carry out; any other best match goes to the planner.
@@ -178,20 +178,33 @@ class _Template:
     intent: str
     data: IntentData
     sentence: Sentence
-    clauses: frozenset[frozenset[str]]
+
+
+
+@dataclass(frozen=True)
+class _Templates:
+    """Templates grouped by the clauses they need (a bit mask over ``clauses``), so each clause and
+    each group is checked once per message, not once per template."""
+
+    clauses: tuple[tuple[str, ...], ...]  # a clause holds when any one of its fragments occurs
+    groups: tuple[tuple[int, tuple[_Template, ...]], ...]
 
 
 @functools.lru_cache(maxsize=4)
-def _templates(code: str) -> tuple[_Template, ...]:
+def _templates(code: str) -> _Templates:
     """Every sentence template with the literal text it requires, computed once (hassil redoes it per call)."""
     intents = load_language(code).intents
-    out = []
+    clauses: dict[frozenset[str], int] = {}
+    groups: dict[int, list[_Template]] = {}
     for intent in intents.intents.values():
         for data in intent.data:
             rules = {**intents.expansion_rules, **data.expansion_rules}
             for sentence in data.sentences:
-                out.append(_Template(intent.name, data, sentence, sentence.get_required_clauses(rules)))
-    return tuple(out)
+                mask = 0
+                for clause in sentence.get_required_clauses(rules):
+                    mask |= 1 << clauses.setdefault(clause, len(clauses))
+                groups.setdefault(mask, []).append(_Template(intent.name, data, sentence))
+    return _Templates(tuple(tuple(c) for c in clauses), tuple((m, tuple(ts)) for m, ts in groups.items()))
 
 
 class Matcher:
@@ -212,15 +225,20 @@ class Matcher:
         haystack = f"{with_skip.casefold()}\n{no_skip.text.casefold()}"
         if intents.settings.ignore_whitespace:
             haystack += "\n" + CJK_WHITESPACE.sub("", haystack)
+        missing = 0
+        for i, clause in enumerate(self.templates.clauses):
+            if not any(fragment in haystack for fragment in clause):
+                missing |= 1 << i
         picked: dict[int, tuple[str, IntentData, list[Sentence]]] = {}
-        for t in self.templates:
-            if t.clauses and not _has_required_fragments(t.clauses, haystack):
+        for mask, group in self.templates.groups:
+            if mask & missing:
                 continue
-            entry = picked.get(id(t.data))
-            if entry is None:
-                picked[id(t.data)] = (t.intent, t.data, [t.sentence])
-            else:
-                entry[2].append(t.sentence)
+            for t in group:
+                entry = picked.get(id(t.data))
+                if entry is None:
+                    picked[id(t.data)] = (t.intent, t.data, [t.sentence])
+                else:
+                    entry[2].append(t.sentence)
         by_intent: dict[str, Any] = {}
         for name, data, sentences in picked.values():
             reduced = copy.copy(data)
