@@ -152,33 +152,6 @@ RELATED_GROUPS: list[str] = [
     "door lock locked unlock",
 ]
 
-# Words for categories mapped to instances, searched at a low weight ("what instrument ...").
-CATEGORY_WORDS: dict[str, str] = {
-    "instrument": "guitar piano violin drums flute cello clarinet saxophone ukulele trumpet harp",
-    "instruments": "guitar piano violin drums flute cello clarinet saxophone ukulele trumpet harp",
-    "pet": "dog cat puppy kitten hamster rabbit parrot fish",
-    "pets": "dog cat puppy kitten hamster rabbit parrot fish",
-    "animal": "dog cat puppy kitten bird horse",
-    "sport": "soccer football basketball tennis baseball volleyball hockey golf swimming running",
-    "sports": "soccer football basketball tennis baseball volleyball hockey golf swimming running",
-    "activity": "hiking camping painting swimming running yoga pottery",
-    "activities": "hiking camping painting swimming running yoga pottery",
-    "hobby": "painting reading hiking pottery gardening photography",
-    "hobbies": "painting reading hiking pottery gardening photography",
-    "food": "pizza pasta sushi tacos curry cake",
-    "country": ("usa canada mexico brazil peru argentina chile uk england ireland france spain portugal italy "
-                "germany netherlands sweden norway iceland greece turkey morocco egypt kenya india china japan "
-                "korea vietnam thailand indonesia australia"),
-    "countries": "abroad",
-    "city": ("paris london rome tokyo berlin madrid lisbon barcelona amsterdam chicago boston seattle denver "
-             "austin portland miami atlanta"),
-    "family": "kids children husband wife mom dad sister brother",
-    "relationship": "dating boyfriend girlfriend partner married breakup",
-    "vehicle": "car truck bike motorcycle van",
-    "car": "sedan minivan suv hatchback pickup convertible truck",
-}
-
-
 class Analyzer:
     """Maps words to the stems the FTS5 index stores, using SQLite's own tokenizer."""
 
