@@ -25,6 +25,13 @@ from claw.llm.base import ImagePart
 log = structlog.get_logger("claw.dispatcher")
 
 
+# Built once: they run on every turn, and building a statement costs more than running it.
+_status = select(inbox.c.status).where(inbox.c.id == bindparam("inbox_id"))
+_close = update(inbox).where(inbox.c.id == bindparam("inbox_id")).values(
+    status="done", finished_at=bindparam("finished_at"), result=bindparam("result"))
+_next_in_conversation = (select(inbox).where(inbox.c.status == "pending", inbox.c.conversation_id == bindparam("conversation"))
+                         .order_by(inbox.c.id).limit(1))
+
 OnFinish = Callable[[Connection, TurnInput, TurnOutcome], None]
 
 
@@ -35,13 +42,13 @@ def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: O
     ``on_finish`` writes more in the same transaction (memory episodes), so they exist iff the turn does.
     ``delivered``: the channel's clients read replies from the transcript, so the outbox row is born sent.
     """
-    status = conn.execute(select(inbox.c.status).where(inbox.c.id == item.inbox_id)).scalar_one()
+    status = conn.execute(_status, {"inbox_id": item.inbox_id}).scalar_one()
     if status == "done":
         return None  # finished by an earlier run; never a second reply
     result = {"reply": outcome.reply, "handled_by": outcome.handled_by, "actions": outcome.actions,
               "services": outcome.services}
     now = utcnow()
-    conn.execute(update(inbox).where(inbox.c.id == item.inbox_id).values(status="done", finished_at=now, result=result))
+    conn.execute(_close, {"inbox_id": item.inbox_id, "finished_at": now, "result": result})
     user_role = "task" if item.origin == "scheduler" else "user"
     history.record(conn, item.conversation_id, user_role, item.text, inbox_id=item.inbox_id,
                    at=item.received_at or now, meta={"images": len(item.images)} if item.images else {})
@@ -49,20 +56,14 @@ def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: O
     if outcome.reply:
         history.record(conn, item.conversation_id, "assistant", outcome.reply, inbox_id=item.inbox_id, at=now,
                        meta={"handled_by": outcome.handled_by, "actions": outcome.actions, "services": outcome.services})
-        outbox_id = conn.execute(
-            insert(outbox).values(
-                inbox_id=item.inbox_id, conversation_id=item.conversation_id, channel=item.channel,
-                recipient=item.sender, text=outcome.reply, payload={}, created_at=now,
-                status="sent" if delivered else "pending", sent_at=now if delivered else None,
-            )
-        ).inserted_primary_key[0]
+        outbox_id = conn.execute(insert(outbox), {
+            "inbox_id": item.inbox_id, "conversation_id": item.conversation_id, "channel": item.channel,
+            "recipient": item.sender, "text": outcome.reply, "payload": {}, "created_at": now,
+            "status": "sent" if delivered else "pending", "sent_at": now if delivered else None,
+        }).inserted_primary_key[0]
     if on_finish is not None:
         on_finish(conn, item, outcome)
     return outbox_id
-
-
-_next_in_conversation = (select(inbox).where(inbox.c.status == "pending", inbox.c.conversation_id == bindparam("conversation"))
-                         .order_by(inbox.c.id).limit(1))
 
 
 def _turn_input(row: Any) -> TurnInput:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from claw.db import as_utc, pending_actions, utcnow
@@ -48,13 +48,14 @@ def create(conn: Connection, conversation_id: str, tool: str, args: dict[str, An
     return f"This needs your OK first: {summary}. Reply yes to go ahead, or no to cancel (expires in {minutes} min)."
 
 
+# Built once: asked on every owner message.
+_waiting = (select(pending_actions)
+            .where(pending_actions.c.conversation_id == bindparam("conversation_id"), pending_actions.c.status == "waiting")
+            .order_by(pending_actions.c.id.desc()).limit(1))
+
+
 def waiting(conn: Connection, conversation_id: str) -> PendingAction | None:
-    row = conn.execute(
-        select(pending_actions)
-        .where(pending_actions.c.conversation_id == conversation_id, pending_actions.c.status == "waiting")
-        .order_by(pending_actions.c.id.desc())
-        .limit(1)
-    ).first()
+    row = conn.execute(_waiting, {"conversation_id": conversation_id}).first()
     if row is None:
         return None
     if as_utc(row.expires_at) < utcnow():

@@ -12,7 +12,7 @@ from typing import Any
 
 from collections.abc import Callable
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
 from claw.db import Database, turn_steps, utcnow
@@ -37,18 +37,20 @@ class Replay:
     next_seq: int = 0
 
 
+# Built once: these run on every turn, and building a statement costs more than running it.
+_steps = (select(turn_steps.c.seq, turn_steps.c.kind, turn_steps.c.data)
+          .where(turn_steps.c.inbox_id == bindparam("inbox_id")).order_by(turn_steps.c.seq))
+_next_seq = select(func.coalesce(func.max(turn_steps.c.seq), -1) + 1).where(turn_steps.c.inbox_id == bindparam("inbox_id"))
+
+
 def load(conn: Connection, inbox_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(turn_steps.c.seq, turn_steps.c.kind, turn_steps.c.data)
-        .where(turn_steps.c.inbox_id == inbox_id)
-        .order_by(turn_steps.c.seq)
-    )
+    rows = conn.execute(_steps, {"inbox_id": inbox_id})
     return [{"seq": r.seq, "kind": r.kind, "data": r.data} for r in rows]
 
 
 def append(conn: Connection, inbox_id: int, kind: str, data: dict[str, Any]) -> int:
-    seq = conn.execute(select(func.coalesce(func.max(turn_steps.c.seq), -1) + 1).where(turn_steps.c.inbox_id == inbox_id)).scalar_one()
-    conn.execute(insert(turn_steps).values(inbox_id=inbox_id, seq=seq, kind=kind, data=data, at=utcnow()))
+    seq = conn.execute(_next_seq, {"inbox_id": inbox_id}).scalar_one()
+    conn.execute(insert(turn_steps), {"inbox_id": inbox_id, "seq": seq, "kind": kind, "data": data, "at": utcnow()})
     return seq
 
 
