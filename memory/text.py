@@ -59,7 +59,7 @@ IRREGULAR = {
     "drawn": "draw", "grew": "grow", "grown": "grow", "paid": "pay", "spent": "spend",
     "caught": "catch", "fought": "fight", "sent": "send", "lent": "lend", "held": "hold",
     "heard": "hear", "slept": "sleep", "spoke": "speak", "spoken": "speak", "stole": "steal",
-    "taught": "teach", "threw": "throw", "wore": "wear", "worn": "wear", "rode": "ride",
+    "threw": "throw", "wore": "wear", "worn": "wear", "rode": "ride",
     "children": "child", "kids": "kid", "mice": "mouse", "men": "man", "women": "woman",
     "feet": "foot", "teeth": "tooth", "geese": "goose", "people": "person",
 }

@@ -28,7 +28,6 @@ Needs the Debian package `wordnet-base` (files in /usr/share/wordnet) at build t
 from __future__ import annotations
 
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.harness import Daemon, wait_until
+from tests.harness import Daemon
 
 FAST = """
 [tasks]
