@@ -118,20 +118,31 @@ def remember(ctx: click.Context, text: tuple[str, ...], pinned: bool) -> None:
 
 @memory_group.command("forget")
 @click.argument("fact_id", required=False)
-@click.option("--match", "match", default=None, help="Delete every fact, episode and summary containing TEXT.")
+@click.option("--match", "match", default=None, help="Forget every fact, episode and summary containing TEXT.")
+@click.option("--episode", "episode", type=int, default=None, help="Forget one episode (the #ID `search` shows).")
 @click.pass_context
-def forget(ctx: click.Context, fact_id: str | None, match: str | None) -> None:
-    """Delete for good (FTS index included): a fact by ID, or everything matching --match TEXT."""
+def forget(ctx: click.Context, fact_id: str | None, match: str | None, episode: int | None) -> None:
+    """Delete for good: a fact by ID, an episode by --episode ID, or everything matching --match TEXT.
+
+    Memory rows go (FTS index included), and so do the daemon's own copies of the words in claw.db:
+    inbox, outbox, transcript (the recent window), turn journal, confirmations and task history keep
+    their rows (delivery and de-duplication depend on them) with the text replaced by [forgotten].
+    The file itself is checked afterwards (WAL truncated, VACUUM if old free space still holds it).
+    """
     from claw.recall import forget_everywhere
 
-    if bool(fact_id) == bool(match):
-        raise click.UsageError("give either a fact ID or --match TEXT")
+    if sum(x is not None and x != "" for x in (fact_id, match, episode)) != 1:
+        raise click.UsageError("give exactly one of: a fact ID, --episode ID, --match TEXT")
     if fact_id and not fact_id.isdigit():
         raise click.UsageError(f"{fact_id!r} is not a fact id; use --match to forget by text")
+    if match is not None and not match.strip():
+        raise click.UsageError("--match needs some text")
     with _store(ctx) as store:
-        report = forget_everywhere(store, fact_id or match or "")
+        report = forget_everywhere(store, match or "", fact=int(fact_id) if fact_id else None, episode=episode)
     if fact_id and not report.facts:
         raise click.ClickException(f"no fact #{fact_id}")
+    if episode is not None and not report.episodes:
+        raise click.ClickException(f"no episode #{episode}")
     click.echo(report.describe())
 
 

@@ -13,19 +13,30 @@ import asyncio
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import monotonic, sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.engine import Connection
 
 from claw.agent import journal
 from claw.agent.turn import TurnInput, TurnOutcome
 from claw.config import MemorySection
-from claw.db import utcnow
+from claw.db import inbox, utcnow
+from claw.forget import (
+    FILE_CHECK_TEXTS,
+    FORGOTTEN,
+    ForgetReport,
+    Matcher,
+    forget_everywhere,
+    redact_matching,
+    scrub_file,
+    secure_delete,
+)
 from claw.logging import scrub
 from memory import FactHit, Hit, MemoryStore
 
@@ -36,6 +47,8 @@ TOOL_RESULT_CHARS = 200
 LINE_CHARS = 300
 #: Tools whose results are memory itself; storing them again would echo memories forever.
 NO_RESULT_TOOLS = {"recall", "remember", "forget"}
+#: Built once: read at the end of every turn (was the message forgotten while the turn ran?).
+_inbox_text = select(inbox.c.text).where(inbox.c.id == bindparam("inbox_id"))
 
 
 def estimate_tokens(text: str) -> int:
@@ -61,43 +74,6 @@ class ContextStats:
     episodes: int = 0
     summary: bool = False
     tokens: int = 0
-
-
-@dataclass
-class ForgetReport:
-    facts: list[int] = field(default_factory=list)
-    episodes: list[int] = field(default_factory=list)
-    summaries: int = 0
-    digests: int = 0
-
-    def describe(self) -> str:
-        return (f"forgot {len(self.facts)} fact(s), {len(self.episodes)} episode(s), "
-                f"{self.summaries} summary(ies), {self.digests} digest(s)")
-
-
-def forget_everywhere(store: MemoryStore, what: str) -> ForgetReport:
-    """Hard-delete a fact id, or every fact, episode, summary and digest containing ``what``.
-
-    Summaries and digests are derived text with no per-item API, so they are removed whole
-    when they mention it; the next consolidation rebuilds the summary from what remains.
-    """
-    report = ForgetReport()
-    what = what.strip()
-    if not what:
-        return report
-    if what.isdigit():
-        if store.forget(int(what)):
-            report.facts.append(int(what))
-        return report
-    report.facts = store.forget_matching(what)
-    report.episodes = store.forget_episodes_matching(what)
-    like = "%" + what.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    with store.engine.begin() as c:
-        report.summaries = c.exec_driver_sql(
-            "DELETE FROM memory_summaries WHERE text LIKE ? ESCAPE '\\'", (like,)).rowcount
-        report.digests = c.exec_driver_sql(
-            "DELETE FROM memory_digests WHERE text LIKE ? ESCAPE '\\'", (like,)).rowcount
-    return report
 
 
 class MemoryService:
@@ -175,14 +151,45 @@ class MemoryService:
         """Dispatcher hook: write the turn's episodes inside the transaction that closes the inbox row."""
         episodes = self.turn_episodes(conn, item, outcome)
         forgotten = self._forgotten.pop(item.conversation_id, [])
+        if item.text != FORGOTTEN and conn.execute(_inbox_text, {"inbox_id": item.inbox_id}).scalar() == FORGOTTEN:
+            forgotten.append(item.text)  # `claw memory forget` matched this message while its turn ran
+        if forgotten:
+            episodes = self._forget_in_turn(conn, item, episodes, forgotten)
         for ep in episodes:
-            text = scrub(ep["text"])
-            for gone in forgotten:
-                text = text.replace(gone, "[forgotten]")
-            ep["text"], ep["conversation"], ep["meta"] = text, item.conversation_id, _scrub_meta(ep["meta"])
+            ep["text"], ep["conversation"], ep["meta"] = scrub(ep["text"]), item.conversation_id, _scrub_meta(ep["meta"])
         # Facts are the owner's: what other senders say is kept and searchable in their own
         # conversation, but never consolidated into facts (no one else writes the owner's profile).
         self._write(conn, episodes, item.conversation_id, consolidate=item.is_owner)
+
+    def _forget_in_turn(self, conn: Connection, item: TurnInput, episodes: list[dict[str, Any]],
+                        forgotten: list[str]) -> list[dict[str, Any]]:
+        """Something was forgotten while this turn ran: what the turn writes now (its transcript lines,
+        reply, stored result, the journal steps after the forget, its episodes) must not bring it back.
+
+        Same transaction as the rest of the turn's writes; the file is checked once it is committed.
+        """
+        matcher = Matcher(forgotten, self.store.analyzer)
+        report = ForgetReport()
+        with secure_delete(conn):
+            redact_matching(conn, matcher, report, inbox_id=item.inbox_id)
+        kept = [ep for ep in episodes if not matcher(ep["text"])]
+        log.info("memory.forgot_in_turn", inbox_id=item.inbox_id, redacted=sum(report.redacted.values()),
+                 episodes_dropped=len(episodes) - len(kept))
+        self._executor.submit(self._scrub_after_finish, item.inbox_id, forgotten[:1 + FILE_CHECK_TEXTS])
+        return kept
+
+    def _scrub_after_finish(self, inbox_id: int, needles: list[str], timeout: float = 10.0) -> None:
+        """On memory's thread: once the turn's transaction is committed, check the file (WAL, free space)."""
+        deadline = monotonic() + timeout
+        try:
+            while monotonic() < deadline:
+                with self.store.engine.connect() as c:
+                    if c.execute(select(inbox.c.status).where(inbox.c.id == inbox_id)).scalar() == "done":
+                        break
+                sleep(0.02)
+            log.info("memory.forget_file", inbox_id=inbox_id, outcome=scrub_file(self.store.engine, needles))
+        except Exception as exc:  # noqa: BLE001 - logged; the next forget checks the file again
+            log.error("memory.forget_file_failed", error=str(exc))
 
     def on_notify(self, conn: Connection, conversation: str, text: str, meta: dict[str, Any] | None) -> None:
         """A message the claw sent on its own (reminder, watcher, task result) is an episode too."""
@@ -305,9 +312,15 @@ class MemoryService:
         return self.store.remember(scrub(statement), subject=subject, pinned=pinned)
 
     def forget(self, what: str, conversation: str | None = None) -> ForgetReport:
-        """Forget for good; the running turn of ``conversation`` (one at a time) is redacted when it finishes."""
-        report = forget_everywhere(self.store, what)
-        if conversation is not None and what.strip() and not what.strip().isdigit():
-            self._forgotten.setdefault(conversation, []).append(what.strip())
-        log.info("memory.forgot", facts=len(report.facts), episodes=len(report.episodes), summaries=report.summaries)
+        """Forget for good (see ``claw.forget``); the running turn of ``conversation`` (one at a time)
+        is redacted too when it finishes, since it is written after this returns."""
+        what = what.strip()
+        if what.isdigit() and self.store.get_fact(int(what)) is not None:  # a fact id, as `recall` shows them
+            report = forget_everywhere(self.store, fact=int(what))
+        else:  # words, digits included ("forget 4711" when no fact #4711 exists)
+            report = forget_everywhere(self.store, what)
+        if conversation is not None and report.needles:
+            self._forgotten.setdefault(conversation, []).extend(report.needles)
+        log.info("memory.forgot", facts=len(report.facts), episodes=len(report.episodes), summaries=report.summaries,
+                 redacted=sum(report.redacted.values()), file=report.file)
         return report

@@ -294,26 +294,50 @@ class MemoryStore:
             return int(c.exec_driver_sql(sql, args).scalar() or 0)
 
     def forget_episode(self, episode_id: int) -> bool:
-        """Delete one episode for good: row, FTS entry and vector."""
-        with self._tx() as c:
-            n = c.exec_driver_sql("DELETE FROM memory_episodes WHERE id = ?", (episode_id,)).rowcount
-        self.ranker.invalidate()
-        self._vec_cache = None
-        return n > 0
+        """Delete one episode for good: row, FTS entry (index merged, see `purge_index`) and vector."""
+        return bool(self.forget_episodes([episode_id]))
 
-    def forget_episodes_matching(self, text: str) -> list[int]:
-        """Delete every episode containing `text` (case-insensitive substring, or the same
-        words as a phrase after stemming/diacritic folding); returns the deleted ids."""
-        ids = self._matching(text, "memory_episodes", "memory_episodes_fts", "text")
+    def forget_episodes(self, ids: Iterable[int], *, purge: bool = True) -> list[Hit]:
+        """Delete these episodes for good; returns what was deleted (text and meta, for the caller
+        to find copies it keeps elsewhere), in id order. Unknown ids are skipped.
+
+        Deleted content is zeroed in the file (``secure_delete`` on this connection) and, with
+        `purge`, the full-text index is merged so the words leave it too (`purge_index`).
+        """
+        ids = sorted({int(i) for i in ids})
+        gone: list[Hit] = []
         if ids:
-            with self._tx() as c:
+            with self._tx() as c, _secure_delete(c):
                 for i in range(0, len(ids), 500):
                     chunk = ids[i:i + 500]
+                    gone += self._hits(c, chunk)
                     c.exec_driver_sql("DELETE FROM memory_episodes WHERE id IN (%s)" % ",".join("?" * len(chunk)),
                                       tuple(chunk))
             self.ranker.invalidate()
             self._vec_cache = None
-        return ids
+        if gone and purge:
+            self.purge_index()
+        return gone
+
+    def episodes_matching(self, text: str) -> list[int]:
+        """Ids of every episode containing `text` (case-insensitive substring, or the same words
+        as a phrase after stemming/diacritic folding): what `forget_episodes_matching` deletes."""
+        return self._matching(text, "memory_episodes", "memory_episodes_fts", "text")
+
+    def forget_episodes_matching(self, text: str) -> list[int]:
+        """Delete every episode containing `text` (see `episodes_matching`); returns the deleted ids."""
+        return [h.id for h in self.forget_episodes(self.episodes_matching(text))]
+
+    def purge_index(self) -> None:
+        """Merge the FTS5 indexes into one segment each.
+
+        An FTS5 delete only appends a tombstone: the deleted row's words stay in the older
+        index segments until they are merged. ``optimize`` merges everything now, so forgotten
+        words really leave the index (about 0.3 s at 100k episodes); the freed pages are zeroed.
+        """
+        with self._tx() as c, _secure_delete(c):
+            for fts in ("memory_episodes_fts", "memory_facts_fts"):
+                c.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
 
     def _matching(self, text: str, table: str, fts: str, col: str) -> list[int]:
         if not text.strip():
@@ -438,17 +462,22 @@ class MemoryStore:
                 f"WHERE 1=1 {vsql} ORDER BY f.pinned DESC, f.id DESC", vargs).fetchall()
         return [self._fact(r) for r in rows]
 
-    def forget(self, fact_id: int) -> bool:
-        """Delete a fact for good (row and FTS entry); facts it superseded stay closed."""
-        with self._tx() as c:
+    def forget(self, fact_id: int, *, purge: bool = True) -> bool:
+        """Delete a fact for good (row and FTS entry, index merged); facts it superseded stay closed."""
+        with self._tx() as c, _secure_delete(c):
             c.exec_driver_sql("UPDATE memory_facts SET superseded_by = NULL WHERE superseded_by = ?", (fact_id,))
-            return c.exec_driver_sql("DELETE FROM memory_facts WHERE id = ?", (fact_id,)).rowcount > 0
+            gone = c.exec_driver_sql("DELETE FROM memory_facts WHERE id = ?", (fact_id,)).rowcount > 0
+        if gone and purge:
+            self.purge_index()
+        return gone
 
-    def forget_matching(self, text: str) -> list[int]:
+    def forget_matching(self, text: str, *, purge: bool = True) -> list[int]:
         """Delete every fact (current or closed) whose statement contains `text`; returns ids."""
         ids = self._matching(text, "memory_facts", "memory_facts_fts", "statement")
         for i in ids:
-            self.forget(i)
+            self.forget(i, purge=False)
+        if ids and purge:
+            self.purge_index()
         return ids
 
     # ---- summaries, digests, consolidation marks ----------------------------------
@@ -621,6 +650,22 @@ class MemoryStore:
                 vecs = self._embed([r[1] for r in rows])
                 c.exec_driver_sql("INSERT INTO memory_vectors(episode_id, vec) VALUES (?, ?)",
                                   [(r[0], array("f", [float(x) for x in v]).tobytes()) for r, v in zip(rows, vecs)])
+
+
+@contextmanager
+def _secure_delete(c: Connection) -> Iterator[None]:
+    """``PRAGMA secure_delete`` on this connection while forgetting: what is deleted is overwritten
+    with zeros in the file instead of lingering in free space. Restored after (it costs little,
+    but the connection goes back to a pool the caller owns)."""
+    if c.dialect.name != "sqlite":  # pragma: no cover - other drivers
+        yield
+        return
+    before = c.exec_driver_sql("PRAGMA secure_delete").scalar()
+    c.exec_driver_sql("PRAGMA secure_delete = 1")
+    try:
+        yield
+    finally:
+        c.exec_driver_sql(f"PRAGMA secure_delete = {int(before or 0)}")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -56,4 +56,5 @@ class Memory(Skill):
             raise ToolError("only the owner can make me forget things")
         service = self._service()
         report = await asyncio.to_thread(service.forget, what, ctx.conversation)
-        return report.describe()
+        # The reply is stored and sent like any other: repeating the words would keep them.
+        return report.describe() + ". Confirm without repeating what was forgotten."
