@@ -14,11 +14,15 @@ Episodes (the immutable log)::
                         speaker=None, now=None, neighbors=0)   # -> list[Hit], best first
     store.recent("c1", limit=20); store.episodes_since(eid); store.get_episode(eid)
     store.forget_episode(eid); store.forget_episodes_matching("secret")   # hard delete
+    store.episodes_matching("secret")            # ids a forget would delete (substring or stemmed phrase)
+    store.forget_episodes(ids, purge=True)       # -> the deleted Hits; purge merges the FTS index
+    store.purge_index()                          # merge FTS segments: a delete leaves a tombstone until then
 
 `at` may be naive (taken as UTC) or aware; hits return aware UTC datetimes. `meta` is any
 JSON value and comes back exactly as given. `search` is hybrid recall (see `memory.query`):
 stop words dropped, porter stemming, OR query re-scored with term weights, related words,
-pseudo-relevance feedback, session aggregation and diversity, date words ("last Tuesday",
+category members (``memory.categories``, from WordNet), the reply to a question inheriting
+its score, session aggregation and diversity, date words ("last Tuesday",
 "in March") as a boost relative to `now`, and optional embeddings
 (``MemoryStore(url, embeddings=callable)``) fused by weight. ``embeddings="none"`` is the
 default and needs no network.
