@@ -143,6 +143,8 @@ class Consolidator:
         turns = "\n".join(f"{e.at.astimezone(tz):%Y-%m-%d %H:%M} | {e.speaker}: {' '.join(e.text.split())[:400]}"
                           for e in fell_out)
         text = self._ask(conversation, SUMMARY_PROMPT.format(summary=old.text if old else "(none yet)", turns=turns))
+        if any(self.store.get_episode(e.id) is None for e in fell_out):
+            return  # forgotten while the model summarised them: the next pass summarises what remains
         if text.strip():
             self.store.set_summary(conversation, text.strip(), fell_out[-1].id)
             self.stats.summaries += 1

@@ -108,6 +108,12 @@ def _similar_facts(store: MemoryStore, episodes: list[Hit], limit: int) -> list[
     return ranked
 
 
+def _forgotten_meanwhile(store: MemoryStore, conversation: str, mark: int, shown: list[Hit]) -> bool:
+    """Whether any episode shown to the model was deleted while it answered (the owner's forget wins)."""
+    left = {e.id for e in store.episodes_since(mark, conversation=conversation, limit=len(shown))}
+    return any(e.id not in left for e in shown)
+
+
 def consolidate(store: MemoryStore, conversation: str, ask: Callable[[str], str], *,
                 max_episodes: int = 200, max_facts: int = 30) -> ConsolidationResult:
     """Extract facts from the episodes of `conversation` not yet consolidated.
@@ -129,6 +135,10 @@ def consolidate(store: MemoryStore, conversation: str, ask: Callable[[str], str]
         res.error = f"{type(e).__name__}: {e}"
         log.warning("memory consolidation of %s skipped, mark kept at %s: %s",
                     conversation, res.mark, res.error)
+        return res
+    if _forgotten_meanwhile(store, conversation, res.mark, new):
+        res.error = "episodes were forgotten while the model read them; the next pass reads what remains"
+        log.info("memory consolidation of %s discarded: %s", conversation, res.error)
         return res
     by_id = {e.id: e for e in new}
     for d in decisions:

@@ -77,3 +77,20 @@ def test_parse_decisions_variants() -> None:
     assert parse_decisions('prose [{"action": "ignore"}] more') == [{"action": "ignore"}]
     with pytest.raises(ValueError):
         parse_decisions('{"decisions": "all"}')
+
+
+def test_a_forget_while_the_model_answers_discards_the_answer(store: MemoryStore) -> None:
+    """The owner's forget wins over a consolidation already in flight: no fact from the forgotten text."""
+    secret = store.add_episode("The safe code is 4711", conversation="c", speaker="owner", at=T0)
+    store.add_episode("Got it.", conversation="c", speaker="claw", at=T0)
+    answer = json.dumps({"decisions": [{"action": "add", "statement": "The safe code is 4711", "source": [secret]}]})
+
+    def ask(prompt: str) -> str:
+        store.forget_episodes_matching("safe code")  # `claw memory forget` lands mid-call
+        return answer
+
+    r = consolidate(store, "c", ask)
+    assert r.asked and r.error and not r.added
+    assert not store.facts() and store.get_mark("c") == 0
+    again = consolidate(store, "c", FakeLLM(json.dumps({"decisions": [{"action": "ignore"}]})))
+    assert again.asked and again.error is None and "4711" not in again.prompt  # what remains is read
