@@ -116,16 +116,16 @@ def parse_memory_eval(out: str) -> list[Figure]:
     section = ""
     for line in out.splitlines():
         if line.startswith("memory recall,"):
-            section = "held-out" if "HELD-OUT" in line else "tuning"
-        m = re.match(r"^(overall)\s+(\d+)\s+([\d.]+%)\s+([\d.]+%)\s*(.*?)\s*$", line)
+            section = next((name.lower() for name in ("HELD-OUT", "FRESH", "TUNING") if name in line.upper()), "?")
+        m = re.match(r"^(overall|multi-session)\s+(10)\s+([\d.]+%)\s+([\d.]+%)\s*(.*?)\s*$", line)
         if m:
             target = m[5]
             met = None
             if target:
                 t = re.search(r"[\d.]+", target)
                 met = float(m[4].rstrip("%")) >= float(t[0]) if t else None
-            figures.append(Figure(f"memory recall@{m[2]}, {section} (plain BM25 {m[3]})", m[4], target or "(report)",
-                                  met))
+            figures.append(Figure(f"memory recall@{m[2]} {m[1]}, {section} bank (plain BM25 {m[3]})", m[4],
+                                  target or "(report)", met))
     return figures
 
 
@@ -136,9 +136,10 @@ BENCHES: list[tuple[str, list[str], list[str], object]] = [
     ("fastpath.py", ["--rounds", "5"], ["--rounds", "1"], parse_fastpath),
     ("memory_speed.py", ["--sizes", "10000,100000"], ["--sizes", "10000,100000", "--queries", "100"],
      parse_memory_speed),
-    ("memory_eval.py", [], ["--convs", "4"], parse_memory_eval),
+    ("memory_eval.py", ["--split", "all"], ["--split", "all", "--convs", "4"], parse_memory_eval),
     ("memory_context.py", [], ["--episodes", "3000", "--runs", "100"], parse_met_table),
     ("camera.py", [], ["--seconds", "3", "--hours", "0.5"], parse_met_table),
+    ("idle.py", ["--seconds", "60"], ["--seconds", "20"], parse_met_table),
 ]
 
 

@@ -80,6 +80,11 @@ class TaskScheduler:
     def start(self) -> None:
         self.scheduler.start()
 
+    def wakeup(self) -> None:
+        """Look at the wall clock again now (it jumped): run what is due, recompute the next wake-up."""
+        if self.scheduler.running:
+            self.scheduler.wakeup()
+
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)

@@ -11,9 +11,10 @@ turns of tasks that need judgement.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
     from claw.runtime import Runtime
 
 log = structlog.get_logger("claw.tasks")
+
+#: The wall clock moving this much more (or less) than the monotonic clock between two syncs is a clock jump.
+CLOCK_JUMP_SECONDS = 1.0
 
 
 @dataclass
@@ -75,6 +79,8 @@ class TaskService:
         #: ``run_task(task)`` serves `claw tasks run`. This service owns their definition, status and budgets.
         self.handlers: dict[str, Any] = {}
         self.started = False
+        #: Wall time this process started scheduling: a run due before it was missed while the daemon was down.
+        self.up_since = datetime.now(UTC)
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -88,6 +94,7 @@ class TaskService:
 
     async def start(self) -> None:
         await asyncio.to_thread(m.ensure_schema, self.rt.db.engine)
+        self.up_since = datetime.now(UTC)
         self.scheduler = TaskScheduler(self.rt.db.engine, self.tz, self._due)
         self.scheduler.start()
         self.watch.start()
@@ -113,8 +120,10 @@ class TaskService:
                 "home": self.rt.shared.get("home") is not None}
 
     async def _sync_forever(self) -> None:
+        clocks = time.time(), time.monotonic()
         while True:
             await asyncio.sleep(self.settings.reload_seconds)
+            clocks = self._check_clock(*clocks)
             try:
                 await self.sync()
             except Exception:
@@ -151,6 +160,19 @@ class TaskService:
                     await handler.refresh()
                 except Exception:
                     log.exception("tasks.handler_refresh_failed", kind=kind)
+
+    def _check_clock(self, wall: float, mono: float) -> tuple[float, float]:
+        """Notice a wall-clock jump (NTP step, manual change): APScheduler sleeps on the monotonic clock for a
+        wait computed from the old wall time, so wake it to run what the jump made due (once, coalesced) or to
+        wait longer after a jump back."""
+        now_wall, now_mono = time.time(), time.monotonic()
+        jump = (now_wall - wall) - (now_mono - mono)
+        if abs(jump) >= CLOCK_JUMP_SECONDS and self.scheduler is not None:
+            log.warning("tasks.clock_jump", seconds=round(jump, 1))
+            if jump < 0:
+                self.up_since += timedelta(seconds=jump)  # times after this in the new frame were lived through
+            self.scheduler.wakeup()
+        return now_wall, now_mono
 
     def register_kind(self, kind: str, handler: Any) -> None:
         self.handlers[kind] = handler
@@ -317,7 +339,9 @@ class TaskService:
         scheduled = scheduled.astimezone(UTC)
         run_key = scheduled.isoformat()
         late = (datetime.now(UTC) - scheduled).total_seconds()
-        if late > self.settings.grace_seconds:
+        # Only a run that came due while the daemon was down can be missed; one made late by a clock jump
+        # forward (or a stalled loop) while running still runs, once.
+        if late > self.settings.grace_seconds and scheduled < self.up_since:
             await self._missed(task, run_key, scheduled)
             return
         await self._run(task, run_key, scheduled, manual=False)

@@ -36,7 +36,9 @@ class Alerter:
         text = f"📷 {label}, {at:%H:%M}: {verdict.description or 'match for: ' + question}"
         base = self.public_url()
         media = [self.media.url(base, media_id)] if base else None
-        await self.notify(text, media=media, meta={"camera": camera, "watch_id": watch_id, "media_id": media_id})
+        # the description is the vision model's reading of the picture: the owner's next turns see it as untrusted
+        await self.notify(text, media=media, meta={"camera": camera, "watch_id": watch_id, "media_id": media_id,
+                                                   "untrusted": f"camera:{camera}"})
         log.info("camera.alert", camera=camera, watch_id=watch_id, media_id=media_id, with_picture=bool(media),
                  confidence=verdict.confidence)
         await self.remember(camera, label, question, verdict, at, media_id, watch_id)

@@ -27,7 +27,7 @@ from tests.faults.conftest import (
     wait_until,
 )
 from tests.harness import counter_calls
-from tests.whatsapp.conftest import OWNER, TWILIO_ENV, say, wa_config
+from tests.whatsapp.conftest import TWILIO_ENV, say, wa_config
 
 
 def test_kill_after_inbox_write_and_after_tools_ran(fake_llm, daemon_factory):
