@@ -45,6 +45,8 @@ def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: O
     status = conn.execute(_status, {"inbox_id": item.inbox_id}).scalar_one()
     if status == "done":
         return None  # finished by an earlier run; never a second reply
+    if outcome.journal_tail is not None:
+        outcome.journal_tail(conn)
     result = {"reply": outcome.reply, "handled_by": outcome.handled_by, "actions": outcome.actions,
               "services": outcome.services}
     now = utcnow()

@@ -113,5 +113,17 @@ class TurnJournal:
         seq = await self.db.tx(write)
         self.steps.append({"seq": seq, "kind": kind, "data": data})
 
+    def defer(self, kind: str, data: dict[str, Any], also: Callable[[Connection], Any] | None = None,
+              ) -> Callable[[Connection], None]:
+        """Add the step to the in-memory copy now; the caller writes it later with the returned function."""
+        self.steps.append({"seq": len(self.steps), "kind": kind, "data": data})
+
+        def write(conn: Connection) -> None:
+            append(conn, self.inbox_id, kind, data)
+            if also is not None:
+                also(conn)
+
+        return write
+
     def replay(self, skip: int = 0) -> Replay:
         return replay(self.steps[skip:])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -56,6 +57,8 @@ class TurnOutcome:
     handled_by: str  # llm | local | confirm | setup | error
     actions: list[dict[str, Any]] = field(default_factory=list)
     services: list[dict[str, Any]] = field(default_factory=list)
+    #: The last journal write, left to the transaction that finishes the turn (one trip to the DB, not two).
+    journal_tail: Callable[[Any], Any] | None = field(default=None, repr=False, compare=False)
 
 
 UNTRUSTED_RULE = (
@@ -195,6 +198,7 @@ class Agent:
         base = await self._prompt(item, window)
         max_steps = self.config.agent.max_steps
         state = j.replay()
+        tail = None
         while True:
             if state.pending and state.llm_steps >= max_steps:
                 return self._step_limit(state, max_steps)
@@ -211,7 +215,7 @@ class Agent:
                 return TurnOutcome(reply, "llm", state.actions, state.services)
             if state.final_text is not None:
                 text = state.final_text.strip() or "I don't have an answer to that."
-                return TurnOutcome(text, "llm", state.actions, state.services)
+                return TurnOutcome(text, "llm", state.actions, state.services, journal_tail=tail)
             if state.llm_steps >= max_steps:
                 return self._step_limit(state, max_steps)
             prompt = Prompt(base.system, base.messages + mark_untrusted(state.messages, j.steps), base.tools,
@@ -228,14 +232,19 @@ class Agent:
                 )
             calls = [ToolCall(c.id or f"call_{uuid.uuid4().hex[:12]}", c.name, c.arguments) for c in resp.tool_calls]
             message = Message(role="assistant", text=resp.text, tool_calls=calls)
-            await j.append(
-                "llm",
-                {"message": message.to_json(), "stop_reason": resp.stop_reason},
-                also=lambda conn, resp=resp: usage_log.record(
-                    conn, resp, conversation_id=item.conversation_id, inbox_id=item.inbox_id,
-                    purpose="task" if item.origin == "scheduler" else "turn", task_id=item.payload.get("task_id"),
-                ),
-            )
+            step = {"message": message.to_json(), "stop_reason": resp.stop_reason}
+
+            def record_usage(conn: Any, resp: Any = resp) -> None:
+                usage_log.record(conn, resp, conversation_id=item.conversation_id, inbox_id=item.inbox_id,
+                                 purpose="task" if item.origin == "scheduler" else "turn",
+                                 task_id=item.payload.get("task_id"))
+
+            if not calls and item.origin == "user":
+                # The answer: written with the reply. A crash before that re-asks the model, as a crash
+                # during the call would; task turns write at once (their budgets read usage before finish).
+                tail = j.defer("llm", step, also=record_usage)
+            else:
+                await j.append("llm", step, also=record_usage)
             state = j.replay()
 
     def _step_limit(self, state: journal.Replay, max_steps: int) -> TurnOutcome:

@@ -16,7 +16,7 @@ from typing import Any
 import copy
 
 from hassil import Intents
-from hassil.expression import Sentence
+from hassil.expression import Sentence, TextChunk
 from hassil.intents import IntentData, TextSlotList, TextSlotValue
 from hassil.recognize import RecognizeResult, recognize_all
 from hassil.util import CJK_WHITESPACE, normalize_for_matching, remove_skip_words_tracked
@@ -103,6 +103,7 @@ class SlotIndex:
     lists: dict[str, TextSlotList]
     names: dict[str, list[str]]  # name key -> entity ids carrying that name or alias
     built_seconds: float = 0.0
+    words: tuple[frozenset[str], ...] = ()  # the words of each name, alias, pronoun, area and floor
 
 
 def build_slots(registry: Any, language: str) -> SlotIndex:
@@ -142,7 +143,9 @@ def build_slots(registry: Any, language: str) -> SlotIndex:
         "area": TextSlotList(name="area", values=areas),
         "floor": TextSlotList(name="floor", values=floors),
     }
-    return SlotIndex((id(registry), registry.version), lists, names, time.perf_counter() - started)
+    words = tuple({frozenset(_WORD.findall(v.text_in.text.casefold())) for v in [*values, *areas, *floors]
+                   if isinstance(v.text_in, TextChunk)} - {frozenset()})
+    return SlotIndex((id(registry), registry.version), lists, names, time.perf_counter() - started, words)
 
 
 @dataclass
@@ -173,6 +176,13 @@ class Match:
         return out
 
 
+_WORD = re.compile(r"\w+")
+#: A sentence with no literal word, only a device, area or floor ("[the] {name}"): it can match only
+#: when one of the home's names is said (or any text, when unmatched names are allowed).
+NAMED: tuple[str, ...] = ()
+_SLOT_ONLY = re.compile(r"\{(?:name|area|floor)[}:]")
+
+
 @dataclass(frozen=True)
 class _Template:
     intent: str
@@ -186,7 +196,7 @@ class _Templates:
     """Templates grouped by the clauses they need (a bit mask over ``clauses``), so each clause and
     each group is checked once per message, not once per template."""
 
-    clauses: tuple[tuple[str, ...], ...]  # a clause holds when any one of its fragments occurs
+    clauses: tuple[tuple[str, ...], ...]  # a clause holds when any one of its fragments occurs (NAMED: see there)
     groups: tuple[tuple[int, tuple[_Template, ...]], ...]
 
 
@@ -203,6 +213,8 @@ def _templates(code: str) -> _Templates:
                 mask = 0
                 for clause in sentence.get_required_clauses(rules):
                     mask |= 1 << clauses.setdefault(clause, len(clauses))
+                if not mask and _SLOT_ONLY.search(sentence.text):
+                    mask = 1 << clauses.setdefault(NAMED, len(clauses))
                 groups.setdefault(mask, []).append(_Template(intent.name, data, sentence))
     return _Templates(tuple(tuple(c) for c in clauses), tuple((m, tuple(ts)) for m, ts in groups.items()))
 
@@ -215,7 +227,14 @@ class Matcher:
         self.templates = _templates(language)
         self.slots: SlotIndex | None = None
 
-    def _candidates(self, text: str) -> Intents:
+    def _named(self, haystack: str) -> bool:
+        """Whether a name, area or floor of the home (or a pronoun) occurs in the text, as whole words."""
+        if self.slots is None or self.language.intents.settings.ignore_whitespace:
+            return True
+        said = set(_WORD.findall(haystack))
+        return any(words <= said for words in self.slots.words)
+
+    def _candidates(self, text: str, unmatched: bool = False) -> Intents:
         """Only the templates whose required words occur in ``text``: the same filter hassil applies, precomputed."""
         intents = self.language.intents
         tracked = normalize_for_matching(text)
@@ -227,7 +246,10 @@ class Matcher:
             haystack += "\n" + CJK_WHITESPACE.sub("", haystack)
         missing = 0
         for i, clause in enumerate(self.templates.clauses):
-            if not any(fragment in haystack for fragment in clause):
+            if clause == NAMED:
+                if not unmatched and not self._named(haystack):
+                    missing |= 1 << i
+            elif not any(fragment in haystack for fragment in clause):
                 missing |= 1 << i
         picked: dict[int, tuple[str, IntentData, list[Sentence]]] = {}
         for mask, group in self.templates.groups:
@@ -269,7 +291,7 @@ class Matcher:
         out: list[Match] = []
         for result in recognize_all(
             text,
-            self._candidates(text),
+            self._candidates(text, unmatched),
             slot_lists=self.slots.lists,
             intent_context=context,
             allow_unmatched_entities=unmatched,
