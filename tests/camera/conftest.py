@@ -21,7 +21,7 @@ from tests.fakes.camera import FakeCamera
 from tests.fakes.frigate import FakeFrigate
 from tests.fakes.llm import FakeLLM, RecordedRequest, Reply
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
-from tests.harness import Daemon, free_port
+from tests.harness import Daemon, free_port, wait_until  # noqa: F401 - re-exported to the tests here
 
 PUBLIC_URL = "https://claw.example.net"
 FROM = "+14155238886"

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.harness import Daemon
+from tests.harness import Daemon, wait_until  # noqa: F401 - re-exported to the tests here
 
 FAST = """
 [tasks]

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import anthropic_config
 from tests.fakes.llm import FakeLLM
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, sign, webhook_params
-from tests.harness import Daemon
+from tests.harness import Daemon, wait_until  # noqa: F401 - re-exported to the tests here
 
 PUBLIC_URL = "https://claw.example.net"
 FROM = "+14155238886"
