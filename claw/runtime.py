@@ -274,6 +274,7 @@ class Runtime:
             raise RuntimeError(f"could not listen on {host}:{port}")
         if on_ready:
             on_ready(server)
+        await self.skills.ready()
         stop_wait = asyncio.create_task(self._stop.wait())
         await asyncio.wait([stop_wait, server_task], return_when=asyncio.FIRST_COMPLETED)
         server.should_exit = True

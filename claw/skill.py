@@ -300,6 +300,9 @@ class Skill:
     async def setup(self) -> None:
         """Connect to devices or services. Raising here skips the skill, the daemon still starts."""
 
+    async def ready(self) -> None:
+        """The daemon now serves requests: start warm-up work that need not delay start-up (return quickly)."""
+
     async def close(self) -> None:
         """Release connections on shutdown."""
 

@@ -193,6 +193,13 @@ class SkillSet:
             out.setdefault(p.name, {"ok": False, "detail": f"{p.stage}: {p.error}"})
         return out
 
+    async def ready(self) -> None:
+        for s in self.skills:
+            try:
+                await s.ready()
+            except Exception as exc:
+                log.warning("skill.ready_failed", skill=s.name, error=str(exc))
+
     async def close(self) -> None:
         for s in reversed(self.skills):
             try:

@@ -51,9 +51,14 @@ class LocalIntents(Skill):
         self.language = self.config.language or getattr(agent, "language", None) or "en"
         if not self.enabled:
             self.ctx.log.info("intents.disabled", reason="[agent] local_intents = false")
-            return
-        # parsing the sentences takes a few hundred ms: do it in a thread, the daemon keeps starting
-        self._loading = asyncio.create_task(asyncio.to_thread(self._load, self.language), name="intents-load")
+
+    async def ready(self) -> None:
+        self._start_loading()
+
+    def _start_loading(self) -> None:
+        """Parsing the sentences takes a few hundred ms: in a thread, once the daemon serves (or at first use)."""
+        if self.enabled and self._loading is None:
+            self._loading = asyncio.create_task(asyncio.to_thread(self._load, self.language), name="intents-load")
 
     def _load(self, language: str) -> Matcher:
         started = time.perf_counter()
@@ -67,6 +72,7 @@ class LocalIntents(Skill):
         if self.path is not None:
             return self.path
         registry = self.ctx.services.get("home")
+        self._start_loading()
         if registry is None or self._loading is None or self._error:
             return None
         try:
