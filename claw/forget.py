@@ -53,6 +53,7 @@ from sqlalchemy.engine import Connection
 
 from claw.logging import scrub
 from memory import Hit, MemoryStore
+from memory.store import secure_delete
 
 FORGOTTEN = "[forgotten]"
 #: Columns that identify or route rather than say something: never rewritten.
@@ -182,16 +183,6 @@ def _redact_json(raw: Any, hit: Callable[[str], bool]) -> Any:
     new = _walk(value, hit)
     return raw if new == value else json.dumps(new, ensure_ascii=False, default=str)
 
-
-@contextmanager
-def secure_delete(c: Connection) -> Iterator[None]:
-    """Freed space is zeroed while forgetting (the setting is restored: the pool's connection is shared)."""
-    before = c.exec_driver_sql("PRAGMA secure_delete").scalar()
-    c.exec_driver_sql("PRAGMA secure_delete = 1")
-    try:
-        yield
-    finally:
-        c.exec_driver_sql(f"PRAGMA secure_delete = {int(before or 0)}")
 
 
 @contextmanager

@@ -246,14 +246,7 @@ class Ranker:
         simple = {t.stem for t in need if t.kind != "prefix" and self.an.tokens(t.word) == [t.stem]}
         if len(simple) > 1:
             try:
-                self._vocab(conn)
-                got = {s: 0 for s in simple}
-                keys = list(simple)
-                for i in range(0, len(keys), 500):
-                    chunk = keys[i:i + 500]
-                    for term, d in _rows(conn, "SELECT term, doc FROM temp.memory_episodes_vocab WHERE term IN (%s)"
-                                         % ",".join("?" * len(chunk)), chunk):
-                        got[term] = int(d)
+                got = {s: 0 for s in simple} | self._vocab_docs(conn, simple)
                 for s_, d in got.items():
                     self._df[s_] = out[s_] = d
             except Exception:
@@ -296,9 +289,18 @@ class Ranker:
                 out.append(QTerm(word, stem, p.category_weight, "category"))
         return out
 
-    def _vocab(self, conn: Connection) -> None:
+    @staticmethod
+    def _vocab_docs(conn: Connection, stems: Iterable[str]) -> dict[str, int]:
+        """Document counts of indexed stems, in one fts5vocab lookup per 500 (absent stems are left out)."""
         _rows(conn, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.memory_episodes_vocab "
                     "USING fts5vocab(main, 'memory_episodes_fts', 'row')")
+        keys, found = list(stems), {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            for term, d in _rows(conn, "SELECT term, doc FROM temp.memory_episodes_vocab WHERE term IN (%s)"
+                                 % ",".join("?" * len(chunk)), chunk):
+                found[term] = int(d)
+        return found
 
     def _present(self, conn: Connection, cat: str) -> list[tuple[str, str, int]]:
         """(word, stem, df) of the category's one-word members found in the index, rarest
@@ -317,15 +319,8 @@ class Ranker:
                         m.setdefault(st[w], w)
                 self._cat_stems[c] = m
         stems = self._cat_stems.get(cat, {})
-        found: dict[str, int] = {}
         try:
-            self._vocab(conn)
-            keys = list(stems)
-            for i in range(0, len(keys), 500):
-                chunk = keys[i:i + 500]
-                for term, d in _rows(conn, "SELECT term, doc FROM temp.memory_episodes_vocab WHERE term IN (%s)"
-                                     % ",".join("?" * len(chunk)), chunk):
-                    found[term] = int(d)
+            found = self._vocab_docs(conn, stems)
         except Exception:  # no fts5vocab: ask for each member (cached like any df)
             d = self.df(conn, [QTerm(w, s, 0.0) for s, w in stems.items()])
             found = {s: v for s, v in d.items() if v}

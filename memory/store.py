@@ -307,7 +307,7 @@ class MemoryStore:
         ids = sorted({int(i) for i in ids})
         gone: list[Hit] = []
         if ids:
-            with self._tx() as c, _secure_delete(c):
+            with self._tx() as c, secure_delete(c):
                 for i in range(0, len(ids), 500):
                     chunk = ids[i:i + 500]
                     gone += self._hits(c, chunk)
@@ -335,7 +335,7 @@ class MemoryStore:
         index segments until they are merged. ``optimize`` merges everything now, so forgotten
         words really leave the index (about 0.3 s at 100k episodes); the freed pages are zeroed.
         """
-        with self._tx() as c, _secure_delete(c):
+        with self._tx() as c, secure_delete(c):
             for fts in ("memory_episodes_fts", "memory_facts_fts"):
                 c.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
 
@@ -464,7 +464,7 @@ class MemoryStore:
 
     def forget(self, fact_id: int, *, purge: bool = True) -> bool:
         """Delete a fact for good (row and FTS entry, index merged); facts it superseded stay closed."""
-        with self._tx() as c, _secure_delete(c):
+        with self._tx() as c, secure_delete(c):
             c.exec_driver_sql("UPDATE memory_facts SET superseded_by = NULL WHERE superseded_by = ?", (fact_id,))
             gone = c.exec_driver_sql("DELETE FROM memory_facts WHERE id = ?", (fact_id,)).rowcount > 0
         if gone and purge:
@@ -653,7 +653,7 @@ class MemoryStore:
 
 
 @contextmanager
-def _secure_delete(c: Connection) -> Iterator[None]:
+def secure_delete(c: Connection) -> Iterator[None]:
     """``PRAGMA secure_delete`` on this connection while forgetting: what is deleted is overwritten
     with zeros in the file instead of lingering in free space. Restored after (it costs little,
     but the connection goes back to a pool the caller owns)."""
