@@ -204,6 +204,10 @@ class Ranker:
         taken, n, avgdl = self._stats
         if n:
             self._stats = (taken, n + count, avgdl)
+            if self._df_n and n + count - self._df_n > 0.02 * self._df_n:
+                self._df.clear()  # document frequencies of a corpus 2% smaller: recount as needed
+                self._cat_present.clear()
+                self._df_n = n + count
         names = self._speakers[1]
         if names:
             for s in speakers:
