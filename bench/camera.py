@@ -30,6 +30,7 @@ from skills.camera.config import CameraSource
 from skills.camera.gate import ChangeGate
 from skills.camera.vision import Verdict
 from skills.camera.watch import Camera, WatchEngine, Watcher
+from table import print_table  # noqa: E402
 
 
 def frame_1080p(seed: int, noise: float = 5.0, brightness: float = 0.0) -> bytes:
@@ -136,11 +137,7 @@ def main() -> None:
         (f"vision requests, static scene ({polls:,} polls at {args.interval:g} s)", f"{per_hour:g} / hour", "0",
          requests == 0),
     ]
-    w1 = max(len(r[0]) for r in rows)
-    w2 = max(len(r[1]) for r in rows)
-    print(f"{'figure':<{w1}}  {'measured':<{w2}}  {'target':<15} ok")
-    for name, value, target, ok in rows:
-        print(f"{name:<{w1}}  {value:<{w2}}  {target:<15} {'yes' if ok else 'NO'}")
+    print_table(rows, "camera gate and watcher, in process")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fakes.llm import FakeLLM, Reply  # noqa: E402
 from tests.harness import free_port  # noqa: E402
+from table import print_table  # noqa: E402
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -176,11 +177,7 @@ def main() -> None:
     rows.append((f"prompt tokens for 'hello' ({tool_count} tools)", str(tokens), "<= 2,000", tokens <= 2000))
     rows.append(("start to /healthz", f"{boot['startup_s']:.2f} s", "<= 1 s", boot["startup_s"] <= 1))
     rows.append(("idle RSS", f"{boot['rss_mb']:.1f} MB", "<= 100 MB", boot["rss_mb"] <= 100))
-    print(f"\n{'figure':<44} {'measured':>12}  {'target':<10} met")
-    print("-" * 74)
-    for name, value, target, met in rows:
-        print(f"{name:<44} {value:>12}  {target:<10} {'' if met is None else ('yes' if met else 'NO')}")
-    print(f"\n({args.turns} turns, fake LLM answering instantly; python {sys.version.split()[0]}, {os.cpu_count()} cores)")
+    print_table(rows, f"{args.turns} turns, fake LLM answering instantly")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import sys
 import tempfile
@@ -34,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from tests.fakes.camera import FakeCamera, driveway, noisy
 from tests.fakes.llm import FakeLLM, RecordedRequest, Reply, ToolUse
 from tests.harness import Daemon, wait_until
+from table import print_table  # noqa: E402
 
 QUESTION = "Is a delivery truck in the driveway?"
 
@@ -156,15 +156,7 @@ def main() -> None:
     ap.add_argument("--no-reminder", action="store_true", help="no reminder firing inside the idle window")
     args = ap.parse_args()
     rows = run(args.seconds, reminder=not args.no_reminder)
-    w1 = max(len(r[0]) for r in rows)
-    w2 = max([len("measured")] + [len(r[1]) for r in rows])
-    print(f"{'figure':<{w1}}  {'measured':<{w2}}  {'target':<10} ok")
-    for name, value, target, ok in rows:
-        if ok is None:
-            print(f"{name:<{w1}}  {value:<{w2}}  {target}")
-        else:
-            print(f"{name:<{w1}}  {value:<{w2}}  {target:<10} {'yes' if ok else 'NO'}")
-    print(f"\n(claw serve against the fake LLM; python {sys.version.split()[0]}, {os.cpu_count()} cores)")
+    print_table(rows, "claw serve against the fake LLM")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from table import print_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -115,12 +116,7 @@ def main() -> None:
         ("memory context build, p99", f"{r['p99']:.2f} ms", "<= 30 ms", r["p99"] <= 30),
         ("fill (bulk insert)", f"{fill_s:.1f} s", "(report)", None),
     ]
-    print(f"\n{'figure':<48} {'measured':>10}  {'target':<16} met")
-    print("-" * 84)
-    for name, value, target, met in rows:
-        print(f"{name:<48} {value:>10}  {target:<16} {'' if met is None else ('yes' if met else 'NO')}")
-    print(f"\n({args.episodes} episodes, 53 facts, {args.runs} context builds; python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} cores, tokens are o200k)")
+    print_table(rows, f"{args.episodes} episodes, 53 facts, {args.runs} context builds, tokens are o200k")
 
 
 if __name__ == "__main__":

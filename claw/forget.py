@@ -53,7 +53,7 @@ from sqlalchemy.engine import Connection
 
 from claw.logging import scrub
 from memory import Hit, MemoryStore
-from memory.store import secure_delete
+from memory.store import escape_like, secure_delete
 
 FORGOTTEN = "[forgotten]"
 #: Columns that identify or route rather than say something: never rewritten.
@@ -108,10 +108,6 @@ class ForgetReport:
         return out
 
 
-def _escape_like(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 class Matcher:
     """Does a stored value contain what is forgotten? Case-insensitive substring (also as it looks
     inside JSON); with an analyzer, also the same words as a phrase after stemming, as memory's
@@ -147,7 +143,7 @@ class Matcher:
         folding) when that is exact, else the Python matcher registered as ``claw_forgets``."""
         if not self.stems and all(f.isascii() for f in self.forms):
             return ("(" + " OR ".join(f'"{column}" LIKE ? ESCAPE \'\\\'' for _ in self.forms) + ")",
-                    [f"%{_escape_like(f)}%" for f in self.forms])
+                    [f"%{escape_like(f)}%" for f in self.forms])
         return f'claw_forgets("{column}")', []
 
     @contextmanager
@@ -182,7 +178,6 @@ def _redact_json(raw: Any, hit: Callable[[str], bool]) -> Any:
         return FORGOTTEN if hit(raw) else raw
     new = _walk(value, hit)
     return raw if new == value else json.dumps(new, ensure_ascii=False, default=str)
-
 
 
 @contextmanager
@@ -568,7 +563,7 @@ def forget_everywhere(store: MemoryStore, what: str = "", *, fact: int | None = 
         report.needles += [o for o in dict.fromkeys(redact_episode_copies(c, gone, report)) if o not in report.needles]
         redact_matching(c, matcher, report, candidates=candidates)
         if matcher:
-            like = "%" + _escape_like(matcher.needles[0]) + "%"
+            like = "%" + escape_like(matcher.needles[0]) + "%"
             report.summaries = c.exec_driver_sql(
                 "DELETE FROM memory_summaries WHERE text LIKE ? ESCAPE '\\'", (like,)).rowcount
             report.digests = c.exec_driver_sql(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -188,11 +189,13 @@ class MemoryService:
         kept = [ep for ep in episodes if not matcher(ep["text"])]
         log.info("memory.forgot_in_turn", inbox_id=item.inbox_id, redacted=sum(report.redacted.values()),
                  episodes_dropped=len(episodes) - len(kept))
-        self._executor.submit(self._scrub_after_finish, item.inbox_id, forgotten[:1 + FILE_CHECK_TEXTS])
+        threading.Thread(target=self._scrub_after_finish, args=(item.inbox_id, forgotten[:1 + FILE_CHECK_TEXTS]),
+                         name="forget-file-check", daemon=True).start()
         return kept
 
     def _scrub_after_finish(self, inbox_id: int, needles: list[str], timeout: float = 10.0) -> None:
-        """On memory's thread: once the turn's transaction is committed, check the file (WAL, free space)."""
+        """Once the turn's transaction is committed, check the file (WAL, free space). On a thread of its
+        own: the wait for the commit must not hold up memory's thread, where every turn's recall runs."""
         deadline = monotonic() + timeout
         try:
             while monotonic() < deadline:

@@ -342,7 +342,7 @@ class MemoryStore:
     def _matching(self, text: str, table: str, fts: str, col: str) -> list[int]:
         if not text.strip():
             return []
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = "%" + escape_like(text) + "%"
         ids: set[int] = set()
         words = [w for w in self.analyzer.tokens(text)]
         with self._tx() as c:
@@ -650,6 +650,11 @@ class MemoryStore:
                 vecs = self._embed([r[1] for r in rows])
                 c.exec_driver_sql("INSERT INTO memory_vectors(episode_id, vec) VALUES (?, ?)",
                                   [(r[0], array("f", [float(x) for x in v]).tobytes()) for r, v in zip(rows, vecs)])
+
+
+def escape_like(text: str) -> str:
+    """``text`` as a literal inside an SQL ``LIKE ... ESCAPE '\\'`` pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @contextmanager
