@@ -74,7 +74,7 @@ async def turn_overhead(turns: int, fake: FakeLLM, home: Path, episodes: int = 0
     )
     from claw import logging as claw_logging
     from claw.config import load_config
-    from claw.runtime import Runtime
+    from claw.app import Runtime
 
     claw_logging.setup("error", json_logs=True)
     if episodes:
@@ -117,7 +117,7 @@ async def hello_prompt_tokens(home: Path) -> tuple[int, int]:
 
     from claw.agent.turn import TurnInput
     from claw.config import load_config
-    from claw.runtime import Runtime
+    from claw.app import Runtime
 
     os.environ["CLAW_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)

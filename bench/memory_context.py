@@ -32,7 +32,7 @@ QUESTIONS = ["hello", "when is Alice's birthday?", "what did we say about the bo
 
 
 def fill(db_url: str, episodes: int) -> None:
-    from claw.db import make_engine, migrate
+    from claw.store.db import make_engine, migrate
     from memory import MemoryStore
 
     engine = make_engine(db_url)
@@ -66,7 +66,7 @@ async def measure(home: Path, runs: int) -> dict[str, float]:
 
     from claw.agent.turn import TurnInput
     from claw.config import load_config
-    from claw.runtime import Runtime
+    from claw.app import Runtime
 
     os.environ["CLAW_HOME"] = str(home)
     (home / "config.toml").write_text("")

@@ -1,3 +1,3 @@
-from claw.cli import main
+from claw.cli.main import main
 
 main(prog_name="claw")

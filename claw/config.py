@@ -11,6 +11,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -218,6 +219,18 @@ class Config(Section):
 
 
 CORE_SECTIONS = {"claw", "server", "llm", "agent", "skills", "whatsapp", "tasks", "memory", "vision"}
+
+
+def local_timezone(config: Config) -> ZoneInfo:
+    """``[claw] timezone``, else the system's, else UTC."""
+    if config.claw.timezone:
+        return ZoneInfo(config.claw.timezone)
+    try:
+        import tzlocal
+
+        return ZoneInfo(tzlocal.get_localzone_name() or "UTC")
+    except Exception:
+        return ZoneInfo("UTC")
 
 
 def claw_home() -> Path:

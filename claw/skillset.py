@@ -25,7 +25,7 @@ import structlog
 from pydantic import ValidationError
 
 from claw.config import Config, ConfigError, describe_errors
-from claw.llm.base import ToolSpec
+from claw.providers.base import ToolSpec
 from claw.skill import Skill, SkillConfig, SkillContext, Tool
 
 log = structlog.get_logger("claw.skills")

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from claw.db import SCHEMA_VERSION, DatabaseError, make_engine, migrate
+from claw.store.db import SCHEMA_VERSION, DatabaseError, make_engine, migrate
 from tests.conftest import anthropic_config
 from tests.fakes.llm import Reply
 from tests.harness import Daemon

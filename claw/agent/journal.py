@@ -15,8 +15,8 @@ from collections.abc import Callable
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
-from claw.db import Database, turn_steps, utcnow
-from claw.llm.base import Message, ToolCall, ToolResult
+from claw.store.db import Database, turn_steps, utcnow
+from claw.providers.base import Message, ToolCall, ToolResult
 
 INTERRUPTED = "interrupted: the daemon restarted while this tool ran, so its outcome is unknown; check the state before trying again"
 

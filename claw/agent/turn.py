@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from claw import history
-from claw import usage as usage_log
+from claw.core import history
+from claw.providers import usage as usage_log
 from claw.agent import confirm, journal
 from claw.config import Config
-from claw.db import Database
-from claw.llm import LLM, LLMError
-from claw.llm.base import ImagePart, Message, Prompt, ToolCall, ToolResult
+from claw.store.db import Database
+from claw.providers.llm import LLM, LLMError
+from claw.providers.base import ImagePart, Message, Prompt, ToolCall, ToolResult
 from claw.skill import IncomingMessage, ToolContext, ToolError
 from claw.skillset import SkillSet
 

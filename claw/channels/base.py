@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from claw.runtime import Runtime
+    from claw.app import Runtime
 
 
 @dataclass

@@ -13,7 +13,7 @@ from claw.channels.base import DeliveryResult, OutgoingMessage
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from claw.runtime import Runtime
+    from claw.app import Runtime
 
 
 class WebChannel:

@@ -13,18 +13,15 @@ from typing import Any
 
 import click
 
-from claw.config import Config, ConfigError, load_config
+from claw.cli.common import config_of, daemon_auth, daemon_url
+from claw.config import Config, local_timezone
 
 
 def _setup(ctx: click.Context) -> tuple[Config, Any, Any]:
-    from claw.db import Database, DatabaseError
-    from claw.runtime import local_timezone
+    from claw.store.db import Database, DatabaseError
     from claw.tasks import models as m
 
-    try:
-        config = load_config(ctx.find_root().obj.get("config"))
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    config = config_of(ctx)
     db = Database(config.database_url)
     try:
         db.migrate()
@@ -36,21 +33,18 @@ def _setup(ctx: click.Context) -> tuple[Config, Any, Any]:
 
 def _daemon(config: Config) -> tuple[str, dict[str, str]] | None:
     """The running daemon's URL and auth headers, or None when it does not answer."""
-    import os
-
     import httpx
 
-    token_path = config.home / "web-token"
-    if not token_path.exists():
+    auth = daemon_auth(config)
+    if auth is None:
         return None
-    host = config.server.host if config.server.host not in ("0.0.0.0", "::") else "127.0.0.1"
-    url = (os.environ.get("CLAW_URL") or f"http://{host}:{config.server.port}").rstrip("/")
+    url = daemon_url(config)
     try:
         if httpx.get(f"{url}/healthz", timeout=1.5).status_code != 200:
             return None
     except httpx.HTTPError:
         return None
-    return url, {"Authorization": f"Bearer {token_path.read_text().strip()}"}
+    return url, auth
 
 
 def _get(db: Any, task_id: int) -> Any:

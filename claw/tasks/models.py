@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from claw.db import as_utc, utcnow
+from claw.store.db import as_utc, utcnow
 
 metadata = MetaData()
 

@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
-from claw.db import utcnow
+from claw.store.db import utcnow
 from claw.skill import ToolContext, ToolError
 from claw.tasks import budget, conditions
 from claw.tasks import models as m

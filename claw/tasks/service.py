@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from claw import usage as usage_log
+from claw.providers import usage as usage_log
 from claw.agent.turn import TurnInput, TurnOutcome
 from claw.skill import ToolContext, ToolError
 from claw.tasks import budget, conditions
@@ -41,7 +41,7 @@ from claw.tasks.turns import GOAL_DONE, QUIET, TaskAwareAgent, waits_for_owner
 from claw.tasks.watchers import WatchEngine
 
 if TYPE_CHECKING:
-    from claw.runtime import Runtime
+    from claw.app import Runtime
 
 log = structlog.get_logger("claw.tasks")
 

@@ -16,10 +16,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
-from claw import history
+from claw.core import history
 
 if TYPE_CHECKING:
-    from claw.runtime import Runtime
+    from claw.app import Runtime
 
 log = structlog.get_logger("claw.web")
 

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from claw.config import ProviderSettings
-from claw.db import Database
+from claw.store.db import Database
 from skills.camera.alerts import Alerter
 from skills.camera.config import CameraSource
 from skills.camera.media import MediaStore

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from claw.db import Database
+from claw.store.db import Database
 from skills.camera.watch import WatchEngine
 from tests.camera.conftest import (
     camera_config,

@@ -13,12 +13,12 @@ import pytest
 
 from claw.agent.turn import TurnInput, TurnOutcome
 from claw.config import LLMSection, MemorySection
-from claw.consolidation import Consolidator
-from claw.db import Database
-from claw.embeddings import HttpEmbedder
-from claw.llm import build_llm
+from claw.recall.consolidation import Consolidator
+from claw.store.db import Database
+from claw.recall.embeddings import HttpEmbedder
+from claw.providers.llm import build_llm
 from claw.logging import add_secrets
-from claw.recall import HEADER, MemoryService, estimate_tokens
+from claw.recall.service import HEADER, MemoryService, estimate_tokens
 from claw.skill import SkillContext, ToolContext, ToolError
 from skills.memory import Memory
 from tests.fakes.llm import Reply

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from claw.config import ConfigError, load_config, resolve_provider
-from claw.db import Database, DatabaseError
+from claw.store.db import Database, DatabaseError
 
 
 def _line(ok: bool | None, what: str, detail: str = "") -> None:
@@ -17,9 +17,9 @@ def _line(ok: bool | None, what: str, detail: str = "") -> None:
 
 async def run_doctor(config_file: str | Path | None) -> bool:
     from claw import logging as claw_logging
-    from claw.llm import build_provider
-    from claw.llm.base import LLMError
-    from claw.runtime import local_timezone
+    from claw.providers.llm import build_provider
+    from claw.providers.base import LLMError
+    from claw.config import local_timezone
     from claw.skillset import SkillSet, discover
 
     claw_logging.setup("error")
@@ -61,7 +61,7 @@ async def run_doctor(config_file: str | Path | None) -> bool:
             await provider.close()
 
     if config.whatsapp is not None:
-        from claw.channels.whatsapp_doctor import check_whatsapp
+        from claw.channels.whatsapp.doctor import check_whatsapp
 
         healthy &= await check_whatsapp(config.whatsapp, _line)
 

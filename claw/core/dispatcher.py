@@ -17,12 +17,12 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from claw import history
+from claw.core import history
 from claw.agent.turn import Agent, TurnInput, TurnOutcome
-from claw.db import Database, as_utc, inbox, outbox, utcnow
-from claw.llm.base import ImagePart
+from claw.store.db import Database, as_utc, inbox, outbox, utcnow
+from claw.providers.base import ImagePart
 
-log = structlog.get_logger("claw.dispatcher")
+log = structlog.get_logger("claw.core.dispatcher")
 
 
 # Built once: they run on every turn, and building a statement costs more than running it.
@@ -121,7 +121,7 @@ class Dispatcher:
 
         ``new``: the row was just written by the caller, so its turn cannot have finished yet.
         """
-        from claw.inbox import result_of
+        from claw.core.inbox import result_of
 
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(inbox_id, []).append(fut)

@@ -16,14 +16,14 @@ from typing import Any
 
 import structlog
 
-from claw import usage as usage_log
-from claw.db import Database
-from claw.llm import LLM
-from claw.llm.base import Message, Prompt
-from claw.recall import MemoryService
+from claw.providers import usage as usage_log
+from claw.store.db import Database
+from claw.providers.llm import LLM
+from claw.providers.base import Message, Prompt
+from claw.recall.service import MemoryService
 from memory.consolidate import consolidate
 
-log = structlog.get_logger("claw.consolidation")
+log = structlog.get_logger("claw.recall.consolidation")
 
 SYSTEM = "You maintain the long-term memory of a personal home assistant. Follow the output format exactly."
 SUMMARY_PROMPT = """Update the running summary of an older part of a conversation between the owner and their home assistant.

@@ -153,7 +153,7 @@ usage = Table(
 )
 Index("ix_usage_at", usage.c.at)
 
-# Who may talk to the claw on a channel beyond the configured list (claw.pairing).
+# Who may talk to the claw on a channel beyond the configured list (claw.core.pairing).
 pairing_codes = Table(
     "pairing_codes",
     metadata,

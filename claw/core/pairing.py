@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from claw.db import allowed_senders, as_utc, ensure_conversation, outbox, pairing_codes, utcnow
+from claw.store.db import allowed_senders, as_utc, ensure_conversation, outbox, pairing_codes, utcnow
 
 CODE_TTL = timedelta(hours=1)
 #: No more than this many live codes at once: a flood of strangers cannot make us send a flood of replies.

@@ -8,23 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from claw.config import Config, ConfigError, claw_home, load_config
-
-pass_config = click.make_pass_decorator(dict, ensure=True)
-
-
-def _load(ctx: click.Context) -> Config:
-    try:
-        return load_config(ctx.obj.get("config"))
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+from claw.cli.common import config_of as _load
+from claw.cli.common import daemon_auth, daemon_url
+from claw.config import Config, ConfigError, claw_home
 
 
 @click.group()
@@ -50,8 +42,8 @@ def main(ctx: click.Context, config_file: str | None, log_level: str | None) -> 
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the daemon: web chat, API, channels, skills, scheduler."""
     from claw import logging as claw_logging
-    from claw.db import DatabaseError
-    from claw.runtime import Runtime
+    from claw.store.db import DatabaseError
+    from claw.app import Runtime
 
     config = _load(ctx)
     claw_logging.setup(ctx.obj.get("log_level") or config.claw.log_level)
@@ -96,12 +88,10 @@ def _fast_loop() -> Any:
 
 
 def _api(config: Config) -> tuple[str, dict[str, str]]:
-    token_path = config.home / "web-token"
-    if not token_path.exists():
-        raise click.ClickException(f"no token at {token_path}: start the daemon first with `claw serve`")
-    host = config.server.host if config.server.host not in ("0.0.0.0", "::") else "127.0.0.1"
-    url = os.environ.get("CLAW_URL") or f"http://{host}:{config.server.port}"
-    return url.rstrip("/"), {"Authorization": f"Bearer {token_path.read_text().strip()}"}
+    auth = daemon_auth(config)
+    if auth is None:
+        raise click.ClickException(f"no token at {config.home / 'web-token'}: start the daemon first with `claw serve`")
+    return daemon_url(config), auth
 
 
 def _send(config: Config, text: str, sender: str | None) -> dict[str, Any]:
@@ -191,7 +181,7 @@ def init(force: bool) -> None:
 @click.pass_context
 def doctor(ctx: click.Context) -> None:
     """Check config, database, LLM, channels and skills, and say what to fix."""
-    from claw.doctor import run_doctor
+    from claw.cli.doctor import run_doctor
 
     ok = asyncio.run(run_doctor(ctx.obj.get("config")))
     sys.exit(0 if ok else 1)
@@ -208,7 +198,7 @@ def skills_list(ctx: click.Context) -> None:
     """List discovered skills, whether enabled, and their tools."""
     from claw.skillset import discover, skill_config
 
-    config = _load(ctx.find_root())
+    config = _load(ctx)
     found = discover(config.home)
     for cls, origin in found.classes:
         try:
@@ -237,10 +227,10 @@ def intents_group() -> None:
 @click.pass_context
 def intents_test(ctx: click.Context, text: tuple[str, ...], sender: str) -> None:
     """Show what a sentence would match (intent, slots, entities, service calls) without acting."""
-    from claw.runtime import local_timezone
+    from claw.config import local_timezone
     from claw.skillset import SkillSet
 
-    config = _load(ctx.find_root())
+    config = _load(ctx)
 
     async def run() -> dict[str, Any]:
         async def notify(*_a: Any, **_k: Any) -> None:
@@ -268,9 +258,9 @@ def pairing_group() -> None:
 
 
 def _pairing_db(ctx: click.Context) -> Any:
-    from claw.db import Database
+    from claw.store.db import Database
 
-    db = Database(_load(ctx.find_root()).database_url)
+    db = Database(_load(ctx).database_url)
     db.migrate()
     return db
 
@@ -279,9 +269,9 @@ def _pairing_db(ctx: click.Context) -> Any:
 @click.pass_context
 def pairing_list(ctx: click.Context) -> None:
     """Configured numbers, paired senders and pending codes."""
-    from claw import pairing
+    from claw.core import pairing
 
-    config = _load(ctx.find_root())
+    config = _load(ctx)
     db = _pairing_db(ctx)
     paired = db.run_sync(pairing.senders)
     waiting = db.run_sync(lambda c: pairing.pending(c))
@@ -309,7 +299,7 @@ def pairing_list(ctx: click.Context) -> None:
 @click.pass_context
 def pairing_approve(ctx: click.Context, code: str) -> None:
     """Let the sender holding CODE talk to the claw (not as the owner)."""
-    from claw import pairing
+    from claw.core import pairing
 
     db = _pairing_db(ctx)
 
@@ -332,9 +322,9 @@ def pairing_approve(ctx: click.Context, code: str) -> None:
 @click.pass_context
 def pairing_revoke(ctx: click.Context, number: str) -> None:
     """Stop a paired sender from talking to the claw."""
-    from claw import pairing
+    from claw.core import pairing
 
-    config = _load(ctx.find_root())
+    config = _load(ctx)
     if config.whatsapp and number in config.whatsapp.allowed:
         raise click.ClickException(f"{number} is in [whatsapp] allowed in {config.source}; remove it there")
     db = _pairing_db(ctx)
@@ -381,8 +371,8 @@ def discover_devices(ctx: click.Context, timeout: float, subnets: tuple[str, ...
 @click.pass_context
 def usage(ctx: click.Context, by: str | None) -> None:
     """Token usage and estimated cost, by day, by conversation and by task (0 = not a task)."""
-    from claw import usage as usage_mod
-    from claw.db import Database
+    from claw.providers import usage as usage_mod
+    from claw.store.db import Database
 
     config = _load(ctx)
     db = Database(config.database_url)
@@ -400,7 +390,7 @@ def usage(ctx: click.Context, by: str | None) -> None:
     db.close()
 
 
-# -- operations and security (claw.ops, claw.audit) ------------------------------
+# -- operations and security (claw.cli.ops, claw.cli.audit) ------------------------------
 
 
 @main.command("backup")
@@ -408,7 +398,7 @@ def usage(ctx: click.Context, by: str | None) -> None:
 @click.pass_context
 def backup_cmd(ctx: click.Context, path: Path) -> None:
     """Write a consistent backup (.tar.gz) of CLAW_HOME; safe while the daemon runs."""
-    from claw import ops
+    from claw.cli import ops
 
     try:
         written = ops.backup(_load(ctx), path)
@@ -423,7 +413,7 @@ def backup_cmd(ctx: click.Context, path: Path) -> None:
 @click.pass_context
 def restore_cmd(ctx: click.Context, path: Path, force: bool) -> None:
     """Restore a backup made by `claw backup` into CLAW_HOME."""
-    from claw import ops
+    from claw.cli import ops
 
     config = _load(ctx)
     try:
@@ -444,7 +434,7 @@ def service_group() -> None:
 @click.pass_context
 def service_install(ctx: click.Context, unit_dir: Path | None) -> None:
     """Write a systemd user unit that restarts claw on failure, and say how to enable it."""
-    from claw import ops
+    from claw.cli import ops
 
     try:
         path = ops.install_service(_load(ctx), unit_dir)
@@ -464,7 +454,7 @@ def security_group() -> None:
 @click.pass_context
 def security_audit(ctx: click.Context) -> None:
     """Check permissions, bind address, allowlist, cloud vision and webhook signatures; say how to fix each."""
-    from claw.audit import audit
+    from claw.cli.audit import audit
 
     findings = audit(_load(ctx))
     for f in findings:
@@ -484,7 +474,7 @@ _add_tasks_commands()
 
 
 def _add_memory_commands() -> None:
-    from claw.memory_cli import memory_group
+    from claw.recall.cli import memory_group
 
     main.add_command(memory_group)
 

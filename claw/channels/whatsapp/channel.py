@@ -24,17 +24,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator, compare
 
-from claw import history, inbox, pairing
+from claw.core import history, inbox, pairing
 from claw.channels.base import DeliveryResult, OutgoingMessage
-from claw.channels.whatsapp_media import Media, MediaError, MediaFetcher
-from claw.db import ensure_conversation, outbox, utcnow
+from claw.channels.whatsapp.media import Media, MediaError, MediaFetcher
+from claw.store.db import ensure_conversation, outbox, utcnow
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from claw.channels.whatsapp_send import Outbound
+    from claw.channels.whatsapp.send import Outbound
     from claw.config import WhatsAppSection
-    from claw.runtime import Runtime
+    from claw.app import Runtime
 
 log = structlog.get_logger("claw.whatsapp")
 
@@ -149,8 +149,8 @@ class WhatsAppChannel:
     async def start(self, runtime: Runtime) -> None:
         from twilio.rest import Client
 
-        from claw.channels.twilio_http import HttpxTwilioClient
-        from claw.channels.whatsapp_send import Outbound
+        from claw.channels.whatsapp.twilio import HttpxTwilioClient
+        from claw.channels.whatsapp.send import Outbound
 
         self.runtime = runtime
         s = self.settings
@@ -381,7 +381,7 @@ class WhatsAppChannel:
 
     def _close(self, conn: Connection, accepted: inbox.Accepted, text: str, reply: str | None, handled_by: str) -> None:
         """Mark an inbox row the channel handled itself as done, keeping the transcript complete."""
-        from claw.db import inbox as inbox_table
+        from claw.store.db import inbox as inbox_table
 
         now = utcnow()
         conn.execute(update(inbox_table).where(inbox_table.c.id == accepted.inbox_id).values(
@@ -401,7 +401,7 @@ class WhatsAppChannel:
 
     async def _check_later(self, outbox_id: int, delay: float) -> None:
         """Catch a late failure (e.g. 63016) by fetching the sent messages when no status callback is configured."""
-        from claw.channels.whatsapp_send import WaState
+        from claw.channels.whatsapp.send import WaState
 
         await asyncio.sleep(delay)
         row = await self.runtime.db.tx(lambda c: c.execute(select(outbox.c.payload).where(outbox.c.id == outbox_id)).first())

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
-from claw.db import usage, utcnow
-from claw.llm.base import LLMResponse
+from claw.store.db import usage, utcnow
+from claw.providers.base import LLMResponse
 
 # USD per million tokens: (input, output, cache read, cache write). Prefix match on the model name.
 PRICES: list[tuple[str, tuple[float, float, float, float]]] = [

@@ -8,7 +8,7 @@ from typing import Any
 import anthropic
 
 from claw.config import ProviderSettings
-from claw.llm.base import LLMError, LLMResponse, Message, Prompt, ToolCall, Usage
+from claw.providers.base import LLMError, LLMResponse, Message, Prompt, ToolCall, Usage
 
 
 def _content(message: Message) -> list[dict[str, Any]]:

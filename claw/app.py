@@ -11,38 +11,26 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import insert
 
-from claw import history, inbox
+from claw.core import history, inbox
 from claw.agent.persona import load_persona
 from claw.agent.turn import Agent, ContextSource
 from claw.channels.base import Channel
 from claw.channels.web import WebChannel
-from claw.config import Config, secret_values
-from claw.db import Database, ensure_conversation, outbox, utcnow
-from claw.delivery import Deliverer
-from claw.dispatcher import Dispatcher
-from claw.llm import LLM, build_llm
+from claw.config import Config, local_timezone, secret_values
+from claw.store.db import Database, ensure_conversation, outbox, utcnow
+from claw.core.outbox import Deliverer
+from claw.core.dispatcher import Dispatcher
+from claw.providers.llm import LLM, build_llm
 from claw.logging import add_secrets
 from claw.skillset import SkillSet
 
 log = structlog.get_logger("claw")
 
 SHUTDOWN_GRACE = 6.0
-
-
-def local_timezone(config: Config) -> ZoneInfo:
-    if config.claw.timezone:
-        return ZoneInfo(config.claw.timezone)
-    try:
-        import tzlocal
-
-        return ZoneInfo(tzlocal.get_localzone_name() or "UTC")
-    except Exception:
-        return ZoneInfo("UTC")
 
 
 def ensure_web_token(home: Path) -> str:
@@ -73,7 +61,7 @@ class Runtime:
         self.web_token = ""
         self.channels: dict[str, Channel] = {"web": WebChannel()}
         if config.whatsapp is not None:
-            from claw.channels.whatsapp import WhatsAppChannel
+            from claw.channels.whatsapp.channel import WhatsAppChannel
 
             self.channels["whatsapp"] = WhatsAppChannel(config.whatsapp)
         self.skills = SkillSet()
@@ -85,7 +73,7 @@ class Runtime:
         self.routes: list[Any] = []
         #: Standing tasks (claw.tasks), published to skills as shared["tasks"].
         self.task_service: Any = None
-        #: Memory (claw.recall.MemoryService), published to skills as shared["memory"]; consolidation runs beside it.
+        #: Memory (claw.recall.service.MemoryService), published to skills as shared["memory"]; consolidation runs beside it.
         self.memory: Any = None
         self.consolidator: Any = None
         self.tasks: list[asyncio.Task[Any]] = []
@@ -153,8 +141,8 @@ class Runtime:
 
     async def _start_memory(self) -> None:
         """Memory tables live in claw.db (same engine); before skills load, so the memory tools find it."""
-        from claw.consolidation import Consolidator
-        from claw.recall import MemoryService
+        from claw.recall.consolidation import Consolidator
+        from claw.recall.service import MemoryService
 
         cfg = self.config.memory
         self.memory = await asyncio.to_thread(MemoryService.open, self.db.engine, cfg, self.tz,

@@ -8,7 +8,7 @@ from typing import Any
 import openai
 
 from claw.config import ProviderSettings
-from claw.llm.base import LLMError, LLMResponse, Prompt, ToolCall, Usage
+from claw.providers.base import LLMError, LLMResponse, Prompt, ToolCall, Usage
 
 
 def _messages(prompt: Prompt) -> list[dict[str, Any]]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import structlog
 
 from claw.config import LLMSection, ProviderSettings, resolve_provider
-from claw.llm.base import LLMError, LLMProvider, LLMResponse, Prompt
+from claw.providers.base import LLMError, LLMProvider, LLMResponse, Prompt
 
-log = structlog.get_logger("claw.llm")
+log = structlog.get_logger("claw.providers.llm")
 
 
 def build_provider(settings: ProviderSettings) -> LLMProvider | None:
@@ -16,13 +16,13 @@ def build_provider(settings: ProviderSettings) -> LLMProvider | None:
     if s.provider == "anthropic":
         if not s.api_key:
             return None
-        from claw.llm.anthropic import AnthropicProvider
+        from claw.providers.anthropic import AnthropicProvider
 
         return AnthropicProvider(s)
     if s.provider == "openai":
         if not s.api_key and not s.base_url:
             return None
-        from claw.llm.openai import OpenAIProvider
+        from claw.providers.openai import OpenAIProvider
 
         return OpenAIProvider(s)
     return None

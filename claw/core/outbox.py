@@ -15,9 +15,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Connection
 
 from claw.channels.base import Channel, DeliveryResult, OutgoingMessage
-from claw.db import Database, outbox, utcnow
+from claw.store.db import Database, outbox, utcnow
 
-log = structlog.get_logger("claw.delivery")
+log = structlog.get_logger("claw.core.outbox")
 
 MAX_ATTEMPTS = 12
 

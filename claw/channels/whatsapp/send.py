@@ -29,9 +29,9 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from claw.channels.base import DeliveryResult, OutgoingMessage
-from claw.channels.twilio_http import last_retry_after
-from claw.channels.whatsapp_text import split_message
-from claw.db import Database, as_utc, outbox, utcnow
+from claw.channels.whatsapp.twilio import last_retry_after
+from claw.channels.whatsapp.text import split_message
+from claw.store.db import Database, as_utc, outbox, utcnow
 
 log = structlog.get_logger("claw.whatsapp")
 

@@ -20,14 +20,14 @@ if TYPE_CHECKING:
 @contextmanager
 def _store(ctx: click.Context) -> Iterator[MemoryStore]:
     """The memory tables of the configured claw.db (imports kept here: other commands start faster)."""
-    from claw.cli import _load
+    from claw.cli.common import config_of
     from claw.config import secret_values
-    from claw.db import make_engine
-    from claw.embeddings import build_embedder
+    from claw.store.db import make_engine
+    from claw.recall.embeddings import build_embedder
     from claw.logging import add_secrets
     from memory import MemoryStore, StoreError
 
-    config = _load(ctx.find_root())
+    config = config_of(ctx)
     token = config.home / "web-token"
     add_secrets([*secret_values(config), token.read_text().strip() if token.exists() else None])
     engine = make_engine(config.database_url)
@@ -129,7 +129,7 @@ def forget(ctx: click.Context, fact_id: str | None, match: str | None, episode: 
     their rows (delivery and de-duplication depend on them) with the text replaced by [forgotten].
     The file itself is checked afterwards (WAL truncated, VACUUM if old free space still holds it).
     """
-    from claw.recall import forget_everywhere
+    from claw.recall.service import forget_everywhere
 
     if sum(x is not None and x != "" for x in (fact_id, match, episode)) != 1:
         raise click.UsageError("give exactly one of: a fact ID, --episode ID, --match TEXT")

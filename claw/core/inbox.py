@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.engine import Connection
 
-from claw.db import ensure_conversation, inbox, utcnow
+from claw.store.db import ensure_conversation, inbox, utcnow
 
 
 @dataclass

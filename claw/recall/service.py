@@ -27,8 +27,8 @@ from sqlalchemy.engine import Connection
 from claw.agent import journal
 from claw.agent.turn import TurnInput, TurnOutcome, untrusted
 from claw.config import MemorySection
-from claw.db import inbox, utcnow
-from claw.forget import (
+from claw.store.db import inbox, utcnow
+from claw.recall.forget import (
     FILE_CHECK_TEXTS,
     FORGOTTEN,
     ForgetReport,
@@ -109,7 +109,7 @@ class MemoryService:
     @classmethod
     def open(cls, engine: Engine, config: MemorySection, tz: ZoneInfo, window: int) -> MemoryService:
         """Create or upgrade the memory tables in the daemon's own database (blocking)."""
-        from claw.embeddings import build_embedder
+        from claw.recall.embeddings import build_embedder
 
         embedder = build_embedder(config)
         store = MemoryStore(engine, embeddings=embedder or "none")
@@ -333,7 +333,7 @@ class MemoryService:
         return self.store.remember(scrub(statement), subject=subject, pinned=pinned)
 
     def forget(self, what: str, conversation: str | None = None) -> ForgetReport:
-        """Forget for good (see ``claw.forget``); the running turn of ``conversation`` (one at a time)
+        """Forget for good (see ``claw.recall.forget``); the running turn of ``conversation`` (one at a time)
         is redacted too when it finishes, since it is written after this returns."""
         what = what.strip()
         if what.isdigit() and self.store.get_fact(int(what)) is not None:  # a fact id, as `recall` shows them

@@ -16,7 +16,7 @@ import structlog
 
 from claw.config import MemorySection
 
-log = structlog.get_logger("claw.embeddings")
+log = structlog.get_logger("claw.recall.embeddings")
 
 DEFAULTS = {
     "openai": ("https://api.openai.com/v1", "text-embedding-3-small"),

@@ -40,7 +40,7 @@ class MediaFetcher:
 
     def _resolve(self, url: str) -> tuple[str, tuple[str, str] | None]:
         """Twilio's URL on our API base, with credentials only for Twilio's own hosts."""
-        from claw.channels.twilio_http import TWILIO_API
+        from claw.channels.whatsapp.twilio import TWILIO_API
 
         if url.startswith(TWILIO_API) and self.api_base != TWILIO_API:
             url = self.api_base + url[len(TWILIO_API):]

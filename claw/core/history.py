@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from claw.db import as_utc, messages
-from claw.llm.base import Message
+from claw.store.db import as_utc, messages
+from claw.providers.base import Message
 
 
 def record(conn: Connection, conversation_id: str, role: str, text: str, *, inbox_id: int | None,

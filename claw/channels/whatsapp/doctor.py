@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from claw.channels.whatsapp import STATUS_PATH, WEBHOOK_PATH
+from claw.channels.whatsapp.channel import STATUS_PATH, WEBHOOK_PATH
 from claw.config import WhatsAppSection
 
 SANDBOX_NUMBER = "+14155238886"
@@ -19,7 +19,7 @@ async def check_whatsapp(s: WhatsAppSection, line: Line) -> bool:
     """Print one line per check; False when something must be fixed."""
     from twilio.rest import Client
 
-    from claw.channels.twilio_http import HttpxTwilioClient
+    from claw.channels.whatsapp.twilio import HttpxTwilioClient
 
     healthy = True
     if not s.sid or not s.token:
