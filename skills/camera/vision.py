@@ -21,8 +21,8 @@ import structlog
 from PIL import Image
 
 from claw.config import ProviderSettings, resolve_provider
-from claw.llm import build_provider
-from claw.llm.base import ImagePart, LLMError, LLMProvider, LLMResponse, Message, Prompt
+from claw.providers.llm import build_provider
+from claw.providers.base import ImagePart, LLMError, LLMProvider, LLMResponse, Message, Prompt
 
 log = structlog.get_logger("skills.camera.vision")
 
@@ -161,7 +161,7 @@ class VisionChecker:
     async def _record(self, resp: LLMResponse, task_id: int | None = None) -> None:
         if self.db is None:
             return
-        from claw import usage
+        from claw.providers import usage
 
         try:
             await self.db.tx(lambda c: usage.record(c, resp, conversation_id=None, inbox_id=None, purpose="vision",
