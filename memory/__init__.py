@@ -27,6 +27,12 @@ its score, session aggregation and diversity, date words ("last Tuesday",
 (``MemoryStore(url, embeddings=callable)``) fused by weight. ``embeddings="none"`` is the
 default and needs no network.
 
+Embeddings are never computed inside a transaction: `add_episodes` and `import_jsonl` store
+text only, and the caller runs ``store.embed_pending(limit=256)`` in the background (it reads
+pending texts, calls the embedder with no connection held, then writes the vectors; if the
+embedder fails nothing is stored and the episodes stay pending). ``store.pending_embeddings()``
+counts what is waiting. An episode without a vector is still found by its words.
+
 Facts (semantic memory with history)::
 
     fid = store.remember("Owner's partner is Sam", subject="owner", source_episode_ids=[eid], pinned=True, at=None)

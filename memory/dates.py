@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 MONTHS = {
     m: i + 1
@@ -71,13 +71,13 @@ def _month_start(y: int, m: int) -> date:
 
 def parse_date_window(query: str, now: datetime) -> DateWindow | None:
     """First date expression in `query` as a UTC window relative to `now`, or None."""
-    tz: tzinfo = now.tzinfo or timezone.utc
-    local_now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    tz: tzinfo = now.tzinfo or UTC
+    local_now = now if now.tzinfo else now.replace(tzinfo=UTC)
     today = local_now.date()
 
     def window(d0: date, d1: date, phrase: str) -> DateWindow:
-        s = datetime.combine(d0, time(), tz).astimezone(timezone.utc)
-        e = datetime.combine(d1, time(), tz).astimezone(timezone.utc)
+        s = datetime.combine(d0, time(), tz).astimezone(UTC)
+        e = datetime.combine(d1, time(), tz).astimezone(UTC)
         return DateWindow(s, e, phrase)
 
     for kind, rx in _PATTERNS:

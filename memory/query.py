@@ -83,7 +83,7 @@ import time
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -176,7 +176,12 @@ def fts_phrase(word: str) -> str:
 
 
 class Ranker:
-    """Stateless per query; caches corpus statistics for a few seconds."""
+    """Stateless per query; caches corpus statistics for a few seconds.
+
+    The writer thread (`added`) and search threads share the caches without a lock: they
+    are replaced by new objects, never cleared or updated in place, and a reader takes
+    the reference once per call, so it sees an old or a new cache, never a half-cleared one.
+    """
 
     def __init__(self, analyzer: Analyzer, params: SearchParams | None = None) -> None:
         self.an = analyzer
@@ -184,7 +189,7 @@ class Ranker:
         self._stats: tuple[float, int, float] = (0.0, 0, 10.0)  # (taken_at, N, avgdl)
         self._speakers: tuple[float, set[str]] = (0.0, set())
         self._related: dict[str, list[str]] | None = None
-        self._df: dict[str, int] = {}
+        self._df: dict[str, int] = {}  # stem -> document count at about `_df_n` episodes
         self._df_n = 0
         self._spk_cache: dict[str, frozenset[str]] = {}
         self._tok: OrderedDict[int, tuple[Counter[str], int]] = OrderedDict()
@@ -205,13 +210,18 @@ class Ranker:
         if n:
             self._stats = (taken, n + count, avgdl)
             if self._df_n and n + count - self._df_n > 0.02 * self._df_n:
-                self._df.clear()  # document frequencies of a corpus 2% smaller: recount as needed
-                self._cat_present.clear()
-                self._df_n = n + count
-        names = self._speakers[1]
+                self._reset_df(n + count)  # counts of a corpus 2% smaller: recount as needed
+        taken, names = self._speakers
         if names:
-            for s in speakers:
-                names.update(w.lower() for w in _TOKEN_RE.findall(s or ""))
+            new = {w.lower() for s in speakers for w in _TOKEN_RE.findall(s or "")}
+            if not new <= names:
+                self._speakers = (taken, names | new)
+
+    def _reset_df(self, n: int) -> None:
+        """Fresh document-frequency caches: new dicts, as a search may be reading the old ones."""
+        self._df = {}
+        self._cat_present = {}
+        self._df_n = n
 
     def stats(self, conn: Connection) -> tuple[int, float]:
         taken, n, avgdl = self._stats
@@ -221,9 +231,7 @@ class Ranker:
             if rows:
                 avgdl = sum(len(self.an.tokens(r[0])) for r in rows) / len(rows) or 10.0
             if not self._df_n or abs(n - self._df_n) > 0.02 * self._df_n:
-                self._df.clear()
-                self._cat_present.clear()
-                self._df_n = n
+                self._reset_df(n)
             self._stats = (time.monotonic(), int(n), max(avgdl, 1.0))
         return self._stats[1], self._stats[2]
 
@@ -238,13 +246,15 @@ class Ranker:
 
     def df(self, conn: Connection, terms: Sequence[QTerm]) -> dict[str, int]:
         """Document frequency per stem, cached until the corpus grows by 2%."""
+        cache = self._df  # once: the writer may swap in a new dict meanwhile (see the class doc)
         out: dict[str, int] = {}
         need: list[QTerm] = []
         for t in terms:
-            if t.stem in self._df:
-                out[t.stem] = self._df[t.stem]
-            else:
+            d = cache.get(t.stem)
+            if d is None:
                 need.append(t)
+            else:
+                out[t.stem] = d
         # Single-token words: one fts5vocab lookup for all of them (a term's row count is
         # its document frequency); phrases and prefixes need their own MATCH count.
         simple = {t.stem for t in need if t.kind != "prefix" and self.an.tokens(t.word) == [t.stem]}
@@ -252,7 +262,7 @@ class Ranker:
             try:
                 got = {s: 0 for s in simple} | self._vocab_docs(conn, simple)
                 for s_, d in got.items():
-                    self._df[s_] = out[s_] = d
+                    cache[s_] = out[s_] = d
             except Exception:
                 pass
         for t in need:
@@ -260,9 +270,9 @@ class Ranker:
                 continue
             d = _rows(conn, "SELECT count(*) FROM memory_episodes_fts WHERE memory_episodes_fts MATCH ?",
                       (t.match(),))[0][0]
-            self._df[t.stem] = out[t.stem] = int(d)
-        if len(self._df) > 100_000:
-            self._df.clear()
+            cache[t.stem] = out[t.stem] = int(d)
+        if len(cache) > 100_000 and cache is self._df:
+            self._df = {}
         return out
 
     def related(self) -> dict[str, list[str]]:
@@ -301,19 +311,21 @@ class Ranker:
         keys, found = list(stems), {}
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
-            for term, d in _rows(conn, "SELECT term, doc FROM temp.memory_episodes_vocab WHERE term IN (%s)"
-                                 % ",".join("?" * len(chunk)), chunk):
+            marks = ",".join("?" * len(chunk))
+            for term, d in _rows(conn, f"SELECT term, doc FROM temp.memory_episodes_vocab WHERE term IN ({marks})",
+                                 chunk):
                 found[term] = int(d)
         return found
 
     def _present(self, conn: Connection, cat: str) -> list[tuple[str, str, int]]:
         """(word, stem, df) of the category's one-word members found in the index, rarest
         first; cached until the corpus grows by 2% (one fts5vocab lookup, not one per word)."""
-        got = self._cat_present.get(cat)
+        present, cache = self._cat_present, self._df  # once each (see the class doc)
+        got = present.get(cat)
         if got is not None:
             return got
-        if self._cat_stems is None:
-            self._cat_stems = {}
+        if self._cat_stems is None:  # built whole, then published: never seen half-filled
+            cat_stems: dict[str, dict[str, str]] = {}
             for c, members in CATEGORY_MEMBERS.items():
                 ws = [w for w in members.split("|") if " " not in w]
                 st = self.an.stems(ws)
@@ -321,17 +333,17 @@ class Ranker:
                 for w in ws:
                     if st[w] and st[w] not in STOP_WORDS:
                         m.setdefault(st[w], w)
-                self._cat_stems[c] = m
+                cat_stems[c] = m
+            self._cat_stems = cat_stems
         stems = self._cat_stems.get(cat, {})
         try:
             found = self._vocab_docs(conn, stems)
         except Exception:  # no fts5vocab: ask for each member (cached like any df)
-            d = self.df(conn, [QTerm(w, s, 0.0) for s, w in stems.items()])
-            found = {s: v for s, v in d.items() if v}
+            counts = self.df(conn, [QTerm(w, s, 0.0) for s, w in stems.items()])
+            found = {s: v for s, v in counts.items() if v}
         for s, d in found.items():
-            self._df[s] = d
-        got = self._cat_present[cat] = sorted(((stems[s], s, d) for s, d in found.items() if d),
-                                              key=lambda x: x[2])
+            cache[s] = d
+        got = present[cat] = sorted(((stems[s], s, d) for s, d in found.items() if d), key=lambda x: x[2])
         return got
 
     # ---- query analysis ----------------------------------------------------------
@@ -348,19 +360,19 @@ class Ranker:
             if not lw or lw in STOP_WORDS or lw in QUESTION_WORDS:
                 continue
             if lw in speakers:
-                w, kind = p.speaker_weight, "speaker"
+                weight, kind = p.speaker_weight, "speaker"
             elif tok[0].isupper() and (i > 0 or len(raw) == 1):
-                w, kind = p.entity_weight, "entity"
+                weight, kind = p.entity_weight, "entity"
             else:
-                w, kind = 1.0, "word"
-            found.append((lw, w, kind))
+                weight, kind = 1.0, "word"
+            found.append((lw, weight, kind))
             if kind == "speaker":
                 continue
             if lw in IRREGULAR:
-                extra.append((IRREGULAR[lw], w * p.irregular_weight, kind))
+                extra.append((IRREGULAR[lw], weight * p.irregular_weight, kind))
             for k, v in IRREGULAR.items():
                 if v == lw:
-                    extra.append((k, w * p.irregular_weight, kind))
+                    extra.append((k, weight * p.irregular_weight, kind))
         stems = self.an.stems([w for w, _, _ in found + extra])
         rel = self.related()
         for w, _, kind in list(found):
@@ -395,8 +407,8 @@ class Ranker:
         tok = self._tok
         for i in range(0, len(need), 500):
             chunk = need[i:i + 500]
-            q = ("SELECT id, conversation, speaker, at_us, text FROM memory_episodes WHERE id IN (%s)"
-                 % ",".join("?" * len(chunk)))
+            marks = ",".join("?" * len(chunk))
+            q = f"SELECT id, conversation, speaker, at_us, text FROM memory_episodes WHERE id IN ({marks})"
             for r in _rows(conn, q, chunk):
                 cached = tok.get(r[0])
                 if cached is None:
@@ -444,7 +456,8 @@ class Ranker:
                vectors: Callable[[int], dict[int, float]] | None = None) -> list[tuple[int, float]]:
         """Ranked (episode id, score) pairs, best first."""
         p = self.p
-        where, args = "", []
+        where = ""
+        args: list[Any] = []
         if conversation is not None:
             where += " AND e.conversation = ?"
             args.append(conversation)
@@ -458,7 +471,7 @@ class Ranker:
             where += " AND e.at_us < ?"
             args.append(before_us)
 
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         win = parse_date_window(question, now)
         text_q = question.replace(win.phrase, " ") if win else question
         w_lo = w_hi = None
@@ -624,9 +637,9 @@ class Ranker:
         # Session aggregation: sessions = (conversation, day).
         if p.session_weight and final:
             by_sess: dict[tuple[str, int], list[float]] = defaultdict(list)
-            for i, s in final.items():
+            for i, score in final.items():
                 c = cands[i]
-                by_sess[(c.conversation, c.at_us // DAY_US)].append(s)
+                by_sess[(c.conversation, c.at_us // DAY_US)].append(score)
             sess = {key: sum(sorted(v, reverse=True)[:3]) for key, v in by_sess.items()}
             top_sess = max(sess.values()) or 1.0
             for i in final:

@@ -23,7 +23,7 @@ class Hit:
     at: datetime
     meta: Any = None
     score: float = 0.0
-    context: list["Hit"] = field(default_factory=list)
+    context: list[Hit] = field(default_factory=list)
 
 
 @dataclass

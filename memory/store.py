@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sqlite3
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -24,16 +25,16 @@ from .text import Analyzer
 
 log = logging.getLogger(__name__)
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Embedder = Callable[[list[str]], Sequence[Sequence[float]]]
 
 
 def to_us(at: datetime | None) -> int:
     """Microseconds since the epoch, UTC; a naive datetime is taken to be UTC already."""
     if at is None:
-        at = datetime.now(timezone.utc)
+        at = datetime.now(UTC)
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
+        at = at.replace(tzinfo=UTC)
     return (at - EPOCH) // timedelta(microseconds=1)
 
 
@@ -78,7 +79,12 @@ class MemoryStore:
     `url_or_engine` is an SQLAlchemy URL (``sqlite:///path.db``) or an Engine the caller
     owns (the daemon passes the one for claw.db; we never dispose it). Tables are created
     or upgraded here. `embeddings` is ``"none"`` (default) or a callable mapping a list of
-    texts to vectors; vectors are then stored per episode and fused into `search`.
+    texts to vectors; vectors are then stored per episode by `embed_pending` (which the
+    caller runs in the background, never inside a write) and fused into `search`. An
+    episode without a vector yet is still found by its words.
+
+    Thread use: one writer thread and search threads may share a store; caches shared
+    between them are replaced, never mutated in place (see `_vectors_changed`, `Ranker`).
     """
 
     def __init__(self, url_or_engine: str | Engine, *, embeddings: str | Embedder = "none",
@@ -100,7 +106,9 @@ class MemoryStore:
             raise ValueError('embeddings must be "none" or a callable(list[str]) -> vectors')
         self.analyzer = Analyzer()
         self.ranker = Ranker(self.analyzer, params)
-        self._vec_cache: tuple[Any, Any] | None = None
+        # (generation, episode ids, normalised matrix); see `_vectors_changed`.
+        self._vec_cache: tuple[int, Any, Any] | None = None
+        self._vec_gen = 0
         self._vec_lock = threading.Lock()
         with self._guard():
             with self.engine.begin() as conn:
@@ -167,7 +175,6 @@ class MemoryStore:
                          to_us(ep.get("at")), ep["text"], _dump_meta(ep.get("meta"))))
         if not rows:
             return []
-        vecs = self._embed([r[3] for r in rows]) if self._embed else None
         ids: list[int] = []
         with self._tx(conn) as c:
             raw = c.connection.driver_connection
@@ -183,19 +190,71 @@ class MemoryStore:
                         "INSERT INTO memory_episodes(conversation, speaker, at_us, text, meta) "
                         "VALUES (?, ?, ?, ?, ?) RETURNING id", r)
                     ids.append(int(res.scalar_one()))
-            if vecs is not None:
-                c.exec_driver_sql("INSERT OR REPLACE INTO memory_vectors(episode_id, vec) VALUES (?, ?)",
-                                  [(i, array("f", [float(x) for x in v]).tobytes()) for i, v in zip(ids, vecs)])
         self.ranker.added(len(ids), {r[1] for r in rows})
-        self._vec_cache = None
         return ids
+
+    # ---- embeddings (computed outside any transaction) ------------------------------
+    _PENDING = "FROM memory_episodes e WHERE NOT EXISTS (SELECT 1 FROM memory_vectors v WHERE v.episode_id = e.id)"
+
+    def pending_embeddings(self) -> int:
+        """Episodes still waiting for `embed_pending` (0 without an embedder: nothing will embed them)."""
+        if self._embed is None:
+            return 0
+        with self._tx() as c:
+            return int(c.exec_driver_sql(f"SELECT count(*) {self._PENDING}").scalar() or 0)
+
+    def embed_pending(self, limit: int = 256) -> int:
+        """Embed up to `limit` episodes that have no vector yet, newest first; returns how many
+        vectors were stored (0 without an embedder).
+
+        `add_episodes` never embeds: an embedding call can take seconds, and the caller's write
+        transaction (the daemon's single DB writer) must not wait for it. So the caller runs this
+        in the background: ids and texts are read in one short transaction, the embedder runs
+        with no connection checked out, and the vectors are written in a second short one
+        (episodes forgotten meanwhile are skipped). If the embedder raises, the exception
+        propagates and nothing is stored, so the episodes stay pending for the next call.
+        Invalid output (wrong count, unequal or zero dimensions, non-finite numbers, or a
+        dimension other than the stored vectors') raises ValueError and stores nothing; an
+        all-zero vector (an embedder's placeholder for a failure) is not stored and stays pending.
+        """
+        if self._embed is None or limit <= 0:
+            return 0
+        with self._tx() as c:
+            rows = c.exec_driver_sql(f"SELECT e.id, e.text {self._PENDING} ORDER BY e.id DESC LIMIT ?",
+                                     (limit,)).fetchall()
+        if not rows:
+            return 0
+        packed = _pack_vectors(self._embed([r[1] for r in rows]), len(rows))
+        todo = [(r[0], blob) for r, blob in zip(rows, packed, strict=True) if blob is not None]
+        if not todo:
+            return 0
+        stored = 0
+        with self._tx() as c:
+            have = c.exec_driver_sql("SELECT length(vec) FROM memory_vectors LIMIT 1").scalar()
+            if have is not None and have != len(todo[0][1]):
+                raise ValueError(f"embedding dimension {len(todo[0][1]) // 4} differs from the stored "
+                                 f"vectors' {have // 4}")
+            for eid, blob in todo:
+                stored += c.exec_driver_sql(
+                    "INSERT OR IGNORE INTO memory_vectors(episode_id, vec) "
+                    "SELECT id, ? FROM memory_episodes WHERE id = ?", (blob, eid)).rowcount
+        if stored:
+            self._vectors_changed()
+        return stored
+
+    def _vectors_changed(self) -> None:
+        """Stale-mark the vector matrix cache; call after the change is committed. A search
+        thread loading it concurrently may install what it read before, but under the old
+        generation, so the next search reloads (setting it to None alone would not do)."""
+        self._vec_gen += 1
+        self._vec_cache = None
 
     def _hits(self, c: Connection, ids: Sequence[int], scores: Mapping[int, float] | None = None) -> list[Hit]:
         out: dict[int, Hit] = {}
         for i in range(0, len(ids), 500):
             chunk = list(ids[i:i + 500])
-            q = ("SELECT id, text, speaker, conversation, at_us, meta FROM memory_episodes WHERE id IN (%s)"
-                 % ",".join("?" * len(chunk)))
+            marks = ",".join("?" * len(chunk))
+            q = f"SELECT id, text, speaker, conversation, at_us, meta FROM memory_episodes WHERE id IN ({marks})"
             for r in c.exec_driver_sql(q, tuple(chunk)):
                 out[r[0]] = Hit(r[0], r[1], r[2], r[3], from_us(r[4]),
                                 json.loads(r[5]) if r[5] is not None else None,
@@ -249,7 +308,9 @@ class MemoryStore:
         import numpy as np  # only needed on the optional embeddings path
 
         with self._vec_lock:
-            if self._vec_cache is None:
+            # Read the shared reference once: a writer may reset it at any moment.
+            gen, cache = self._vec_gen, self._vec_cache
+            if cache is None or cache[0] != gen:
                 with self._tx() as c:
                     rows = c.exec_driver_sql("SELECT episode_id, vec FROM memory_vectors").fetchall()
                 if not rows:
@@ -257,8 +318,8 @@ class MemoryStore:
                 ids = np.array([r[0] for r in rows], dtype=np.int64)
                 mat = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
                 mat /= np.linalg.norm(mat, axis=1, keepdims=True) + 1e-9
-                self._vec_cache = (ids, mat)
-            ids, mat = self._vec_cache
+                self._vec_cache = cache = (gen, ids, mat)
+        _, ids, mat = cache
         q = np.asarray(qv, dtype=np.float32)
         q /= np.linalg.norm(q) + 1e-9
         sims = mat @ q
@@ -287,7 +348,8 @@ class MemoryStore:
             return self._hits(c, [r[0] for r in c.exec_driver_sql(sql, tuple(args))])
 
     def last_episode_id(self, conversation: str | None = None) -> int:
-        sql, args = "SELECT max(id) FROM memory_episodes", ()
+        sql = "SELECT max(id) FROM memory_episodes"
+        args: tuple[str, ...] = ()
         if conversation is not None:
             sql, args = sql + " WHERE conversation = ?", (conversation,)
         with self._tx() as c:
@@ -311,10 +373,10 @@ class MemoryStore:
                 for i in range(0, len(ids), 500):
                     chunk = ids[i:i + 500]
                     gone += self._hits(c, chunk)
-                    c.exec_driver_sql("DELETE FROM memory_episodes WHERE id IN (%s)" % ",".join("?" * len(chunk)),
-                                      tuple(chunk))
+                    marks = ",".join("?" * len(chunk))
+                    c.exec_driver_sql(f"DELETE FROM memory_episodes WHERE id IN ({marks})", tuple(chunk))
             self.ranker.invalidate()
-            self._vec_cache = None
+            self._vectors_changed()
         if gone and purge:
             self.purge_index()
         return gone
@@ -527,8 +589,8 @@ class MemoryStore:
     def export_jsonl(self, fp: IO[str]) -> int:
         """Write everything (episodes, facts, summaries, digests, marks) as JSON lines.
 
-        Vectors are not exported: they are derived data, recomputed on import when an
-        embedder is configured. Returns the number of records written.
+        Vectors are not exported: they are derived data, recomputed by `embed_pending`
+        after an import. Returns the number of records written.
         """
         n = 0
         with self._tx() as c:
@@ -564,7 +626,8 @@ class MemoryStore:
         Episodes match on (conversation, speaker, time, text), facts on (statement,
         subject, valid_from). Ids are kept when free; references (source episodes,
         superseded_by, summary and mark positions) are remapped when they are not.
-        Returns counts of records added per type.
+        Returns counts of records added per type. Imported episodes have no vectors
+        yet: `embed_pending` computes them (never inside this transaction).
         """
         added = {"episode": 0, "fact": 0, "summary": 0, "digest": 0, "mark": 0}
         ep_map: dict[int, int] = {}
@@ -637,19 +700,25 @@ class MemoryStore:
                         "DO NOTHING", (rec["conversation"], ep_map.get(rec["episode_id"], rec["episode_id"])))
                     added["mark"] += cur.rowcount
         self.ranker.invalidate()
-        self._vec_cache = None
-        if self._embed and added["episode"]:
-            self._embed_missing()
         return added
 
-    def _embed_missing(self) -> None:
-        with self._tx() as c:
-            rows = c.exec_driver_sql("SELECT id, text FROM memory_episodes WHERE id NOT IN "
-                                     "(SELECT episode_id FROM memory_vectors)").fetchall()
-            if rows and self._embed:
-                vecs = self._embed([r[1] for r in rows])
-                c.exec_driver_sql("INSERT INTO memory_vectors(episode_id, vec) VALUES (?, ?)",
-                                  [(r[0], array("f", [float(x) for x in v]).tobytes()) for r, v in zip(rows, vecs)])
+
+def _pack_vectors(vecs: Sequence[Sequence[float]], n: int) -> list[bytes | None]:
+    """The embedder's output for `n` texts as float32 blobs, None for an all-zero vector.
+
+    Checked before anything is stored: a bad vector in the table would break every search."""
+    try:
+        arrays = [array("f", [float(x) for x in v]) for v in vecs]
+    except (TypeError, ValueError, OverflowError) as e:
+        raise ValueError(f"embedder returned something other than vectors of numbers: {e}") from None
+    if len(arrays) != n:
+        raise ValueError(f"embedder returned {len(arrays)} vectors for {n} texts")
+    dims = {len(a) for a in arrays}
+    if len(dims) != 1 or 0 in dims:
+        raise ValueError(f"embedder returned vectors of dimensions {sorted(dims)}, expected one non-zero size")
+    if not all(math.isfinite(x) for a in arrays for x in a):
+        raise ValueError("embedder returned a vector with a NaN or infinite component (float32)")
+    return [a.tobytes() if any(a) else None for a in arrays]
 
 
 def escape_like(text: str) -> str:

@@ -165,13 +165,17 @@ class Analyzer:
 
     def stems(self, words: Iterable[str]) -> dict[str, str]:
         """Stem of each word ('' when the tokenizer yields nothing for it)."""
-        words = set(words)
-        cache = self._cache
-        missing = [w for w in words if w not in cache]
+        cache = self._cache  # once: a full cache is replaced by a new dict, never cleared in place
+        out: dict[str, str] = {}
+        missing: list[str] = []
+        for w in set(words):
+            s = cache.get(w)
+            if s is None:
+                missing.append(w)
+            else:
+                out[w] = s
         if missing:
             with self._lock:
-                if len(cache) > self._max:
-                    cache.clear()
                 self._db.executemany(
                     "INSERT INTO t(rowid, x) VALUES (?, ?)", list(enumerate(missing, 1))
                 )
@@ -179,9 +183,12 @@ class Analyzer:
                 for doc, term in self._db.execute("SELECT doc, term FROM v ORDER BY doc, offset"):
                     found.setdefault(doc, term)
                 self._db.execute("DELETE FROM t")
+                if len(self._cache) > self._max:
+                    self._cache = {}
+                cache = self._cache
                 for i, w in enumerate(missing, 1):
-                    cache[w] = found.get(i, "")
-        return {w: cache[w] for w in words}
+                    cache[w] = out[w] = found.get(i, "")
+        return out
 
     def tokens(self, text: str) -> list[str]:
         """Stems of a text in order, as the index sees it (apostrophes split like unicode61)."""

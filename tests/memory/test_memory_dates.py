@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -34,4 +34,4 @@ def test_no_date_and_may_as_verb() -> None:
 def test_day_boundaries_follow_now_timezone() -> None:
     tz = timezone(timedelta(hours=2))
     w = parse_date_window("yesterday", datetime(2024, 2, 14, 1, 0, tzinfo=tz))
-    assert w is not None and w.start == datetime(2024, 2, 12, 22, 0, tzinfo=timezone.utc)
+    assert w is not None and w.start == datetime(2024, 2, 12, 22, 0, tzinfo=UTC)

@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.pool import QueuePool
 
 from memory import MemoryStore
 
@@ -33,6 +37,7 @@ def test_embeddings_are_fused_with_text_rank(tmp_path: Path) -> None:
     car = s.add_episode("Traded the old sedan for a minivan")
     s.add_episode("The kitten knocked over a plant", conversation="other")
     s.add_episode("Lunch was nice today")
+    assert s.embed_pending() == 3
     hits = s.search("what automobile do we have?", k=3)
     assert hits[0].id == car
     assert all(h.conversation == "default" for h in s.search("automobile", conversation="default"))
@@ -42,6 +47,8 @@ def test_embeddings_are_fused_with_text_rank(tmp_path: Path) -> None:
     s.export_jsonl(buf)
     other = MemoryStore(f"sqlite:///{tmp_path / 'f.db'}", embeddings=embed)
     other.import_jsonl(io.StringIO(buf.getvalue()))
+    assert other.pending_embeddings() == 2
+    assert other.embed_pending() == 2
     assert other.search("feline", k=1)[0].text == "The kitten knocked over a plant"
     s.close()
     other.close()
@@ -56,3 +63,113 @@ def test_default_has_no_vectors(store: MemoryStore) -> None:
 def test_bad_embeddings_option(db_url: str) -> None:
     with pytest.raises(ValueError):
         MemoryStore(db_url, embeddings="openai")
+
+
+def _vectors(s: MemoryStore) -> dict[int, bytes]:
+    with s.engine.connect() as c:
+        return dict(c.exec_driver_sql("SELECT episode_id, vec FROM memory_vectors").fetchall())
+
+
+def test_add_episodes_never_embeds_and_embed_pending_holds_no_connection(db_url: str) -> None:
+    calls: list[tuple[list[str], int]] = []
+
+    def spy(texts: list[str]) -> Sequence[Sequence[float]]:
+        pool = s.engine.pool
+        assert isinstance(pool, QueuePool)
+        calls.append((texts, pool.checkedout()))  # connections in use while the embedder runs
+        return embed(texts)
+
+    s = MemoryStore(db_url, embeddings=spy)
+    with s.engine.begin() as conn:  # the daemon writes inside its own transaction
+        a = s.add_episode("Traded the old sedan for a minivan", conn=conn)
+        s.add_episodes([{"text": "The kitten knocked over a plant"}, {"text": "Lunch was nice"}], conn=conn)
+    s.import_jsonl(io.StringIO(""))
+    assert calls == [] and _vectors(s) == {} and s.pending_embeddings() == 3
+    assert s.search("sedan", k=1)[0].id == a  # no vectors yet: still found by its words
+    calls.clear()
+    assert s.embed_pending(limit=2) == 2  # newest first
+    assert calls == [(["Lunch was nice", "The kitten knocked over a plant"], 0)]
+    assert s.pending_embeddings() == 1 and s.embed_pending() == 1 and s.embed_pending() == 0
+    assert s.pending_embeddings() == 0 and set(_vectors(s)) == {a, a + 1, a + 2}
+    assert s.search("what automobile do we have?", k=1)[0].id == a
+    s.close()
+
+
+def test_embed_pending_skips_episodes_forgotten_meanwhile(db_url: str) -> None:
+    def forgetting(texts: list[str]) -> list[list[float]]:
+        s.forget_episode(ids[1])  # the owner forgets it while the embedder runs
+        return embed(texts)
+
+    s = MemoryStore(db_url, embeddings=forgetting)
+    ids = s.add_episodes([{"text": f"note {i}"} for i in range(3)])
+    assert s.embed_pending() == 2
+    assert set(_vectors(s)) == {ids[0], ids[2]} and s.pending_embeddings() == 0
+    s.close()
+
+
+def test_failed_embedding_stores_nothing_and_is_retried(db_url: str) -> None:
+    state = {"fail": True}
+
+    def flaky(texts: list[str]) -> list[list[float]]:
+        if state["fail"]:
+            raise ConnectionError("embedding server down")
+        return embed(texts)
+
+    s = MemoryStore(db_url, embeddings=flaky)
+    s.add_episodes([{"text": "Traded the old sedan"}, {"text": "The kitten slept"}])  # no embedding: no error
+    with pytest.raises(ConnectionError):
+        s.embed_pending()
+    assert _vectors(s) == {} and s.pending_embeddings() == 2
+    state["fail"] = False
+    assert s.embed_pending() == 2 and s.pending_embeddings() == 0
+    s.close()
+
+
+def test_zero_vectors_are_failures_not_vectors(db_url: str) -> None:
+    # An embedder may answer a failed call with zero vectors (claw's HttpEmbedder does): not stored.
+    out: list[list[float]] = [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
+    s = MemoryStore(db_url, embeddings=lambda texts: out[:len(texts)])
+    a, b = s.add_episodes([{"text": "one"}, {"text": "two"}])
+    assert s.embed_pending() == 1 and set(_vectors(s)) == {a} and s.pending_embeddings() == 1
+    s.close()
+
+
+BAD: list[Any] = [
+    [[1.0, 2.0]],                    # one vector for two texts
+    [[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]],
+    [[1.0, 2.0], [1.0, 2.0, 3.0]],   # unequal dimensions
+    [[], []],                        # zero dimensions
+    [[1.0, math.nan], [1.0, 2.0]],
+    [[1.0, math.inf], [1.0, 2.0]],
+    [[1.0, 1e39], [1.0, 2.0]],       # finite as float64, infinite as float32
+    [["a", "b"], [1.0, 2.0]],
+    [None, [1.0, 2.0]],
+]
+
+
+@pytest.mark.parametrize("output", BAD)
+def test_invalid_embedder_output_raises_and_stores_nothing(db_url: str, output: Any) -> None:
+    s = MemoryStore(db_url, embeddings=lambda texts: output)
+    s.add_episodes([{"text": "one"}, {"text": "two"}])
+    with pytest.raises(ValueError):
+        s.embed_pending()
+    assert _vectors(s) == {} and s.pending_embeddings() == 2
+    s.close()
+
+
+def test_embedding_dimension_must_match_the_stored_vectors(db_url: str) -> None:
+    dim = {"n": 3}
+    s = MemoryStore(db_url, embeddings=lambda texts: [[1.0] * dim["n"] for _ in texts])
+    s.add_episode("one")
+    assert s.embed_pending() == 1
+    s.add_episode("two")
+    dim["n"] = 4  # a different model: its vectors cannot be compared with the stored ones
+    with pytest.raises(ValueError, match="dimension"):
+        s.embed_pending()
+    assert len(_vectors(s)) == 1 and s.pending_embeddings() == 1
+    s.close()
+
+
+def test_without_an_embedder_nothing_is_pending(store: MemoryStore) -> None:
+    store.add_episode("hello")
+    assert store.pending_embeddings() == 0 and store.embed_pending() == 0

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import create_engine, text
 
@@ -22,7 +22,7 @@ def test_add_and_search_round_trip(store: MemoryStore) -> None:
     assert isinstance(h, Hit)
     assert (h.text, h.speaker, h.conversation) == ("We went camping at Lake Tahoe", "owner", "c1")
     assert h.meta == meta
-    assert h.at == T0.replace(tzinfo=timezone.utc) and h.at.tzinfo is not None
+    assert h.at == T0.replace(tzinfo=UTC) and h.at.tzinfo is not None
     assert h.score > 0
 
 
@@ -36,7 +36,7 @@ def test_naive_means_utc_and_aware_is_converted(store: MemoryStore) -> None:
     naive = store.add_episode("naive", at=datetime(2024, 1, 1, 10, 0))
     aware = store.add_episode("aware", at=datetime(2024, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=2))))
     a, b = store.get_episode(naive), store.get_episode(aware)
-    assert a.at == b.at == datetime(2024, 1, 1, 10, 0, tzinfo=timezone.utc)  # type: ignore[union-attr]
+    assert a.at == b.at == datetime(2024, 1, 1, 10, 0, tzinfo=UTC)  # type: ignore[union-attr]
     assert a.at.utcoffset() == timedelta(0)  # type: ignore[union-attr]
 
 
@@ -66,7 +66,7 @@ def test_question_is_not_an_and_query_and_stems(store: MemoryStore) -> None:
 
 
 def test_date_expressions_relative_to_now(store: MemoryStore) -> None:
-    now = datetime(2024, 5, 15, 18, 0, tzinfo=timezone.utc)  # a Wednesday
+    now = datetime(2024, 5, 15, 18, 0, tzinfo=UTC)  # a Wednesday
     tue = store.add_episode("ordered pizza for dinner", at=datetime(2024, 5, 14, 19, 0))
     old = store.add_episode("ordered pizza for dinner", at=datetime(2024, 3, 2, 19, 0))
     assert store.search("what did we eat for dinner last Tuesday?", now=now)[0].id == tue

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 
@@ -30,7 +30,7 @@ def test_supersession_keeps_history(store: MemoryStore) -> None:
     may_hits = store.search_facts("who is the owner's partner?", at=MAY)
     assert [f.id for f in may_hits] == [old]
     closed = store.get_fact(old)
-    assert closed is not None and closed.valid_to == JUNE.replace(tzinfo=timezone.utc)
+    assert closed is not None and closed.valid_to == JUNE.replace(tzinfo=UTC)
     assert closed.superseded_by == new
     assert {f.id for f in store.search_facts("partner", include_closed=True)} == {old, new}
     assert [f.id for f in store.facts(at=MAY)] == [old]

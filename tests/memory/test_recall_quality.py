@@ -31,7 +31,7 @@ def test_search_beats_plain_bm25(holdout: bool) -> None:
 
 def test_generator_shape() -> None:
     convs = memory_eval.generate(seed=3, n_convs=2)
-    for conv, eps, questions, _now in convs:
+    for _conv, eps, questions, _now in convs:
         assert 450 <= len(eps) <= 800
         sessions = {e["at"].date() for e in eps}
         assert 19 <= len(sessions) <= 32

@@ -1,0 +1,99 @@
+"""Caches shared by the writer thread and search threads: a writer resetting them at the worst
+moment (forced here deterministically) must not break a search or leave stale data behind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection
+
+from memory import MemoryStore
+from memory.query import QTerm
+from memory.text import Analyzer
+
+
+def embed(texts: list[str]) -> list[list[float]]:
+    """Toy embedder: "automobile" and the car words share a dimension, the rest another."""
+    return [[1.0, 0.1] if {"automobile", "sedan", "minivan"} & set(t.lower().split()) else [0.1, 1.0]
+            for t in texts]
+
+
+class _Interleaved(dict[str, int]):
+    """A document-frequency cache that lets the "writer" run right after every lookup: the
+    thread switch that can happen between a search's `in` check and its read."""
+
+    def __init__(self, data: dict[str, int], writer: Callable[[], None]) -> None:
+        super().__init__(data)
+        self.writer = writer
+
+    def __contains__(self, key: object) -> bool:
+        found = super().__contains__(key)
+        self.writer()
+        return found
+
+    def get(self, key: str, default: Any = None) -> Any:
+        got = super().get(key, default)
+        self.writer()
+        return got
+
+
+def test_df_cache_reset_by_the_writer_mid_lookup(store: MemoryStore) -> None:
+    store.add_episodes([{"text": f"camping trip number {i} by the lake"} for i in range(40)]
+                       + [{"text": "a quiet day at home"}] * 10)
+    assert store.search("camping lake", k=3)  # fills the statistics and the df cache
+    r = store.ranker
+    terms = [QTerm("camping", "camp", 1.0), QTerm("lake", "lake", 1.0), QTerm("quiet", "quiet", 1.0)]
+    with store.engine.connect() as c:
+        want = r.df(c, terms)
+        assert want == {"camp": 40, "lake": 40, "quiet": 10}
+        resets = 0
+
+        def writer() -> None:  # another thread's add_episodes: +10% episodes resets the df cache
+            nonlocal resets
+            resets += 1
+            r.added(r._stats[1] // 10 + 1, ())
+
+        for _ in range(3):
+            r._df = _Interleaved(dict(want), writer)
+            assert r.df(c, terms) == want
+        assert resets >= 3
+
+
+def test_vector_cache_loaded_while_a_vector_is_committed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = MemoryStore(f"sqlite:///{tmp_path / 'v.db'}", embeddings=embed)
+    s.add_episode("The kitten knocked over a plant")
+    s.embed_pending()
+    car = s.add_episode("Traded the old sedan for a minivan")
+    query = embed(["automobile"])[0]
+    real_tx = s._tx
+    armed = True
+
+    @contextmanager
+    def tx(conn: Connection | None = None) -> Iterator[Connection]:
+        nonlocal armed
+        with real_tx(conn) as c:
+            yield c
+        if armed:  # the search has read the vectors; the writer commits a new one before it caches them
+            armed = False
+            assert s.embed_pending() == 1
+
+    monkeypatch.setattr(s, "_tx", tx)
+    assert car not in s._similar(query, 10)  # read before the commit: fine for this search...
+    monkeypatch.undo()
+    assert car in s._similar(query, 10)  # ...but the next one must not reuse that stale matrix
+    assert s.search("what automobile do we have?", k=1)[0].id == car
+    s.close()
+
+
+def test_stem_cache_reset_keeps_the_words_already_looked_up() -> None:
+    # A full stem cache is reset while a call still needs words it found there (a search thread's
+    # lookup and the writer's reset interleave the same way): they must not go missing.
+    an = Analyzer(max_cache=2)
+    assert an.stems(["camping", "lakes", "guitars"]) == {"camping": "camp", "lakes": "lake", "guitars": "guitar"}
+    assert an.stems(["camping", "pianos"]) == {"camping": "camp", "pianos": "piano"}
+    assert an.tokens("Camping by the lakes") == ["camp", "by", "the", "lake"]
+    an.close()
