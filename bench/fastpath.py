@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from skills.intents.matcher import Matcher, _templates, load_language  # noqa: E402
 from skills.intents.engine import FastPath  # noqa: E402
+from skills.intents.matcher import Matcher, _templates, load_language  # noqa: E402
 from tests.intents.sentence_set import decide, judge, load_cases, start_home  # noqa: E402
 
 

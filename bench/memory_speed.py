@@ -23,8 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from memory import MemoryStore  # noqa: E402
 from memory_eval import generate  # noqa: E402
+
+from memory import MemoryStore  # noqa: E402
 
 
 def make_texts(n: int, seed: int = 3) -> list[tuple[str, str, str]]:

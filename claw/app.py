@@ -1,4 +1,10 @@
-"""Wires the daemon together and runs it: storage, skills, LLM, agent, dispatcher, delivery, channels, HTTP."""
+"""The composition root: the one module that knows every concrete part of the daemon.
+
+``App`` builds every component in its constructor, each given the narrow,
+typed things it uses; ``start`` brings them up in order, ``stop`` takes them down
+in reverse with each stop isolated, and ``serve`` runs the HTTP server around them.
+Channels, providers and skills are plugins: the app asks ``claw.plugins`` for them.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +14,36 @@ import os
 import secrets
 import signal
 import time
-import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import insert
 
-from claw.core import history, inbox
+from claw import plugins
 from claw.agent.persona import load_persona
-from claw.agent.turn import Agent, ContextSource
-from claw.channels.base import Channel
-from claw.channels.web import WebChannel
-from claw.config import Config, local_timezone, secret_values
-from claw.store.db import Database, ensure_conversation, outbox, utcnow
-from claw.core.outbox import Deliverer
-from claw.core.dispatcher import Dispatcher
-from claw.providers.llm import LLM, build_llm
+from claw.agent.prompt import PromptBuilder
+from claw.agent.turn import Agent
+from claw.channels.base import Channel, ChannelDeps, ChannelPlugin
+from claw.config import Config, local_timezone
+from claw.core.dispatcher import Dispatcher, Pending, TurnRunner
+from claw.core.gate import SenderGate
+from claw.core.inbox import Inbox
+from claw.core.notify import Notifier
+from claw.core.outbox import Outbox
 from claw.logging import add_secrets
+from claw.providers.llm import build_llm
+from claw.providers.models import SkillModels
+from claw.recall.consolidation import Consolidator
+from claw.recall.service import MemoryFacade, MemoryService
+from claw.secrets import secret_values
+from claw.skill import Shared, SkillContext
 from claw.skillset import SkillSet
+from claw.store.db import Database
+from claw.store.migrations import migrate
+from claw.tasks.facade import TasksFacade
+from claw.tasks.service import TaskService
+from claw.web.app import WebDeps, create_app
 
 log = structlog.get_logger("claw")
 
@@ -49,35 +66,80 @@ def ensure_web_token(home: Path) -> str:
     return token
 
 
-class Runtime:
-    """Everything a running daemon holds. Channels and the web app reach the pipeline through it."""
+def channel_plugins(config: Config) -> dict[str, tuple[ChannelPlugin, Any]]:
+    """The channels to run: those with a table in the config, and those always on (the web chat)."""
+    found, problems = plugins.load_all(plugins.CHANNELS)
+    for p in problems:
+        log.error("channel.load_failed", channel=p.name, error=p.error)
+    return {name: (plugin, config.channels.get(name) or plugin.Config())
+            for name, plugin in found.items() if name in config.channels or plugin.always_on}
+
+
+class App:
+    """Everything a running daemon holds, wired once."""
 
     def __init__(self, config: Config):
         self.config = config
         self.home = config.home
         self.tz = local_timezone(config)
-        self.db = Database(config.database_url)
         self.started_at = time.monotonic()
         self.web_token = ""
-        self.channels: dict[str, Channel] = {"web": WebChannel()}
-        if config.whatsapp is not None:
-            from claw.channels.whatsapp.channel import WhatsAppChannel
+        self.db = Database(config.database_url)
+        self.llm = build_llm(config.llm, config.llm.fallback)
 
-            self.channels["whatsapp"] = WhatsAppChannel(config.whatsapp)
+        # Channels: who may talk on each, where the owner is reached, the inbox they publish to.
+        chosen = channel_plugins(config)
+        allowlists = {name: lst for name, (plugin, cfg) in chosen.items() if (lst := plugin.allowlist(cfg)) is not None}
+        self.gate = SenderGate(allowlists)
+        route = next(((name, lst.owner) for name, lst in allowlists.items() if lst.owner), ("web", "owner"))
+        self.public_url = next((url for plugin, cfg in chosen.values() if (url := plugin.public_url(cfg))), None)
+        self.channels: dict[str, Channel] = {}
+        self.outbox = Outbox(self.db, self.channels)
+        self.pending = Pending()
+        self.inbox = Inbox(self.db, self.gate, self.pending.mark, self.outbox.wake)
+        deps = ChannelDeps(self.inbox, self.outbox)
+        for name, (plugin, cfg) in chosen.items():
+            self.channels[name] = plugin.build(cfg, deps)
+
+        # Memory, and messages claw sends on its own.
+        self.memory = MemoryService(self.db.engine, config.memory, self.tz, config.agent.history_messages)
+        self.notifier = Notifier(self.db, route, self.outbox.wake, on_record=self.memory.on_notify)
+        self.consolidator: Consolidator | None = None
+        if config.memory.consolidate:
+            self.consolidator = Consolidator(self.memory, self.llm, self.db, config.memory.consolidate_after_minutes * 60)
+            self.memory.on_activity = self.consolidator.touch
+
+        # Skills (set up in start), and what they are lent.
+        self.shared = Shared()
         self.skills = SkillSet()
-        self.llm: LLM | None = None
-        self.context_sources: list[ContextSource] = []
-        #: Services shared with skills (skills publish e.g. "home"; the daemon publishes e.g. "tasks").
-        self.shared: dict[str, Any] = {"runtime": self, "agent_config": config.agent}
-        #: Extra HTTP routes from subsystems (tasks, media), mounted beside the API.
-        self.routes: list[Any] = []
-        #: Standing tasks (claw.tasks), published to skills as shared["tasks"].
-        self.task_service: Any = None
-        #: Memory (claw.recall.service.MemoryService), published to skills as shared["memory"]; consolidation runs beside it.
-        self.memory: Any = None
-        self.consolidator: Any = None
-        self.tasks: list[asyncio.Task[Any]] = []
+        self.models = SkillModels(self.db, self.llm, config.vision.provider_settings(config.llm),
+                                  config.vision.allow_cloud_vision)
+        self.tasks: TaskService | None = None
+        if config.tasks.enabled:
+            self.tasks = TaskService(self.db, config.tasks, self.tz, inbox=self.inbox, notify=self.notifier.notify_owner,
+                                     owner=route, toolbox=self.skills, llm=self.llm, shared=self.shared,
+                                     memory=MemoryFacade(self.memory))
+
+        # The agent and the dispatcher that runs its turns.
+        prompts = PromptBuilder(load_persona(self.home, config.claw.owner_name), self.tz, self.skills.specs,
+                                [self.memory])
+        hint = config.source if config.source != "(defaults)" else str(self.home / "config.toml")
+        self.agent = Agent(self.db, config.agent, self.skills, self.llm, prompts, hint)
+        runner: TurnRunner = self.tasks.wrap(self.agent) if self.tasks else self.agent
+        transcript = frozenset(name for name, ch in self.channels.items() if ch.transcript_only)
+        self.dispatcher = Dispatcher(self.db, runner, config.agent.max_parallel_turns, self.outbox.wake, self.pending,
+                                     on_finish=self.memory.on_finish, transcript_channels=transcript)
+        self._loops: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
+
+    def skill_context(self, name: str) -> SkillContext:
+        cfg = self.config
+        return SkillContext(
+            name=name, timezone=self.tz, data_dir=self.home / "data" / name,
+            log=structlog.get_logger(f"skills.{name}"), notify_owner=self.notifier.notify_owner, shared=self.shared,
+            models=self.models, tasks=TasksFacade(self.tasks) if self.tasks else None,
+            memory=MemoryFacade(self.memory), public_url=self.public_url, language=cfg.agent.language,
+            local_intents=cfg.agent.local_intents)
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -85,116 +147,47 @@ class Runtime:
         self.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds the token and the owner's memories
         self.web_token = ensure_web_token(self.home)
         add_secrets([*secret_values(self.config), self.web_token])
-        await asyncio.to_thread(self.db.migrate)
-        self.llm = build_llm(self.config.llm)
-        await self._start_memory()
-        if self.config.tasks.enabled:
-            from claw.tasks.service import TaskService
-
-            self.task_service = TaskService(self)
-            self.shared["tasks"] = self.task_service  # before skills load: the tasks tool finds it there
-            self.routes.extend(self.task_service.routes())
-        self.skills = await SkillSet.load(self.config, self.tz, self.notify_owner, shared=self.shared)
-        persona = load_persona(self.home, self.config.claw.owner_name)
-        self.agent = Agent(self.db, self.config, self.skills, self.llm, persona, self.tz, self.context_sources)
-        self.deliverer = Deliverer(self.db, self.channels)
-        turn_runner = self.task_service.wrap(self.agent) if self.task_service else self.agent
-        transcript = frozenset(name for name, ch in self.channels.items() if getattr(ch, "transcript_only", False))
-        self.dispatcher = Dispatcher(self.db, turn_runner, self.config.agent.max_parallel_turns, self.deliverer.wake,
-                                     on_finish=self.memory.on_finish, transcript_channels=transcript)
+        await asyncio.to_thread(migrate, self.db.engine)
+        await self.memory.start()
+        await self.skills.load(self.config, self.skill_context)
         for channel in self.channels.values():
-            await channel.start(self)
-        self.tasks = [
-            asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
-            asyncio.create_task(self.deliverer.run(), name="delivery"),
-        ]
-        if self.task_service:
-            await self.task_service.start()
+            await channel.start()
+        self._loops = [asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
+                       asyncio.create_task(self.outbox.run(), name="delivery")]
+        if self.tasks:
+            await self.tasks.start()
         if self.consolidator:
             await self.consolidator.start()
         log.info("claw.started", llm=self.llm.label if self.llm else "none", skills=[s.name for s in self.skills.skills],
-                 tools=len(self.skills.tools), timezone=self.tz.key)
+                 tools=len(self.skills.tools), channels=sorted(self.channels), timezone=self.tz.key)
 
     async def stop(self) -> None:
+        """Reverse order of start; one part failing to stop does not keep the others running."""
         log.info("claw.stopping")
-        if self.task_service:
-            await self.task_service.stop()
-        await self.dispatcher.stop(SHUTDOWN_GRACE)
-        self.deliverer.stop()
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        for channel in self.channels.values():
-            try:
-                await channel.stop()
-            except Exception as exc:
-                log.warning("channel.stop_failed", channel=channel.name, error=str(exc))
-        await self.skills.close()
+        steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
         if self.consolidator:
-            await self.consolidator.stop()
+            steps.append(("consolidation", self.consolidator.stop))
+        if self.tasks:
+            steps.append(("tasks", self.tasks.stop))
+        steps.append(("dispatcher", lambda: self.dispatcher.stop(SHUTDOWN_GRACE)))
+        steps.append(("delivery", self._stop_loops))
+        steps += [(f"channel {name}", ch.stop) for name, ch in reversed(self.channels.items())]
+        steps += [("skills", self.skills.close), ("models", self.models.close)]
         if self.llm:
-            await self.llm.close()
-        if self.memory:
-            await asyncio.to_thread(self.memory.close)
-        await asyncio.to_thread(self.db.close)
+            steps.append(("llm", self.llm.close))
+        steps += [("memory", self.memory.stop), ("database", lambda: asyncio.to_thread(self.db.close))]
+        for what, stop in steps:
+            try:
+                await stop()
+            except Exception as exc:
+                log.warning("claw.stop_failed", part=what, error=str(exc))
         log.info("claw.stopped")
 
-    async def _start_memory(self) -> None:
-        """Memory tables live in claw.db (same engine); before skills load, so the memory tools find it."""
-        from claw.recall.consolidation import Consolidator
-        from claw.recall.service import MemoryService
-
-        cfg = self.config.memory
-        self.memory = await asyncio.to_thread(MemoryService.open, self.db.engine, cfg, self.tz,
-                                              self.config.agent.history_messages)
-        self.shared["memory"] = self.memory
-        self.context_sources.append(self.memory)
-        if cfg.consolidate:
-            self.consolidator = Consolidator(self.memory, self.llm, self.db, cfg.consolidate_after_minutes * 60)
-            self.memory.on_activity = self.consolidator.touch
-
-    # -- the pipeline's entry points ----------------------------------------
-
-    async def accept(self, *, channel: str, external_id: str | None, peer: str, sender: str, text: str,
-                     payload: dict[str, Any] | None = None, origin: str = "user") -> inbox.Accepted:
-        """Write one inbox row (a duplicate external id is a no-op) and wake the dispatcher."""
-        ext = external_id or uuid.uuid4().hex
-
-        accepted = await self.db.tx(
-            lambda c: inbox.accept(c, channel=channel, external_id=ext, peer=peer, sender=sender, text=text,
-                                   payload=payload, origin=origin)
-        )
-        if accepted.created:
-            self.dispatcher.wake(accepted.conversation_id)
-        return accepted
-
-    def owner_route(self) -> tuple[str, str]:
-        """(channel, address) where the owner is reached: the first channel that knows them, web last."""
-        for name, channel in self.channels.items():
-            if name != "web" and channel.owner_address():
-                return name, channel.owner_address()  # type: ignore[return-value]
-        return "web", "owner"
-
-    async def notify_owner(self, text: str, media: list[str] | None = None, meta: dict[str, Any] | None = None) -> int:
-        """Queue a message to the owner on their channel; it is also part of the conversation transcript."""
-        channel, address = self.owner_route()
-
-        def write(conn: Any) -> int:
-            conv = ensure_conversation(conn, channel, address)
-            history.record(conn, conv, "assistant", text, inbox_id=None, at=utcnow(), meta={"origin": "notify", **(meta or {})})
-            self.memory.on_notify(conn, conv, text, meta)
-            return conn.execute(
-                insert(outbox).values(conversation_id=conv, channel=channel, recipient=address, text=text,
-                                      payload={"media": media} if media else {}, status="pending", created_at=utcnow())
-            ).inserted_primary_key[0]
-
-        outbox_id = await self.db.tx(write)
-        self.deliverer.wake()
-        return outbox_id
-
-    def extra_routes(self) -> list[Any]:
-        """HTTP routes channels (webhooks) and subsystems serve."""
-        return [route for channel in self.channels.values() for route in channel.routes()] + self.routes
+    async def _stop_loops(self) -> None:
+        self.outbox.stop()
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
 
     def health(self) -> dict[str, Any]:
         if self.llm is None:
@@ -203,7 +196,7 @@ class Runtime:
             llm = {"ok": False, "detail": f"{self.llm.label}: last request failed: {self.llm.last_error}"}
         else:
             llm = {"ok": True, "detail": self.llm.label}
-        backlog = self.deliverer.backlog if hasattr(self, "deliverer") else {}
+        backlog = self.outbox.backlog
         components: dict[str, Any] = {
             "database": {"ok": True},
             "llm": llm,
@@ -212,8 +205,8 @@ class Runtime:
             "channels": {name: ch.health() for name, ch in self.channels.items()},
             "skills": self.skills.health(),
         }
-        if self.task_service:
-            components["tasks"] = self.task_service.health()
+        if self.tasks:
+            components["tasks"] = self.tasks.health()
         if self.consolidator:
             components["memory"] = self.consolidator.health()
         degraded = [f"skills.{k}" for k, v in components["skills"].items() if not v.get("ok", True)]
@@ -225,23 +218,28 @@ class Runtime:
             "status": "degraded" if degraded else "ok",
             "degraded": degraded,
             "uptime_s": round(time.monotonic() - self.started_at, 1),
-            "turns_running": self.dispatcher.busy() if hasattr(self, "dispatcher") else 0,
+            "turns_running": self.dispatcher.busy(),
             "components": components,
         }
 
     # -- serving ------------------------------------------------------------
 
+    def web_deps(self) -> WebDeps:
+        routes = [route for channel in self.channels.values() for route in channel.routes()] + self.skills.routes()
+        return WebDeps(token=self.web_token, inbox=self.inbox, dispatcher=self.dispatcher, db=self.db,
+                       shared=self.shared, health=self.health, server=self.config.server, tasks=self.tasks,
+                       routes=routes)
+
     def request_stop(self) -> None:
         self._stop.set()
 
-    async def serve(self, host: str, port: int, on_ready: Any = None) -> None:
+    async def serve(self, host: str, port: int, on_ready: Callable[[Any], None] | None = None) -> None:
         import uvicorn
 
-        from claw.web.app import create_app
         from claw.web.server import Server
 
         await self.start()
-        app = create_app(self)
+        app = create_app(self.web_deps())
         # Start-up builds a large, long-lived heap (intent grammars, schemas, config): move it out of the
         # collector's reach, or each full collection walks it and stalls every request for tens of ms.
         # Again a little later, for what skills load in the background (the intent grammars).
@@ -254,9 +252,10 @@ class Runtime:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
         server_task = asyncio.create_task(server.serve(), name="http")
-        while not server.started and not server_task.done():
-            await asyncio.sleep(0.01)
+        started = asyncio.create_task(server.started_event.wait())
+        await asyncio.wait([started, server_task], return_when=asyncio.FIRST_COMPLETED)
         if server_task.done():
+            started.cancel()
             await self.stop()
             server_task.result()
             raise RuntimeError(f"could not listen on {host}:{port}")

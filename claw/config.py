@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from claw import plugins
+from claw.providers.base import ProviderSettings
+
 
 class ConfigError(Exception):
     """A config mistake, phrased for the person who made it."""
@@ -51,17 +54,9 @@ class ServerSection(Section):
     reply_timeout: float = Field(120.0, gt=0)
 
 
-class ProviderSettings(Section):
-    provider: Literal["auto", "anthropic", "openai", "none"] = "auto"
-    model: str | None = None
-    base_url: str | None = None
-    api_key: str | None = None
-    max_tokens: int = Field(1024, ge=16)
-    timeout: float = Field(60.0, gt=0)
-    max_retries: int = Field(3, ge=0, le=10)
-
-
 class LLMSection(ProviderSettings):
+    """``[llm]``: the chat model, and ``[llm.fallback]`` used when it fails."""
+
     fallback: ProviderSettings | None = None
 
 
@@ -73,55 +68,6 @@ class AgentSection(Section):
     confirm_minutes: int = Field(10, ge=1)
     language: str = "en"
     local_intents: bool = True
-
-
-E164 = r"^\+[1-9]\d{6,14}$"
-
-
-class WhatsAppSection(Section):
-    """WhatsApp through Twilio. Present in the file means enabled; secrets may come from the environment."""
-
-    from_number: str | None = Field(None, pattern=E164)  # e.g. "+14155238886"; "whatsapp:" is added when sending
-    public_url: str | None = None  # what Twilio calls, e.g. "https://claw.example.net"; signatures are over it
-    account_sid: str | None = None  # default: $TWILIO_ACCOUNT_SID
-    auth_token: str | None = None  # default: $TWILIO_AUTH_TOKEN
-    api_base: str = "https://api.twilio.com"
-    allowed: list[str] = []  # E.164 numbers; the first is the owner
-    policy: Literal["pairing", "closed"] = "pairing"  # what unknown senders get: a pairing code, or silence
-    template_sid: str | None = None  # ContentSid used outside the 24-hour window
-    status_callback: bool = True  # ask Twilio to report delivered/read/failed to /webhooks/twilio/status
-    max_media_bytes: int = Field(5_000_000, ge=1024)
-    rate_limit_per_minute: int = Field(20, ge=0)  # inbound messages per sender; 0 = unlimited
-    send_timeout: float = Field(15.0, gt=0)
-    #: Without a status report by then, fetch a sent message's status once (catches a late 63016); 0 = never.
-    status_check_seconds: float = Field(60.0, ge=0)
-
-    @field_validator("allowed")
-    @classmethod
-    def _e164(cls, value: list[str]) -> list[str]:
-        import re
-
-        for number in value:
-            if not re.match(E164, number):
-                raise ValueError(f"{number!r} is not an E.164 number like '+15551234567'")
-        return value
-
-    @field_validator("public_url", "api_base")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            if not value.startswith(("http://", "https://")):
-                raise ValueError(f"{value!r} must start with https:// (or http://)")
-            value = value.rstrip("/")
-        return value
-
-    @property
-    def sid(self) -> str | None:
-        return self.account_sid or os.environ.get("TWILIO_ACCOUNT_SID")
-
-    @property
-    def token(self) -> str | None:
-        return self.auth_token or os.environ.get("TWILIO_AUTH_TOKEN")
 
 
 class TasksSection(Section):
@@ -141,7 +87,7 @@ class TasksSection(Section):
     #: Goals: defaults for iterations and tokens over the goal's whole life.
     goal_max_iterations: int = Field(10, ge=1)
     goal_token_budget: int = Field(50_000, ge=1)
-    #: How often the daemon looks for tasks changed by the CLI (a cheap query, no LLM).
+    #: Ignored (kept so older config files still load): edits now reach the daemon at once.
     reload_seconds: float = Field(2.0, gt=0)
     #: Shortest allowed interval for ``every``.
     min_interval_seconds: float = Field(1.0, gt=0)
@@ -173,7 +119,7 @@ class VisionSection(Section):
     whose ``base_url`` is on this machine or the local network is accepted.
     """
 
-    provider: Literal["auto", "anthropic", "openai", "none"] | None = None
+    provider: str | None = None  # "auto", "none" or a provider's name
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = None
@@ -202,12 +148,13 @@ class Config(Section):
     server: ServerSection = ServerSection()
     llm: LLMSection = LLMSection()
     agent: AgentSection = AgentSection()
-    whatsapp: WhatsAppSection | None = None
     tasks: TasksSection = TasksSection()
     memory: MemorySection = MemorySection()
     vision: VisionSection = VisionSection()
     skills: dict[str, dict[str, Any]] = {}
-    #: Top-level tables not known to the core; validated by the skill that claims them.
+    #: Channel tables (``[whatsapp]``), validated by the channel plugin of that name; present means enabled.
+    channels: dict[str, Any] = {}
+    #: Other top-level tables; validated by the skill that claims them.
     extra_sections: dict[str, Any] = {}
 
     source: str = "(defaults)"
@@ -218,7 +165,7 @@ class Config(Section):
         return self.claw.database_url or f"sqlite:///{self.home / 'claw.db'}"
 
 
-CORE_SECTIONS = {"claw", "server", "llm", "agent", "skills", "whatsapp", "tasks", "memory", "vision"}
+CORE_SECTIONS = {"claw", "server", "llm", "agent", "skills", "tasks", "memory", "vision"}
 
 
 def local_timezone(config: Config) -> ZoneInfo:
@@ -272,8 +219,10 @@ def load_config(explicit: str | Path | None = None) -> Config:
             raise ConfigError(f"{source}: not a UTF-8 text file") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    channel_names = set(plugins.names(plugins.CHANNELS))
     core = {k: v for k, v in raw.items() if k in CORE_SECTIONS}
-    extra = {k: v for k, v in raw.items() if k not in CORE_SECTIONS}
+    channels = {k: v for k, v in raw.items() if k in channel_names and k not in CORE_SECTIONS}
+    extra = {k: v for k, v in raw.items() if k not in CORE_SECTIONS and k not in channels}
     try:
         config = Config(**core, extra_sections=extra, source=source, home=claw_home())
     except ValidationError as exc:
@@ -281,47 +230,39 @@ def load_config(explicit: str | Path | None = None) -> Config:
     for name, table in config.skills.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{source}: skills.{name}: expected a table like [skills.{name}]")
+    for name, table in channels.items():
+        config.channels[name] = _channel_config(name, table, source)
+    for key, settings in (("llm", config.llm), ("llm.fallback", config.llm.fallback), ("vision", config.vision)):
+        if settings is not None and settings.provider is not None:
+            _check_provider(key, settings, source)
     return config
 
 
-def resolve_provider(settings: ProviderSettings) -> ProviderSettings:
-    """Fill in provider, key, base URL and model from the environment where the file leaves them open."""
-    s = settings.model_copy()
-    if s.provider == "auto":
-        if s.api_key or os.environ.get("ANTHROPIC_API_KEY"):
-            s.provider = "anthropic"
-        elif os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
-            s.provider = "openai"
-        else:
-            s.provider = "none"
-    if s.provider == "anthropic":
-        s.api_key = s.api_key or os.environ.get("ANTHROPIC_API_KEY")
-        s.base_url = s.base_url or os.environ.get("ANTHROPIC_BASE_URL")
-        s.model = s.model or "claude-sonnet-4-6"
-    elif s.provider == "openai":
-        s.api_key = s.api_key or os.environ.get("OPENAI_API_KEY")
-        s.base_url = s.base_url or os.environ.get("OPENAI_BASE_URL")
-        s.model = s.model or "gpt-4.1-mini"
-    return s
+def _channel_config(name: str, table: Any, source: str) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: {name}: expected a table like [{name}]")
+    try:
+        plugin = plugins.load(plugins.CHANNELS, name)
+    except Exception as exc:
+        raise ConfigError(f"{source}: [{name}]: the {name} channel cannot be loaded ({type(exc).__name__}: {exc})") from None
+    try:
+        return plugin.Config(**table)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc, source, name)) from None
 
 
-def secret_values(config: Config) -> list[str]:
-    """Every secret the process knows, so logs and replies can be scrubbed of them."""
-    found = [config.llm.api_key, config.llm.fallback.api_key if config.llm.fallback else None,
-             config.memory.embeddings_api_key, config.vision.api_key]
-    if config.whatsapp is not None:
-        found.append(config.whatsapp.auth_token)
-    for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "TWILIO_AUTH_TOKEN", "TWILIO_API_SECRET"):
-        found.append(os.environ.get(var))
+def _check_provider(key: str, settings: Any, source: str) -> None:
+    """The provider is installed, and keys beyond the common ones are ones it reads."""
+    from claw.providers.llm import RESERVED, ProviderError, provider_plugin
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, str) and any(w in key.lower() for w in ("token", "key", "secret", "password")):
-                    found.append(value)
-                else:
-                    walk(value)
-
-    walk(config.extra_sections)
-    walk(config.skills)
-    return [s for s in found if s and len(s) >= 6]
+    name = settings.provider
+    model: type[BaseModel] = ProviderSettings
+    if name not in RESERVED:
+        try:
+            model = provider_plugin(name).Settings
+        except ProviderError as exc:
+            raise ConfigError(f"{source}: {key}.provider: {exc}") from None
+    extras = set(settings.model_extra or {}) - set(model.model_fields)
+    if extras:
+        raise ConfigError(f"{source}: invalid configuration\n" + "\n".join(
+            f"  {key}.{k}: unknown key" for k in sorted(extras)))

@@ -20,8 +20,11 @@ arguments are validated against it before the method runs::
             '''
             ...
 
-Skills are discovered (the ``skills`` package, the ``claw.skills`` entry-point
-group, ``$CLAW_HOME/skills/*.py``); nothing else needs editing to add one.
+Skills are discovered (the ``claw.skills`` entry-point group, where the
+built-in ones are registered too, and ``$CLAW_HOME/skills/*.py``); nothing else
+needs editing to add one. What a skill needs from the daemon comes through its
+``SkillContext``: the owner's channel, the models, standing tasks, memory, and
+what skills share with each other and the daemon (the home).
 """
 
 from __future__ import annotations
@@ -31,18 +34,34 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, get_type_hints
+from typing import Any, ClassVar, Protocol, get_type_hints
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from starlette.routing import BaseRoute
+
+from claw.providers.base import ImagePart, LLMError, LLMResponse, Message, Prompt
 
 __all__ = [
+    "HomeView",
+    "ImagePart",
     "IncomingMessage",
+    "LLMError",
+    "LLMResponse",
     "LocalReply",
+    "Memory",
+    "Message",
+    "Models",
+    "Prompt",
+    "Shared",
     "Skill",
     "SkillConfig",
     "SkillContext",
+    "TaskInfo",
+    "TaskKind",
+    "Tasks",
     "Tool",
     "ToolContext",
     "ToolError",
@@ -117,16 +136,142 @@ class LocalReply:
     services: list[ServiceCall] = field(default_factory=list)
 
 
+# -- what the daemon lends a skill -------------------------------------------------------------
+
+
+class EntityView(Protocol):
+    entity_id: str
+    state: str
+    attributes: dict[str, Any]
+
+
+class HomeView(Protocol):
+    """The home registry as the daemon uses it (the home skill publishes the full one in ``Shared.home``)."""
+
+    def get(self, entity_id: str) -> Any: ...
+
+    def entities(self, domain: str | None = None, area: str | None = None) -> list[Any]: ...
+
+    def snapshot(self) -> dict[str, Any]: ...
+
+    def subscribe(self, callback: Callable[[Any, Any, Any], None]) -> Callable[[], None]: ...
+
+
+@dataclass
+class Shared:
+    """What skills share with each other and the daemon: a skill publishes, others (and claw) read."""
+
+    home: HomeView | None = None
+
+
+class Models(Protocol):
+    """Model calls for skills: the chat model, or the vision model (``[vision]``, which may refuse cloud models).
+
+    Usage is recorded with ``purpose`` and against ``task_id`` when given, so task budgets hold.
+    """
+
+    @property
+    def vision_label(self) -> str: ...
+
+    @property
+    def vision_refusal(self) -> str | None:
+        """Why images may not go to the vision model (``allow_cloud_vision = false``), or None."""
+        ...
+
+    async def complete(self, prompt: Prompt, *, vision: bool = False, purpose: str = "skill",
+                       task_id: int | None = None) -> LLMResponse:
+        """Raises ``LLMError`` (reason safe to show) when no model is configured or the call fails."""
+        ...
+
+
+@dataclass
+class TaskInfo:
+    """A standing task as a skill sees it."""
+
+    id: int
+    kind: str
+    title: str
+    instruction: str
+    status: str
+    spec: dict[str, Any]
+    state: dict[str, Any]
+
+
+class TaskKind(Protocol):
+    """A skill that runs a kind of task itself (camera watchers): the tasks service owns their definition,
+    status and budgets, and tells the handler when the table changed."""
+
+    async def refresh(self) -> None: ...
+
+    async def run_task(self, task: TaskInfo) -> str: ...
+
+
+class Tasks(Protocol):
+    """Standing tasks. Requests are the ``tasks`` tool's fields; answers are text for the model.
+    Mistakes raise ``ToolError``."""
+
+    async def create(self, fields: dict[str, Any], ctx: ToolContext) -> str: ...
+
+    async def listing(self) -> str: ...
+
+    async def update(self, task_id: int, fields: dict[str, Any], ctx: ToolContext) -> str: ...
+
+    async def set_status(self, task_id: int, status: str, reason: str | None = None) -> str: ...
+
+    async def delete(self, task_id: int) -> str: ...
+
+    async def run_now(self, task_id: int) -> str: ...
+
+    # For a skill's own kind of task:
+    def register_kind(self, kind: str, handler: TaskKind) -> None: ...
+
+    async def add(self, kind: str, title: str, instruction: str, spec: dict[str, Any], state: dict[str, Any]) -> TaskInfo: ...
+
+    async def of_kind(self, kind: str) -> list[TaskInfo]: ...
+
+    async def save_state(self, task_id: int, state: dict[str, Any]) -> None: ...
+
+    async def remove(self, task_id: int, kind: str) -> bool: ...
+
+    async def may_run(self, task_id: int) -> str | None:
+        """Why the task must not run now (paused, deleted, over budget), or None."""
+        ...
+
+
+class Memory(Protocol):
+    """Long-term memory: search it, add to it, forget from it."""
+
+    async def recall(self, query: str, *, after: str | None = None, before: str | None = None,
+                     speaker: str | None = None, conversation: str | None = None) -> str: ...
+
+    async def remember(self, statement: str, *, pinned: bool = False, subject: str | None = None) -> int: ...
+
+    async def forget(self, what: str, conversation: str | None = None) -> str:
+        """Forget for good; a description of what went, without repeating it."""
+        ...
+
+    async def add_episode(self, text: str, *, conversation: str, speaker: str, at: datetime | None = None,
+                          meta: dict[str, Any] | None = None) -> None: ...
+
+
 @dataclass
 class SkillContext:
-    """What the daemon lends a skill: its config, time zone, a data folder and a way to reach the owner."""
+    """What the daemon lends a skill. Services are None where this daemon has none (tasks switched off)."""
 
     name: str
     timezone: ZoneInfo
     data_dir: Path
     log: Any
-    notify_owner: Callable[..., Awaitable[None]]
-    services: dict[str, Any] = field(default_factory=dict)  # shared objects other skills publish
+    notify_owner: Callable[..., Awaitable[Any]]
+    shared: Shared = field(default_factory=Shared)
+    models: Models | None = None
+    tasks: Tasks | None = None
+    memory: Memory | None = None
+    #: The https address the outside world reaches this box at (a channel's public URL), if any.
+    public_url: str | None = None
+    #: ``[agent] language`` and whether the local fast path is on.
+    language: str = "en"
+    local_intents: bool = True
 
 
 _TOOL_MARK = "__claw_tool__"
@@ -309,6 +454,10 @@ class Skill:
     async def intercept(self, message: IncomingMessage) -> LocalReply | None:
         """Answer a message without the LLM, or return None to let the planner handle it."""
         return None
+
+    def routes(self) -> list[BaseRoute]:
+        """HTTP routes the skill serves on the daemon (e.g. signed links to snapshots); asked after ``setup``."""
+        return []
 
     def health(self) -> dict[str, Any]:
         """Component health for ``/healthz`` and ``claw doctor``: at least ``{"ok": bool}``."""

@@ -1,32 +1,30 @@
 """Discovering, configuring and setting up skills; the tools they offer.
 
-Skills come from three places: modules of the ``skills`` package, the
-``claw.skills`` entry-point group, and ``$CLAW_HOME/skills/*.py``. A skill that
-fails to import or set up is reported and skipped; the daemon still starts.
+Skills come from the ``claw.skills`` entry-point group (the built-in ones are
+registered there too) and from ``$CLAW_HOME/skills/*.py``. A skill that fails to
+import or set up is reported and skipped; the daemon still starts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import importlib.util
 import inspect
-import pkgutil
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
 from pydantic import ValidationError
+from starlette.routing import BaseRoute
 
-from claw.config import Config, ConfigError, describe_errors
+from claw import plugins
+from claw.config import Config, ConfigError, describe_errors, local_timezone
 from claw.providers.base import ToolSpec
-from claw.skill import Skill, SkillConfig, SkillContext, Tool
+from claw.skill import Shared, Skill, SkillConfig, SkillContext, Tool
 
 log = structlog.get_logger("claw.skills")
 
@@ -67,28 +65,15 @@ def discover(home: Path) -> Discovered:
         seen.add(cls.name)
         found.classes.append((cls, origin))
 
-    import skills as builtin
-
-    for info in sorted(pkgutil.iter_modules(builtin.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
+    for name in plugins.names(plugins.SKILLS):
         try:
-            module = importlib.import_module(f"skills.{info.name}")
+            obj = plugins.load(plugins.SKILLS, name)
         except Exception as exc:  # a broken skill must not stop the daemon
-            found.problems.append(SkillProblem(info.name, "import", f"{type(exc).__name__}: {exc}"))
-            continue
-        for cls in _skill_classes(module):
-            add(cls, f"skills.{info.name}")
-
-    for ep in entry_points(group="claw.skills"):
-        try:
-            obj = ep.load()
-        except Exception as exc:
-            found.problems.append(SkillProblem(ep.name, "import", f"{type(exc).__name__}: {exc}"))
+            found.problems.append(SkillProblem(name, "import", f"{type(exc).__name__}: {exc}"))
             continue
         classes = _skill_classes(obj) if isinstance(obj, ModuleType) else [obj] if inspect.isclass(obj) and issubclass(obj, Skill) else []
         for cls in classes:
-            add(cls, f"entry point {ep.name}")
+            add(cls, getattr(obj, "__name__", name))
 
     user_dir = home / "skills"
     for path in sorted(user_dir.glob("*.py")) if user_dir.is_dir() else []:
@@ -126,39 +111,18 @@ class SkillSet:
         self.skills: list[Skill] = []
         self.tools: dict[str, Tool] = {}
         self.problems: list[SkillProblem] = []
-        self.shared: dict[str, Any] = {}
 
-    @classmethod
-    async def load(
-        cls,
-        config: Config,
-        timezone: ZoneInfo,
-        notify_owner: Callable[..., Awaitable[None]],
-        found: Discovered | None = None,
-        shared: dict[str, Any] | None = None,
-    ) -> SkillSet:
-        """``shared`` is the dict of services skills publish and find (``home``, ``tasks``, ...)."""
+    async def load(self, config: Config, context: Callable[[str], SkillContext], found: Discovered | None = None) -> None:
+        """Validate each skill's table, make it with the context ``context(name)`` gives, and set it up."""
         found = found or discover(config.home)
-        self = cls()
-        if shared is not None:
-            self.shared = shared
         self.problems.extend(found.problems)
         check_sections(config, found)
         for skill_cls, origin in found.classes:
             cfg = skill_config(skill_cls, config)
             if not cfg.enabled:
                 continue
-            data_dir = config.home / "data" / skill_cls.name
-            ctx = SkillContext(
-                name=skill_cls.name,
-                timezone=timezone,
-                data_dir=data_dir,
-                log=structlog.get_logger(f"skills.{skill_cls.name}"),
-                notify_owner=notify_owner,
-                services=self.shared,
-            )
             try:
-                skill = skill_cls(cfg, ctx)
+                skill = skill_cls(cfg, context(skill_cls.name))
                 await asyncio.wait_for(skill.setup(), SETUP_TIMEOUT)
             except Exception as exc:
                 self.problems.append(SkillProblem(skill_cls.name, "setup", f"{type(exc).__name__}: {exc}"))
@@ -172,7 +136,12 @@ class SkillSet:
                 self.tools[tool.name] = tool
         for p in self.problems:
             log.warning("skill.problem", skill=p.name, stage=p.stage, error=p.error)
-        return self
+
+    def routes(self) -> list[BaseRoute]:
+        out: list[BaseRoute] = []
+        for s in self.skills:
+            out.extend(s.routes())
+        return out
 
     def specs(self) -> list[ToolSpec]:
         return [ToolSpec(t.name, t.description, t.parameters) for t in self.tools.values()]
@@ -206,6 +175,23 @@ class SkillSet:
                 await asyncio.wait_for(s.close(), 5)
             except Exception as exc:
                 log.warning("skill.close_failed", skill=s.name, error=str(exc))
+
+
+def standalone_context(config: Config) -> Callable[[str], SkillContext]:
+    """Contexts for skills set up outside the daemon (``claw doctor``, ``claw intents test``): no owner to
+    notify, no standing tasks, no memory; what they share stays among them."""
+    shared = Shared()
+    tz = local_timezone(config)
+
+    async def nobody(*_a: Any, **_k: Any) -> None:
+        return None
+
+    def context(name: str) -> SkillContext:
+        return SkillContext(name=name, timezone=tz, data_dir=config.home / "data" / name,
+                            log=structlog.get_logger(f"skills.{name}"), notify_owner=nobody, shared=shared,
+                            language=config.agent.language, local_intents=config.agent.local_intents)
+
+    return context
 
 
 def check_sections(config: Config, found: Discovered) -> None:

@@ -3,48 +3,42 @@
 Each turn already gets the most relevant memories in its context; these tools are for
 what did not fit (older, narrower, a date range or one speaker), for storing what the
 owner asks to keep at once ("remember that ..."), and for the owner's right to be
-forgotten. The daemon's memory service (``ctx.services["memory"]``) does the work.
+forgotten. The daemon's memory (``ctx.memory``) does the work.
 """
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
-from claw.skill import Skill, ToolContext, ToolError, tool
+from claw.skill import Memory, Skill, ToolContext, ToolError, tool
 
 
-class Memory(Skill):
+class MemorySkill(Skill):
     """Long-term memory: search it, add to it, delete from it."""
 
     name = "memory"
 
-    def _service(self) -> Any:
-        service = self.ctx.services.get("memory")
-        if service is None:
+    def _memory(self) -> Memory:
+        if self.ctx.memory is None:
             raise ToolError("memory is not available in this daemon")
-        return service
+        return self.ctx.memory
 
     @tool
     async def recall(self, query: str, ctx: ToolContext, after: str = "", before: str = "", speaker: str = "") -> str:
         """Search long-term memory (messages, actions, facts) beyond the context. Dates: local YYYY-MM-DD."""
-        service = self._service()
         scope = None if ctx.is_owner else ctx.conversation  # others only see their own conversation
         try:
-            return await asyncio.to_thread(service.recall, query, after=after or None, before=before or None,
-                                           speaker=speaker or None, conversation=scope)
+            return await self._memory().recall(query, after=after or None, before=before or None,
+                                               speaker=speaker or None, conversation=scope)
         except ValueError as exc:
             raise ToolError(str(exc)) from None
 
     @tool
     async def remember(self, statement: str, ctx: ToolContext, pinned: bool = False) -> str:
         """Store a self-contained fact now ("remember that ..."); pinned: a profile fact always in context."""
-        service = self._service()
         subject = None
         if not ctx.is_owner:
             pinned, subject = False, f"said by {ctx.sender}"
         try:
-            fact_id = await asyncio.to_thread(service.remember, statement, pinned=pinned, subject=subject)
+            fact_id = await self._memory().remember(statement, pinned=pinned, subject=subject)
         except ValueError as exc:
             raise ToolError(str(exc)) from None
         return f"remembered as fact #{fact_id}" + (" (pinned)" if pinned else "")
@@ -54,7 +48,6 @@ class Memory(Skill):
         """Owner only: delete for good a fact id, or every fact and message containing the text."""
         if not ctx.is_owner:
             raise ToolError("only the owner can make me forget things")
-        service = self._service()
-        report = await asyncio.to_thread(service.forget, what, ctx.conversation)
+        described = await self._memory().forget(what, ctx.conversation)
         # The reply is stored and sent like any other: repeating the words would keep them.
-        return report.describe() + ". Confirm without repeating what was forgotten."
+        return described + ". Confirm without repeating what was forgotten."

@@ -1,6 +1,6 @@
 """The ``tasks`` skill: one tool for the model to create and manage standing tasks.
 
-The tasks service (``ctx.services["tasks"]``) does the work; this module turns
+The daemon's tasks service (``ctx.tasks``) does the work; this module turns
 the model's structured arguments into requests and answers with what was
 understood, including the next three runs in local time, so the owner can catch
 a misunderstanding. A turn started by a task may not create or change tasks
@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from claw.skill import Skill, ToolContext, ToolError, tool
+from claw.skill import Tasks as TasksAPI
 
 
 class Action(BaseModel):
@@ -31,11 +32,10 @@ class Tasks(Skill):
 
     name = "tasks"
 
-    def _service(self) -> Any:
-        service = self.ctx.services.get("tasks")
-        if service is None:
+    def _tasks(self) -> TasksAPI:
+        if self.ctx.tasks is None:
             raise ToolError("standing tasks are switched off ([tasks] enabled = false)")
-        return service
+        return self.ctx.tasks
 
     @tool(sensitive=_unattended)
     async def tasks(
@@ -78,46 +78,24 @@ class Tasks(Skill):
             measure: entity ids a goal reads.
             deadline: local time or duration.
         """
-        from claw.tasks.service import summary
-        from claw.tasks.spec import TaskRequest, TaskSpecError
-
-        service = self._service()
+        tasks = self._tasks()
         fields = dict(kind=kind, text=text, at=at, delay=delay, cron=cron, every=every,
                       actions=[a.model_dump() for a in actions] if actions is not None else None,
                       needs_llm=needs_llm, when=when, hold_for=hold_for, cooldown=cooldown, measure=measure,
                       stop_when=stop_when, max_iterations=max_iterations, token_budget=token_budget,
                       deadline=deadline, max_runs=max_runs, expires=expires)
-        try:
-            if action == "list":
-                tasks = await service.list()
-                live = [t for t in tasks if t.status in ("active", "paused")]
-                if not live:
-                    return "No standing tasks."
-                return "\n".join(_line(service.view(t)) for t in live)
-            if action == "create":
-                req = TaskRequest.model_validate({k: v for k, v in fields.items() if v})
-                created = await service.create(req, created_by="chat", ctx=ctx)
-                return summary(created, service.tz)
-            if not id:
-                raise ToolError(f"{action} needs the task id (see action=list)")
-            if action == "update":
-                req = TaskRequest.model_validate({k: v for k, v in fields.items() if v or k == "actions" and v is not None})
-                return "Updated: " + _line(service.view(await service.update(id, req, ctx)))
-            if action == "pause":
-                return "Paused: " + _line(service.view(await service.set_status(id, "paused", "paused by the owner")))
-            if action == "resume":
-                return "Resumed: " + _line(service.view(await service.set_status(id, "active")))
-            if action == "delete":
-                task = await service.delete(id)
-                return f"Deleted task #{task.id} ({task.title})."
-            result = await service.run_now(id)
-            return f"Ran task #{id}: {result.status}" + (f" ({result.detail})" if result.detail else "")
-        except TaskSpecError as exc:
-            raise ToolError(str(exc)) from None
-        except ValueError as exc:  # pydantic validation of the assembled request
-            raise ToolError(str(exc)) from None
-
-
-def _line(view: dict[str, Any]) -> str:
-    nxt = view["next_run_local"] or view["status"]
-    return f"#{view['id']} {view['kind']} [{view['status']}] {view['title']} — {view['schedule']}; next: {nxt}"
+        if action == "list":
+            return await tasks.listing()
+        if action == "create":
+            return await tasks.create({k: v for k, v in fields.items() if v}, ctx)
+        if not id:
+            raise ToolError(f"{action} needs the task id (see action=list)")
+        if action == "update":
+            return await tasks.update(id, {k: v for k, v in fields.items() if v or k == "actions" and v is not None}, ctx)
+        if action == "pause":
+            return await tasks.set_status(id, "paused", "paused by the owner")
+        if action == "resume":
+            return await tasks.set_status(id, "active")
+        if action == "delete":
+            return await tasks.delete(id)
+        return await tasks.run_now(id)

@@ -1,4 +1,4 @@
-"""Operations: backup while running and restore into a fresh home, the systemd unit, schema upgrades in place."""
+"""Operations: backup while running and restore into a fresh home, the systemd unit, the security audit."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ import tarfile
 from pathlib import Path
 
 import httpx
-import pytest
 
-from claw.store.db import SCHEMA_VERSION, DatabaseError, make_engine, migrate
 from tests.conftest import anthropic_config
 from tests.fakes.llm import Reply
 from tests.harness import Daemon
@@ -118,65 +116,6 @@ def test_dockerfile_has_a_healthcheck_on_healthz():
     assert "/healthz" in healthcheck.split("\n\n")[0]
 
 
-def test_a_version_1_database_is_upgraded_in_place_at_start(fake_llm, daemon_factory):
-    """The fixture is what schema 1 (commit e3f945b) wrote: the daemon upgrades it and carries on."""
-    fake_llm.responder = lambda req: Reply(text="Yes, still here.")
-    d = daemon_factory(anthropic_config(fake_llm), start=False)
-    con = sqlite3.connect(d.home / "claw.db")
-    con.executescript((FIXTURES / "claw-v1.sql").read_text())
-    con.close()
-    d.start()
-    replies = d.wait_for_replies(2)
-    assert [r["text"] for r in replies] == ["Noted: boiler code 1234.", "Yes, still here."]
-    db = d.home / "claw.db"
-    assert rows(db, "select version from schema_version") == [(SCHEMA_VERSION,)]
-    tables = {r[0] for r in rows(db, "select name from sqlite_master where type = 'table'")}
-    assert {"pairing_codes", "allowed_senders", "memory_episodes"} <= tables
-    indexes = {r[0] for r in rows(db, "select name from sqlite_master where type = 'index'")}
-    assert "ix_inbox_pending" in indexes  # added to the existing inbox table by the version 3 step
-    assert rows(db, "select status from inbox order by id") == [("done",), ("done",)]
-    assert len(fake_llm.requests) == 1  # the finished exchange was not replayed
-
-
-def test_columns_added_since_the_last_version_are_added_in_place(tmp_path):
-    url = f"sqlite:///{tmp_path / 'claw.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    con = sqlite3.connect(tmp_path / "claw.db")
-    con.executescript("""
-        ALTER TABLE outbox DROP COLUMN error;
-        ALTER TABLE usage DROP COLUMN task_id;
-        ALTER TABLE usage DROP COLUMN purpose;
-        UPDATE schema_version SET version = 1;
-        INSERT INTO conversations VALUES ('web:owner', 'web', 'owner', '2026-01-01', '2026-01-01');
-        INSERT INTO outbox (conversation_id, channel, recipient, text, payload, status, attempts, created_at)
-            VALUES ('web:owner', 'web', 'owner', 'kept', '{}', 'sent', 1, '2026-01-01');
-        INSERT INTO usage (at, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                           cost_usd, ok) VALUES ('2026-01-01', 'anthropic', 'm', 1, 2, 0, 0, 0.1, 1);
-    """)
-    con.close()
-    engine.dispose()
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    db = tmp_path / "claw.db"
-    assert rows(db, "select version from schema_version") == [(SCHEMA_VERSION,)]
-    assert rows(db, "select text, error from outbox") == [("kept", None)]
-    assert rows(db, "select task_id, purpose, input_tokens from usage") == [(None, "turn", 1)]
-
-
-def test_a_database_from_a_newer_claw_is_refused_untouched(tmp_path):
-    url = f"sqlite:///{tmp_path / 'claw.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE schema_version SET version = 99")
-    with pytest.raises(DatabaseError, match="newer claw"):
-        migrate(engine)
-    engine.dispose()
-    assert rows(tmp_path / "claw.db", "select version from schema_version") == [(99,)]
-
-
 def test_security_audit_flags_each_problem_with_a_fix(tmp_path):
     home = tmp_path / "home"
     home.mkdir(mode=0o755)
@@ -206,7 +145,7 @@ url = "http://192.168.1.20/snap.jpg"
                          ("WhatsApp allowlist is empty", "allowed = "),
                          ("camera images may go to a cloud model", "allow_cloud_vision = false"),
                          ("API key is written in the config file", "environment")]:
-        line = next((l for l in text.splitlines() if problem in l), None)
+        line = next((entry for entry in text.splitlines() if problem in entry), None)
         assert line is not None and line.startswith("FIX"), (problem, text)
         assert fix in text.split(line, 1)[1].lstrip("\n").splitlines()[0], (fix, text)
     assert "ok   Twilio webhook signature checking on" in text

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from claw.store.db import as_utc, pending_actions, utcnow
+from claw.store.db import as_utc, utcnow
+from claw.store.schema import pending_actions
 
 YES = re.compile(r"^\s*(yes|y|yep|yeah|yup|ok|okay|sure|confirm(ed)?|do it|go ahead|approve[d]?)\b[\s.!]*$", re.I)
 NO = re.compile(r"^\s*(no|n|nope|cancel|stop|don'?t|never ?mind)\b[\s.!]*$", re.I)

@@ -1,46 +1,35 @@
-"""The turn journal: every LLM response and tool call is written before the next step.
+"""The turn journal: every model answer and every tool call is written before the turn goes on.
 
-Replaying the journal rebuilds a turn after a crash. A tool whose start was
-journaled but whose result was not is never run again: its result becomes
-"interrupted", because running an unlock or a heater twice is worse than asking.
+The helpers return what was recorded when a turn is replayed after a crash, and
+do and record the step otherwise, so a model call is not paid twice and a tool
+never runs twice. A tool whose start was recorded but whose result was not is
+not run again: its result becomes "interrupted", because running an unlock or a
+heater twice is worse than asking.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
-from claw.store.db import Database, turn_steps, utcnow
-from claw.providers.base import Message, ToolCall, ToolResult
+from claw.providers.base import Message, ToolCall
+from claw.store.db import Database, utcnow
+from claw.store.schema import turn_steps
 
-INTERRUPTED = "interrupted: the daemon restarted while this tool ran, so its outcome is unknown; check the state before trying again"
+INTERRUPTED = ("interrupted: the daemon restarted while this tool ran, so its outcome is unknown; "
+               "check the state before trying again")
 
-
-@dataclass
-class Replay:
-    """A turn's state as the journal tells it."""
-
-    messages: list[Message] = field(default_factory=list)  # assistant and tool messages after the prompt
-    pending: list[ToolCall] = field(default_factory=list)  # calls of the last LLM step without results yet
-    started: set[str] = field(default_factory=set)  # call ids whose start is journaled
-    done: set[str] = field(default_factory=set)  # call ids whose result is journaled
-    llm_steps: int = 0
-    final_text: str | None = None
-    actions: list[dict[str, Any]] = field(default_factory=list)
-    services: list[dict[str, Any]] = field(default_factory=list)
-    confirmations: list[str] = field(default_factory=list)
-    next_seq: int = 0
-
+Also = Callable[[Connection], Any]
 
 # Built once: these run on every turn, and building a statement costs more than running it.
 _steps = (select(turn_steps.c.seq, turn_steps.c.kind, turn_steps.c.data)
           .where(turn_steps.c.inbox_id == bindparam("inbox_id")).order_by(turn_steps.c.seq))
 _next_seq = select(func.coalesce(func.max(turn_steps.c.seq), -1) + 1).where(turn_steps.c.inbox_id == bindparam("inbox_id"))
+_insert = insert(turn_steps)
 
 
 def load(conn: Connection, inbox_id: int) -> list[dict[str, Any]]:
@@ -49,81 +38,101 @@ def load(conn: Connection, inbox_id: int) -> list[dict[str, Any]]:
 
 
 def append(conn: Connection, inbox_id: int, kind: str, data: dict[str, Any]) -> int:
-    seq = conn.execute(_next_seq, {"inbox_id": inbox_id}).scalar_one()
-    conn.execute(insert(turn_steps), {"inbox_id": inbox_id, "seq": seq, "kind": kind, "data": data, "at": utcnow()})
+    seq = int(conn.execute(_next_seq, {"inbox_id": inbox_id}).scalar_one())
+    conn.execute(_insert, {"inbox_id": inbox_id, "seq": seq, "kind": kind, "data": data, "at": utcnow()})
     return seq
 
 
-def replay(steps: list[dict[str, Any]]) -> Replay:
-    state = Replay(next_seq=len(steps))
-    results: dict[str, ToolResult] = {}
-    for step in steps:
-        kind, data = step["kind"], step["data"]
-        if kind == "llm":
-            _flush(state, results)
-            msg = Message.from_json(data["message"])
-            state.messages.append(msg)
-            state.llm_steps += 1
-            if msg.tool_calls:
-                state.pending = list(msg.tool_calls)
-            else:
-                state.final_text = msg.text
-        elif kind == "tool_start":
-            state.started.add(data["call_id"])
-        elif kind == "tool_result":
-            state.done.add(data["call_id"])
-            results[data["call_id"]] = ToolResult(data["call_id"], data["name"], data["content"], not data["ok"])
-            state.actions.append(data["action"])
-            state.services.extend(data.get("services", []))
-            if data.get("needs_confirmation"):
-                state.confirmations.append(data["needs_confirmation"])
-    _flush(state, results, final=False)
-    return state
+@dataclass
+class ModelStep:
+    """One model answer as recorded: the assistant message (with its tool calls)."""
+
+    message: Message
+    stop_reason: str = ""
 
 
-def _flush(state: Replay, results: dict[str, ToolResult], final: bool = True) -> None:
-    """Close the previous LLM step's calls: append the tool message once every call has a result."""
-    if not state.pending:
-        return
-    if all(c.id in results for c in state.pending):
-        state.messages.append(Message(role="tool", tool_results=[results[c.id] for c in state.pending]))
-        state.pending = []
-    elif final:
-        # A later LLM step exists, so the missing results were resolved before it; should not happen.
-        state.pending = []
-
-
-class TurnJournal:
-    """One turn's journal: kept in memory, every append written to the database before it counts."""
+class Journal:
+    """One turn's steps, kept in memory; a step counts once it is in the database."""
 
     def __init__(self, db: Database, inbox_id: int, steps: list[dict[str, Any]]):
         self.db = db
         self.inbox_id = inbox_id
         self.steps = steps
+        self._model_steps_read = 0
+        #: The final answer's write, left to the transaction that finishes the turn.
+        self.tail: Also | None = None
 
-    async def append(self, kind: str, data: dict[str, Any], also: Callable[[Connection], Any] | None = None) -> None:
-        """Write the step (and ``also``, in the same transaction), then add it to the in-memory copy."""
+    @property
+    def fresh(self) -> bool:
+        return not self.steps
 
-        def write(conn: Connection) -> int:
-            seq = append(conn, self.inbox_id, kind, data)
-            if also is not None:
-                also(conn)
-            return seq
+    @property
+    def confirmed(self) -> dict[str, Any] | None:
+        """The owner's approved action this turn carries out, if it is one."""
+        return self.steps[0]["data"] if self.steps and self.steps[0]["kind"] == "confirm" else None
 
-        seq = await self.db.tx(write)
-        self.steps.append({"seq": seq, "kind": kind, "data": data})
-
-    def defer(self, kind: str, data: dict[str, Any], also: Callable[[Connection], Any] | None = None,
-              ) -> Callable[[Connection], None]:
-        """Add the step to the in-memory copy now; the caller writes it later with the returned function."""
+    def adopt(self, kind: str, data: dict[str, Any]) -> None:
+        """A step the caller wrote itself in a transaction of its own (the confirmation)."""
         self.steps.append({"seq": len(self.steps), "kind": kind, "data": data})
 
+    async def _append(self, kind: str, data: dict[str, Any], also: Also | None = None) -> None:
         def write(conn: Connection) -> None:
             append(conn, self.inbox_id, kind, data)
             if also is not None:
                 also(conn)
 
-        return write
+        await self.db.tx(write)
+        self.steps.append({"seq": len(self.steps), "kind": kind, "data": data})
 
-    def replay(self, skip: int = 0) -> Replay:
-        return replay(self.steps[skip:])
+    # -- model answers --------------------------------------------------------------------
+
+    def recorded_model_step(self) -> ModelStep | None:
+        """The next model answer recorded before a restart, if any (they replay in order)."""
+        answers = [s for s in self.steps if s["kind"] == "llm"]
+        if self._model_steps_read >= len(answers):
+            return None
+        data = answers[self._model_steps_read]["data"]
+        self._model_steps_read += 1
+        return ModelStep(Message.from_json(data["message"]), data.get("stop_reason", ""))
+
+    async def record_model_step(self, step: ModelStep, also: Also | None = None, defer: bool = False) -> None:
+        """Write the answer (and ``also``, e.g. its usage, in the same transaction). ``defer``: leave the
+        write to the turn's last transaction (``tail``); a crash before it asks the model again."""
+        data = {"message": step.message.to_json(), "stop_reason": step.stop_reason}
+        self._model_steps_read += 1
+        if not defer:
+            await self._append("llm", data, also)
+            return
+        self.steps.append({"seq": len(self.steps), "kind": "llm", "data": data})
+
+        def tail(conn: Connection) -> None:
+            append(conn, self.inbox_id, "llm", data)
+            if also is not None:
+                also(conn)
+
+        self.tail = tail
+
+    # -- tool calls -----------------------------------------------------------------------
+
+    def result(self, call_id: str) -> dict[str, Any] | None:
+        return next((s["data"] for s in self.steps if s["kind"] == "tool_result" and s["data"]["call_id"] == call_id),
+                    None)
+
+    def started(self, call_id: str) -> bool:
+        return any(s["kind"] == "tool_start" and s["data"]["call_id"] == call_id for s in self.steps)
+
+    async def start(self, call: ToolCall) -> None:
+        await self._append("tool_start", {"call_id": call.id, "name": call.name})
+
+    async def record_result(self, data: dict[str, Any]) -> dict[str, Any]:
+        await self._append("tool_result", data)
+        return data
+
+    def results(self) -> list[dict[str, Any]]:
+        return [s["data"] for s in self.steps if s["kind"] == "tool_result"]
+
+    def actions(self) -> list[dict[str, Any]]:
+        return [r["action"] for r in self.results()]
+
+    def services(self) -> list[dict[str, Any]]:
+        return [s for r in self.results() for s in r.get("services", [])]

@@ -1,4 +1,4 @@
-"""``claw doctor``: check every part and say exactly what to fix."""
+"""``claw doctor``: check every part and say exactly what to fix (channels bring their own checks)."""
 
 from __future__ import annotations
 
@@ -6,78 +6,75 @@ from pathlib import Path
 
 import click
 
-from claw.config import ConfigError, load_config, resolve_provider
+from claw.checks import Check
+from claw.config import ConfigError, load_config
 from claw.store.db import Database, DatabaseError
+from claw.store.migrations import migrate
 
 
-def _line(ok: bool | None, what: str, detail: str = "") -> None:
-    mark = {True: click.style("ok  ", fg="green"), False: click.style("FIX ", fg="red"), None: click.style("--  ", fg="yellow")}[ok]
-    click.echo(f"{mark} {what}" + (f": {detail}" if detail else ""))
+def _line(check: Check) -> None:
+    mark = {True: click.style("ok  ", fg="green"), False: click.style("FIX ", fg="red"),
+            None: click.style("--  ", fg="yellow")}[check.ok]
+    click.echo(f"{mark} {check.what}" + (f": {check.detail}" if check.detail else ""))
 
 
 async def run_doctor(config_file: str | Path | None) -> bool:
     from claw import logging as claw_logging
-    from claw.providers.llm import build_provider
+    from claw import plugins
     from claw.providers.base import LLMError
-    from claw.config import local_timezone
-    from claw.skillset import SkillSet, discover
+    from claw.providers.llm import resolve
+    from claw.skillset import SkillSet, discover, standalone_context
 
     claw_logging.setup("error")
-    healthy = True
+    checks: list[Check] = []
+
+    def report(check: Check) -> None:
+        checks.append(check)
+        _line(check)
+
     try:
         config = load_config(config_file)
     except ConfigError as exc:
-        _line(False, "config", str(exc))
+        report(Check(False, "config", str(exc)))
         return False
-    claw_logging.add_secrets([])
-    _line(True, "config", config.source)
-    _line(True, "CLAW_HOME", str(config.home))
+    report(Check(True, "config", config.source))
+    report(Check(True, "CLAW_HOME", str(config.home)))
 
     try:
         db = Database(config.database_url)
-        db.migrate()
+        migrate(db.engine)
         db.close()
-        _line(True, "database", config.database_url)
+        report(Check(True, "database", config.database_url))
     except DatabaseError as exc:
-        _line(False, "database", str(exc))
-        healthy = False
+        report(Check(False, "database", str(exc)))
 
     for label, settings in (("llm", config.llm), ("llm.fallback", config.llm.fallback)):
         if settings is None:
             continue
-        resolved = resolve_provider(settings)
-        provider = build_provider(settings)
-        if provider is None:
-            _line(None, label, "not configured: device commands work locally; for everything else set ANTHROPIC_API_KEY "
-                               "or OPENAI_API_KEY, or [llm] base_url for a local server")
+        plugin, resolved = resolve(settings)
+        if plugin is None or not plugin.usable(resolved):
+            report(Check(None, label, "not configured: device commands work locally; for everything else set "
+                                      "ANTHROPIC_API_KEY or OPENAI_API_KEY, or [llm] base_url for a local server"))
             continue
+        provider = plugin.create(resolved)
         try:
-            status = await provider.check()
-            _line(True, label, f"{resolved.provider} {resolved.model}: {status}")
+            report(Check(True, label, f"{plugin.name} {resolved.model}: {await provider.check()}"))
         except LLMError as exc:
-            _line(False, label, f"{resolved.provider} {resolved.model}: {exc.reason}")
-            healthy = False
+            report(Check(False, label, f"{plugin.name} {resolved.model}: {exc.reason}"))
         finally:
             await provider.close()
 
-    if config.whatsapp is not None:
-        from claw.channels.whatsapp.doctor import check_whatsapp
+    for name, cfg in config.channels.items():
+        for check in await plugins.load(plugins.CHANNELS, name).doctor(cfg):
+            report(check)
 
-        healthy &= await check_whatsapp(config.whatsapp, _line)
-
-    found = discover(config.home)
-
-    async def no_notify(*_a: object, **_k: object) -> None:
-        return None
-
+    skills = SkillSet()
     try:
-        skills = await SkillSet.load(config, local_timezone(config), no_notify, found)
+        await skills.load(config, standalone_context(config), discover(config.home))
     except ConfigError as exc:
-        _line(False, "skills config", str(exc))
+        report(Check(False, "skills config", str(exc)))
         return False
     for name, state in skills.health().items():
-        ok = bool(state.get("ok", True))
-        healthy &= ok
-        _line(ok, f"skill {name}", state.get("detail", ""))
+        report(Check(bool(state.get("ok", True)), f"skill {name}", state.get("detail", "")))
     await skills.close()
-    return healthy
+    return all(c.ok is not False for c in checks)

@@ -42,8 +42,8 @@ def main(ctx: click.Context, config_file: str | None, log_level: str | None) -> 
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the daemon: web chat, API, channels, skills, scheduler."""
     from claw import logging as claw_logging
+    from claw.app import App
     from claw.store.db import DatabaseError
-    from claw.app import Runtime
 
     config = _load(ctx)
     claw_logging.setup(ctx.obj.get("log_level") or config.claw.log_level)
@@ -55,20 +55,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("server.exposed", host=host,
                     detail="the API is reachable from other machines; keep the token secret and prefer a tunnel")
-    runtime = Runtime(config)
+    app = App(config)
 
     def ready(server: Any) -> None:
         bound = server.servers[0].sockets[0].getsockname() if server.servers else (host, port)
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{bound[1]}/"
         if sys.stderr.isatty():
-            click.echo(f"claw is running. Web chat: {url}?token={runtime.web_token}", err=True)
+            click.echo(f"claw is running. Web chat: {url}?token={app.web_token}", err=True)
         else:  # stderr is a log (systemd, Docker): never write the token into it
-            click.echo(f"claw is running. Web chat: {url}?token=<the token in {runtime.home / 'web-token'}>", err=True)
+            click.echo(f"claw is running. Web chat: {url}?token=<the token in {app.home / 'web-token'}>", err=True)
         log.info("server.listening", host=host, port=bound[1])
 
     try:
         with asyncio.Runner(loop_factory=_fast_loop()) as runner:
-            runner.run(runtime.serve(host, port, on_ready=ready))
+            runner.run(app.serve(host, port, on_ready=ready))
     except (ConfigError, DatabaseError) as exc:
         raise click.ClickException(str(exc)) from None
     except RuntimeError as exc:
@@ -227,17 +227,13 @@ def intents_group() -> None:
 @click.pass_context
 def intents_test(ctx: click.Context, text: tuple[str, ...], sender: str) -> None:
     """Show what a sentence would match (intent, slots, entities, service calls) without acting."""
-    from claw.config import local_timezone
-    from claw.skillset import SkillSet
+    from claw.skillset import SkillSet, standalone_context
 
     config = _load(ctx)
 
     async def run() -> dict[str, Any]:
-        async def notify(*_a: Any, **_k: Any) -> None:
-            return None
-
-        shared: dict[str, Any] = {"agent_config": config.agent}
-        skillset = await SkillSet.load(config, local_timezone(config), notify, shared=shared)
+        skillset = SkillSet()
+        await skillset.load(config, standalone_context(config))
         try:
             skill = next((s for s in skillset.skills if s.name == "intents"), None)
             if skill is None or not hasattr(skill, "explain"):
@@ -259,16 +255,29 @@ def pairing_group() -> None:
 
 def _pairing_db(ctx: click.Context) -> Any:
     from claw.store.db import Database
+    from claw.store.migrations import migrate
 
     db = Database(_load(ctx).database_url)
-    db.migrate()
+    migrate(db.engine)
     return db
+
+
+def _allowlists(config: Config) -> dict[str, list[str]]:
+    """Each configured channel's own list of who may talk (the owner first)."""
+    from claw import plugins
+
+    out = {}
+    for name, cfg in config.channels.items():
+        lst = plugins.load(plugins.CHANNELS, name).allowlist(cfg)
+        if lst is not None:
+            out[name] = lst.allowed
+    return out
 
 
 @pairing_group.command("list")
 @click.pass_context
 def pairing_list(ctx: click.Context) -> None:
-    """Configured numbers, paired senders and pending codes."""
+    """Configured senders of each channel, paired senders and pending codes."""
     from claw.core import pairing
 
     config = _load(ctx)
@@ -276,12 +285,15 @@ def pairing_list(ctx: click.Context) -> None:
     paired = db.run_sync(pairing.senders)
     waiting = db.run_sync(lambda c: pairing.pending(c))
     db.close()
-    allowed = config.whatsapp.allowed if config.whatsapp else []
-    click.echo("configured ([whatsapp] allowed):")
-    for i, number in enumerate(allowed):
-        click.echo(f"  {number}{'  (owner)' if i == 0 else ''}")
-    if not allowed:
-        click.echo("  (none)")
+    lists = _allowlists(config)
+    for channel, allowed in lists.items():
+        click.echo(f"configured ([{channel}] allowed):")
+        for i, address in enumerate(allowed):
+            click.echo(f"  {address}{'  (owner)' if i == 0 else ''}")
+        if not allowed:
+            click.echo("  (none)")
+    if not lists:
+        click.echo("configured: (no channel with an allowlist is configured)")
     click.echo("paired:")
     for s in paired:
         click.echo(f"  {s.address:<16} {s.channel:<9} {s.name or '':<20} since {s.added_at:%Y-%m-%d %H:%M} UTC via {s.via}")
@@ -289,7 +301,7 @@ def pairing_list(ctx: click.Context) -> None:
         click.echo("  (none)")
     click.echo("waiting for approval:")
     for c in waiting:
-        click.echo(f"  {c.code}  {c.address:<16} {c.name or '':<20} expires {c.expires_at:%H:%M} UTC")
+        click.echo(f"  {c.code}  {c.address:<16} {c.channel:<9} {c.name or '':<20} expires {c.expires_at:%H:%M} UTC")
     if not waiting:
         click.echo("  (none)")
 
@@ -318,21 +330,27 @@ def pairing_approve(ctx: click.Context, code: str) -> None:
 
 
 @pairing_group.command("revoke")
-@click.argument("number")
+@click.argument("address")
+@click.option("--channel", default=None, help="The channel (default: the only one with pairing).")
 @click.pass_context
-def pairing_revoke(ctx: click.Context, number: str) -> None:
+def pairing_revoke(ctx: click.Context, address: str, channel: str | None) -> None:
     """Stop a paired sender from talking to the claw."""
     from claw.core import pairing
 
     config = _load(ctx)
-    if config.whatsapp and number in config.whatsapp.allowed:
-        raise click.ClickException(f"{number} is in [whatsapp] allowed in {config.source}; remove it there")
+    lists = _allowlists(config)
+    if channel is None:
+        if len(lists) > 1:
+            raise click.ClickException(f"say which channel: --channel {' or --channel '.join(sorted(lists))}")
+        channel = next(iter(lists), "whatsapp")
+    if address in lists.get(channel, []):
+        raise click.ClickException(f"{address} is in [{channel}] allowed in {config.source}; remove it there")
     db = _pairing_db(ctx)
-    removed = db.run_sync(lambda c: pairing.revoke(c, "whatsapp", number))
+    removed = db.run_sync(lambda c: pairing.revoke(c, channel, address))
     db.close()
     if not removed:
-        raise click.ClickException(f"{number} is not a paired sender (see `claw pairing list`)")
-    click.echo(f"revoked {number}")
+        raise click.ClickException(f"{address} is not a paired sender on {channel} (see `claw pairing list`)")
+    click.echo(f"revoked {address}")
 
 
 @main.command("discover")
@@ -373,10 +391,11 @@ def usage(ctx: click.Context, by: str | None) -> None:
     """Token usage and estimated cost, by day, by conversation and by task (0 = not a task)."""
     from claw.providers import usage as usage_mod
     from claw.store.db import Database
+    from claw.store.migrations import migrate
 
     config = _load(ctx)
     db = Database(config.database_url)
-    db.migrate()
+    migrate(db.engine)
     for group in [by] if by else ["day", "conversation", "task"]:
         rows = db.run_sync(lambda c, g=group: usage_mod.totals(c, g))
         click.echo(f"by {group}:")
@@ -458,7 +477,7 @@ def security_audit(ctx: click.Context) -> None:
 
     findings = audit(_load(ctx))
     for f in findings:
-        click.echo(f"{'ok  ' if f.ok else 'FIX '} {f.what}" + ("" if f.ok else f"\n     -> {f.fix}"))
+        click.echo(f"{'ok  ' if f.ok else 'FIX '} {f.what}" + ("" if f.ok else f"\n     -> {f.detail}"))
     bad = sum(not f.ok for f in findings)
     click.echo(f"{bad} problem(s) found" if bad else "no problems found")
     sys.exit(1 if bad else 0)

@@ -9,20 +9,22 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from claw.core import history
-from claw.agent.turn import Agent, TurnInput, TurnOutcome
-from claw.store.db import Database, as_utc, inbox, outbox, utcnow
+from claw.core import history, outbox
+from claw.core.events import TurnInput, TurnOutcome
+from claw.core.inbox import result_of
 from claw.providers.base import ImagePart
+from claw.store.db import Database, as_utc, utcnow
+from claw.store.schema import inbox
 
-log = structlog.get_logger("claw.core.dispatcher")
+log = structlog.get_logger("claw.dispatcher")
 
 
 # Built once: they run on every turn, and building a statement costs more than running it.
@@ -33,6 +35,10 @@ _next_in_conversation = (select(inbox).where(inbox.c.status == "pending", inbox.
                          .order_by(inbox.c.id).limit(1))
 
 OnFinish = Callable[[Connection, TurnInput, TurnOutcome], None]
+
+
+class TurnRunner(Protocol):
+    async def run(self, item: TurnInput) -> TurnOutcome: ...
 
 
 def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: OnFinish | None = None,
@@ -47,10 +53,8 @@ def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: O
         return None  # finished by an earlier run; never a second reply
     if outcome.journal_tail is not None:
         outcome.journal_tail(conn)
-    result = {"reply": outcome.reply, "handled_by": outcome.handled_by, "actions": outcome.actions,
-              "services": outcome.services}
     now = utcnow()
-    conn.execute(_close, {"inbox_id": item.inbox_id, "finished_at": now, "result": result})
+    conn.execute(_close, {"inbox_id": item.inbox_id, "finished_at": now, "result": outcome.result()})
     user_role = "task" if item.origin == "scheduler" else "user"
     history.record(conn, item.conversation_id, user_role, item.text, inbox_id=item.inbox_id,
                    at=item.received_at or now, meta={"images": len(item.images)} if item.images else {})
@@ -58,11 +62,8 @@ def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: O
     if outcome.reply:
         history.record(conn, item.conversation_id, "assistant", outcome.reply, inbox_id=item.inbox_id, at=now,
                        meta={"handled_by": outcome.handled_by, "actions": outcome.actions, "services": outcome.services})
-        outbox_id = conn.execute(insert(outbox), {
-            "inbox_id": item.inbox_id, "conversation_id": item.conversation_id, "channel": item.channel,
-            "recipient": item.sender, "text": outcome.reply, "payload": {}, "created_at": now,
-            "status": "sent" if delivered else "pending", "sent_at": now if delivered else None,
-        }).inserted_primary_key[0]
+        outbox_id = outbox.queue(conn, conversation_id=item.conversation_id, channel=item.channel,
+                                 recipient=item.sender, text=outcome.reply, inbox_id=item.inbox_id, delivered=delivered)
     if on_finish is not None:
         on_finish(conn, item, outcome)
     return outbox_id
@@ -84,52 +85,67 @@ def _turn_input(row: Any) -> TurnInput:
     )
 
 
+class Pending:
+    """Which conversations have new inbox rows: writers mark them, the dispatcher takes them.
+
+    Naming the conversation keeps the dispatcher's scan to it, and skips it while
+    its turn runs (its next row starts when that turn ends); no name means "look
+    everywhere" (a finished turn, a restart, rows from another process).
+    """
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.everywhere = True
+        self.conversations: set[str] = set()
+
+    def mark(self, conversation: str | None = None) -> None:
+        if conversation is None:
+            self.everywhere = True
+        else:
+            self.conversations.add(conversation)
+        self.event.set()
+
+    def take(self, busy: Iterable[str]) -> set[str] | None:
+        """The conversations to look at (None: all), forgetting them."""
+        scope = None if self.everywhere else self.conversations - set(busy)
+        self.everywhere, self.conversations = False, set()
+        return scope
+
+
 class Dispatcher:
-    def __init__(self, db: Database, agent: Agent, max_parallel: int, on_reply: Callable[[], None],
-                 on_finish: OnFinish | None = None, transcript_channels: frozenset[str] = frozenset()):
+    def __init__(self, db: Database, agent: TurnRunner, max_parallel: int, on_reply: Callable[[], None],
+                 pending: Pending, on_finish: OnFinish | None = None,
+                 transcript_channels: frozenset[str] = frozenset()):
         self.db = db
         self.transcript_channels = transcript_channels
         self.on_finish = on_finish
         self.agent = agent
         self.max_parallel = max_parallel
         self.on_reply = on_reply
-        self._wake = asyncio.Event()
+        self.pending = pending
         self._active: dict[str, asyncio.Task[None]] = {}  # conversation -> running turn
         self._waiters: dict[int, list[asyncio.Future[dict[str, Any]]]] = {}
         self._retry: dict[int, tuple[int, float]] = {}  # inbox id -> (attempts, not before) after storage errors
         self._stopping = False
-        self._full_scan = True  # else only the conversations in _woken have new rows
-        self._woken: set[str] = set()
 
     def wake(self, conversation: str | None = None) -> None:
-        """New work: in ``conversation`` if given (a message), anywhere if not (a finished turn, a restart).
-
-        Naming the conversation keeps the pending-row scan to that conversation, and skips it
-        while the conversation's turn runs: its next row starts when that turn ends.
-        """
-        if conversation is None:
-            self._full_scan = True
-        else:
-            self._woken.add(conversation)
-        self._wake.set()
+        self.pending.mark(conversation)
 
     def busy(self) -> int:
         return len(self._active)
 
-    async def wait_for(self, inbox_id: int, timeout: float, new: bool = False) -> dict[str, Any] | None:
-        """The turn's result once it is done, or None after ``timeout`` (the reply still arrives later).
+    async def wait_for(self, inbox_id: int, within: float, new: bool = False) -> dict[str, Any] | None:
+        """The turn's result once it is done, or None after ``within`` seconds (the reply still arrives later).
 
         ``new``: the row was just written by the caller, so its turn cannot have finished yet.
         """
-        from claw.core.inbox import result_of
-
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(inbox_id, []).append(fut)
         try:
             done = None if new else await self.db.tx(lambda c: result_of(c, inbox_id))
             if done is not None:
                 return done
-            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+            return await asyncio.wait_for(asyncio.shield(fut), within)
         except TimeoutError:
             return None
         finally:
@@ -141,18 +157,17 @@ class Dispatcher:
 
     async def run(self) -> None:
         while not self._stopping:
-            self._wake.clear()
-            scope = None if self._full_scan else self._woken - self._active.keys()
-            self._full_scan, self._woken = False, set()
+            self.pending.event.clear()
+            scope = self.pending.take(self._active)
             if scope is None or scope:
                 try:
                     await self._start_pending(scope)
                 except Exception:
                     log.exception("dispatcher.scan_failed")
             try:
-                await asyncio.wait_for(self._wake.wait(), 5.0)
+                await asyncio.wait_for(self.pending.event.wait(), 5.0)
             except TimeoutError:
-                self._full_scan = True  # picks up rows written by other processes
+                self.pending.mark()  # picks up rows written by other processes
 
     async def _start_pending(self, only: set[str] | None) -> None:
         """Start the oldest pending message of each idle conversation (of ``only`` if given), up to the bound."""
@@ -160,7 +175,7 @@ class Dispatcher:
         if self._stopping:
             return
         if free <= 0:
-            self._full_scan = True  # at the bound: look everywhere once a turn ends
+            self.pending.everywhere = True  # at the bound: look everywhere once a turn ends (no wake-up now)
             return
         busy = list(self._active)
 
@@ -209,8 +224,7 @@ class Dispatcher:
                 return
             self._retry.pop(item.inbox_id, None)
             log.info("turn.done", inbox_id=item.inbox_id, handled_by=outcome.handled_by, actions=len(outcome.actions))
-            result = {"reply": outcome.reply, "handled_by": outcome.handled_by, "actions": outcome.actions,
-                      "services": outcome.services}
+            result = outcome.result()
             for fut in self._waiters.get(item.inbox_id, []):
                 if not fut.done():
                     fut.set_result(result)

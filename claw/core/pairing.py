@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from claw.store.db import allowed_senders, as_utc, ensure_conversation, outbox, pairing_codes, utcnow
+from claw.core import outbox
+from claw.store.db import as_utc, ensure_conversation, utcnow
+from claw.store.schema import allowed_senders, pairing_codes
 
 CODE_TTL = timedelta(hours=1)
 #: No more than this many live codes at once: a flood of strangers cannot make us send a flood of replies.
@@ -139,7 +141,6 @@ def parse_approval(text: str) -> str | None:
 
 
 def queue_welcome(conn: Connection, channel: str, address: str) -> None:
-    """Tell the newly admitted sender; a running daemon's sender task picks the row up (or the next start does)."""
+    """Tell the newly admitted sender; a running daemon's delivery loop picks the row up (or the next start does)."""
     conv = ensure_conversation(conn, channel, address)
-    conn.execute(insert(outbox).values(conversation_id=conv, channel=channel, recipient=address, text=WELCOME,
-                                       payload={}, status="pending", created_at=utcnow()))
+    outbox.queue(conn, conversation_id=conv, channel=channel, recipient=address, text=WELCOME)

@@ -1,14 +1,53 @@
-"""Anthropic Messages API provider: tool_use/tool_result blocks, parallel calls, prompt caching."""
+"""Anthropic Messages API provider: tool_use/tool_result blocks, parallel calls, prompt caching.
+
+The SDK is imported when a client is made, not when the plugin is found.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
+from claw.providers.base import (
+    LLMError,
+    LLMProvider,
+    LLMResponse,
+    Message,
+    Price,
+    Prompt,
+    ProviderPlugin,
+    ProviderSettings,
+    ToolCall,
+    Usage,
+)
 
-from claw.config import ProviderSettings
-from claw.providers.base import LLMError, LLMResponse, Message, Prompt, ToolCall, Usage
+if TYPE_CHECKING:
+    import anthropic
+
+PRICES: list[tuple[str, Price]] = [
+    ("claude-opus-4-5", (5.0, 25.0, 0.5, 6.25)),
+    ("claude-opus", (15.0, 75.0, 1.5, 18.75)),
+    ("claude-sonnet", (3.0, 15.0, 0.3, 3.75)),
+    ("claude-haiku-4", (1.0, 5.0, 0.1, 1.25)),
+    ("claude-3-5-haiku", (0.8, 4.0, 0.08, 1.0)),
+    ("claude-3-haiku", (0.25, 1.25, 0.03, 0.3)),
+]
+
+
+class Anthropic(ProviderPlugin):
+    name = "anthropic"
+    env_key = "ANTHROPIC_API_KEY"
+    env_base_url = "ANTHROPIC_BASE_URL"
+    default_model = "claude-sonnet-4-6"
+    cloud_host = "api.anthropic.com"
+    auto_order = 10
+    prices = PRICES
+
+    def create(self, settings: ProviderSettings) -> LLMProvider:
+        return AnthropicProvider(settings)
+
+
+plugin = Anthropic()
 
 
 def _content(message: Message) -> list[dict[str, Any]]:
@@ -42,7 +81,7 @@ def to_anthropic(prompt: Prompt) -> dict[str, Any]:
     return kwargs
 
 
-def _reason(exc: Exception) -> LLMError:
+def _reason(anthropic: Any, exc: Exception) -> LLMError:
     if isinstance(exc, anthropic.AuthenticationError):
         return LLMError("the Anthropic API key was rejected (check ANTHROPIC_API_KEY)")
     if isinstance(exc, anthropic.RateLimitError):
@@ -64,10 +103,13 @@ class AnthropicProvider:
     name = "anthropic"
 
     def __init__(self, settings: ProviderSettings):
-        self.model = settings.model or "claude-sonnet-4-6"
+        import anthropic
+
+        self.sdk = anthropic
+        self.model = settings.model or Anthropic.default_model
         self.max_tokens = settings.max_tokens
         # The SDK retries 429/5xx/529 itself with backoff and honours retry-after.
-        self.client = anthropic.AsyncAnthropic(
+        self.client: anthropic.AsyncAnthropic = anthropic.AsyncAnthropic(
             api_key=settings.api_key,
             base_url=settings.base_url,
             timeout=settings.timeout,
@@ -81,8 +123,8 @@ class AnthropicProvider:
                 model=self.model, max_tokens=prompt.max_tokens or self.max_tokens, **kwargs
             ) as stream:
                 final = await stream.get_final_message()
-        except anthropic.AnthropicError as exc:
-            raise _reason(exc) from exc
+        except self.sdk.AnthropicError as exc:
+            raise _reason(self.sdk, exc) from exc
         text_parts, calls = [], []
         for block in final.content:
             if block.type == "text":
@@ -102,8 +144,8 @@ class AnthropicProvider:
     async def check(self) -> str:
         try:
             page = await self.client.models.list(limit=5)
-        except anthropic.AnthropicError as exc:
-            raise _reason(exc) from exc
+        except self.sdk.AnthropicError as exc:
+            raise _reason(self.sdk, exc) from exc
         return f"anthropic reachable ({len(page.data)} models listed)"
 
     async def close(self) -> None:

@@ -1,13 +1,20 @@
-"""The provider protocol: neutral messages and tool definitions in, text, tool calls and usage out.
+"""Model providers: neutral messages and tool definitions in, text, tool calls and usage out.
 
 Messages are plain dataclasses so a turn can be journaled as JSON and replayed
-to any provider after a restart.
+to any provider after a restart. A provider is a plugin: one module with a
+``ProviderPlugin`` registered in the ``claw.providers`` entry-point group (the
+built-in ones are registered the same way), bringing its settings, the
+environment variables it reads, its prices and its client.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 @dataclass
@@ -76,6 +83,7 @@ class LLMResponse:
     provider: str
     model: str
     stop_reason: str = ""
+    cost_usd: float = 0.0  # estimated from the provider's prices
 
 
 @dataclass
@@ -109,3 +117,73 @@ class LLMProvider(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class ProviderSettings(BaseModel):
+    """``[llm]``, ``[llm.fallback]`` and ``[vision]``: which provider, which model, where, and limits.
+
+    Keys a provider adds (its ``Settings``) are kept here and checked against it.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    provider: str = "auto"  # "auto" (by the keys in the environment), "none", or a provider's name
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    max_tokens: int = Field(1024, ge=16)
+    timeout: float = Field(60.0, gt=0)
+    max_retries: int = Field(3, ge=0, le=10)
+
+
+#: USD per million tokens: input, output, cache read, cache write.
+Price = tuple[float, float, float, float]
+
+
+class ProviderPlugin:
+    """What a provider module registers. Subclass it, set the class attributes, implement ``create``."""
+
+    name: ClassVar[str]
+    #: Environment variables for the key and the base URL; a key present makes ``provider = "auto"`` pick it.
+    env_key: ClassVar[str | None] = None
+    env_base_url: ClassVar[str | None] = None
+    default_model: ClassVar[str] = ""
+    #: Where requests go without a base URL (named when cloud vision is refused).
+    cloud_host: ClassVar[str] = ""
+    #: Lower is tried first by ``provider = "auto"``.
+    auto_order: ClassVar[int] = 100
+    #: (model name prefix, price); the first match wins; unknown models cost nothing rather than a guess.
+    prices: ClassVar[Sequence[tuple[str, Price]]] = ()
+    #: The settings it reads, extra keys included.
+    Settings: ClassVar[type[ProviderSettings]] = ProviderSettings
+
+    def detected(self) -> bool:
+        """Its key is in the environment."""
+        return bool(self.env_key and os.environ.get(self.env_key))
+
+    def resolve(self, settings: ProviderSettings) -> ProviderSettings:
+        """Fill the key, base URL and model from the environment and defaults where the file leaves them open."""
+        data = settings.model_dump()
+        data["provider"] = self.name
+        data["api_key"] = settings.api_key or (os.environ.get(self.env_key) if self.env_key else None)
+        data["base_url"] = settings.base_url or (os.environ.get(self.env_base_url) if self.env_base_url else None)
+        data["model"] = settings.model or self.default_model
+        return self.Settings.model_validate(data)
+
+    def usable(self, settings: ProviderSettings) -> bool:
+        """Enough to make requests (resolved settings): a key by default."""
+        return bool(settings.api_key)
+
+    def create(self, settings: ProviderSettings) -> LLMProvider:
+        """The client for resolved settings; import the SDK here, not at module level (start-up time, memory)."""
+        raise NotImplementedError
+
+    def cost(self, model: str, usage: Usage) -> float:
+        for prefix, (p_in, p_out, p_cr, p_cw) in self.prices:
+            if model.startswith(prefix):
+                return (usage.input_tokens * p_in + usage.output_tokens * p_out + usage.cache_read_tokens * p_cr
+                        + usage.cache_write_tokens * p_cw) / 1_000_000
+        return 0.0
+
+    def secrets(self, settings: ProviderSettings) -> list[str]:
+        return [v for v in (settings.api_key, os.environ.get(self.env_key) if self.env_key else None) if v]

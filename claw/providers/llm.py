@@ -1,37 +1,78 @@
-"""LLM providers behind one small protocol, with an optional fallback."""
+"""Choosing and calling the model: the provider the settings name (or the environment picks), and a fallback."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import structlog
 
-from claw.config import LLMSection, ProviderSettings, resolve_provider
-from claw.providers.base import LLMError, LLMProvider, LLMResponse, Prompt
+from claw import plugins
+from claw.providers.base import LLMError, LLMProvider, LLMResponse, Prompt, ProviderPlugin, ProviderSettings
 
-log = structlog.get_logger("claw.providers.llm")
+log = structlog.get_logger("claw.llm")
+
+RESERVED = ("auto", "none")
 
 
-def build_provider(settings: ProviderSettings) -> LLMProvider | None:
-    """Construct the provider the settings name; the SDK is imported only when used (start-up time, RSS)."""
-    s = resolve_provider(settings)
-    if s.provider == "anthropic":
-        if not s.api_key:
-            return None
-        from claw.providers.anthropic import AnthropicProvider
+class ProviderError(ValueError):
+    """Settings that name no installed provider."""
 
-        return AnthropicProvider(s)
-    if s.provider == "openai":
-        if not s.api_key and not s.base_url:
-            return None
-        from claw.providers.openai import OpenAIProvider
 
-        return OpenAIProvider(s)
-    return None
+def provider_plugin(name: str) -> ProviderPlugin:
+    try:
+        found: ProviderPlugin = plugins.load(plugins.PROVIDERS, name)
+    except KeyError:
+        installed = ", ".join(plugins.names(plugins.PROVIDERS)) or "none"
+        raise ProviderError(f"unknown provider {name!r} (installed: {installed}; or \"auto\", \"none\")") from None
+    return found
+
+
+def resolve(settings: ProviderSettings) -> tuple[ProviderPlugin | None, ProviderSettings]:
+    """The plugin and the settings completed from the environment; no plugin for "none" or when nothing is set.
+
+    ``auto`` picks the first provider (by ``auto_order``) whose key is in the environment, or the first
+    one when the file gives a key without naming a provider.
+    """
+    name = settings.provider
+    if name == "none":
+        return None, settings
+    if name == "auto":
+        candidates = sorted((provider_plugin(n) for n in plugins.names(plugins.PROVIDERS)), key=lambda p: p.auto_order)
+        chosen = next((p for p in candidates if p.detected()), None)
+        if chosen is None and settings.api_key and candidates:
+            chosen = candidates[0]
+        if chosen is None:
+            return None, settings
+        return chosen, chosen.resolve(settings)
+    plugin = provider_plugin(name)
+    return plugin, plugin.resolve(settings)
+
+
+@dataclass
+class Model:
+    """A client and the plugin that made it (its prices)."""
+
+    plugin: ProviderPlugin
+    client: LLMProvider
+    settings: ProviderSettings
+
+    @property
+    def label(self) -> str:
+        return f"{self.plugin.name}:{self.client.model}"
+
+
+def build_model(settings: ProviderSettings) -> Model | None:
+    """A client for the settings, or None when no provider is configured (or it lacks a key)."""
+    plugin, resolved = resolve(settings)
+    if plugin is None or not plugin.usable(resolved):
+        return None
+    return Model(plugin, plugin.create(resolved), resolved)
 
 
 class LLM:
-    """The primary provider, and the fallback used when the primary fails after its own retries."""
+    """The primary model, and the fallback used when the primary fails after its own retries."""
 
-    def __init__(self, primary: LLMProvider, fallback: LLMProvider | None = None):
+    def __init__(self, primary: Model, fallback: Model | None = None):
         self.primary = primary
         self.fallback = fallback
         #: Why the last request failed, for /healthz; None once a request succeeds again.
@@ -39,7 +80,7 @@ class LLM:
 
     @property
     def label(self) -> str:
-        return f"{self.primary.name}:{self.primary.model}"
+        return self.primary.label
 
     async def complete(self, prompt: Prompt) -> LLMResponse:
         try:
@@ -52,28 +93,31 @@ class LLM:
 
     async def _complete(self, prompt: Prompt) -> LLMResponse:
         try:
-            return await self.primary.complete(prompt)
+            return await self._ask(self.primary, prompt)
         except LLMError as exc:
             if self.fallback is None:
                 raise
-            log.warning("llm.fallback", primary=self.primary.name, reason=exc.reason, fallback=self.fallback.name)
+            log.warning("llm.fallback", primary=self.primary.plugin.name, reason=exc.reason,
+                        fallback=self.fallback.plugin.name)
             try:
-                return await self.fallback.complete(prompt)
+                return await self._ask(self.fallback, prompt)
             except LLMError as exc2:
                 raise LLMError(f"{exc.reason}; the fallback failed too: {exc2.reason}") from exc2
 
+    @staticmethod
+    async def _ask(model: Model, prompt: Prompt) -> LLMResponse:
+        response = await model.client.complete(prompt)
+        response.cost_usd = model.plugin.cost(response.model, response.usage)
+        return response
+
     async def close(self) -> None:
-        await self.primary.close()
+        await self.primary.client.close()
         if self.fallback:
-            await self.fallback.close()
+            await self.fallback.client.close()
 
 
-def build_llm(section: LLMSection) -> LLM | None:
-    primary = build_provider(section)
+def build_llm(settings: ProviderSettings, fallback: ProviderSettings | None = None) -> LLM | None:
+    primary = build_model(settings)
     if primary is None:
         return None
-    fallback = build_provider(section.fallback) if section.fallback else None
-    return LLM(primary, fallback)
-
-
-__all__ = ["LLM", "LLMError", "LLMResponse", "Prompt", "build_llm", "build_provider"]
+    return LLM(primary, build_model(fallback) if fallback else None)

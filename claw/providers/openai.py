@@ -1,14 +1,61 @@
-"""OpenAI Chat Completions provider; also serves OpenAI-compatible local servers (Ollama, llama.cpp) via base_url."""
+"""OpenAI Chat Completions provider; also serves OpenAI-compatible local servers (Ollama, llama.cpp) via base_url.
+
+The SDK is imported when a client is made, not when the plugin is found.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
-import openai
+from claw.providers.base import (
+    LLMError,
+    LLMProvider,
+    LLMResponse,
+    Price,
+    Prompt,
+    ProviderPlugin,
+    ProviderSettings,
+    ToolCall,
+    Usage,
+)
 
-from claw.config import ProviderSettings
-from claw.providers.base import LLMError, LLMResponse, Prompt, ToolCall, Usage
+if TYPE_CHECKING:
+    import openai
+
+PRICES: list[tuple[str, Price]] = [
+    ("gpt-4.1-nano", (0.1, 0.4, 0.025, 0.0)),
+    ("gpt-4.1-mini", (0.4, 1.6, 0.1, 0.0)),
+    ("gpt-4.1", (2.0, 8.0, 0.5, 0.0)),
+    ("gpt-4o-mini", (0.15, 0.6, 0.075, 0.0)),
+    ("gpt-4o", (2.5, 10.0, 1.25, 0.0)),
+    ("gpt-5-mini", (0.25, 2.0, 0.025, 0.0)),
+    ("gpt-5-nano", (0.05, 0.4, 0.005, 0.0)),
+    ("gpt-5", (1.25, 10.0, 0.125, 0.0)),
+]
+
+
+class OpenAI(ProviderPlugin):
+    name = "openai"
+    env_key = "OPENAI_API_KEY"
+    env_base_url = "OPENAI_BASE_URL"
+    default_model = "gpt-4.1-mini"
+    cloud_host = "api.openai.com"
+    auto_order = 20
+    prices = PRICES
+
+    def detected(self) -> bool:
+        return super().detected() or bool(os.environ.get("OPENAI_BASE_URL"))  # a local server needs no key
+
+    def usable(self, settings: ProviderSettings) -> bool:
+        return bool(settings.api_key or settings.base_url)
+
+    def create(self, settings: ProviderSettings) -> LLMProvider:
+        return OpenAIProvider(settings)
+
+
+plugin = OpenAI()
 
 
 def _messages(prompt: Prompt) -> list[dict[str, Any]]:
@@ -44,7 +91,7 @@ def _messages(prompt: Prompt) -> list[dict[str, Any]]:
     return out
 
 
-def _reason(exc: Exception, label: str) -> LLMError:
+def _reason(openai: Any, exc: Exception, label: str) -> LLMError:
     if isinstance(exc, openai.AuthenticationError):
         return LLMError(f"the {label} API key was rejected (check OPENAI_API_KEY)")
     if isinstance(exc, openai.RateLimitError):
@@ -62,11 +109,14 @@ class OpenAIProvider:
     name = "openai"
 
     def __init__(self, settings: ProviderSettings):
-        self.model = settings.model or "gpt-4.1-mini"
+        import openai
+
+        self.sdk = openai
+        self.model = settings.model or OpenAI.default_model
         self.max_tokens = settings.max_tokens
         self.label = "OpenAI" if not settings.base_url else f"the model server at {settings.base_url}"
         # Local servers need no key, but the SDK insists on one.
-        self.client = openai.AsyncOpenAI(
+        self.client: openai.AsyncOpenAI = openai.AsyncOpenAI(
             api_key=settings.api_key or "not-needed",
             base_url=settings.base_url,
             timeout=settings.timeout,
@@ -87,8 +137,8 @@ class OpenAIProvider:
                 max_tokens=prompt.max_tokens or self.max_tokens,
                 **kwargs,
             )
-        except openai.OpenAIError as exc:
-            raise _reason(exc, self.label) from exc
+        except self.sdk.OpenAIError as exc:
+            raise _reason(self.sdk, exc, self.label) from exc
         if not resp.choices:
             return LLMResponse("", [], Usage(), self.name, self.model, "empty")
         choice = resp.choices[0]
@@ -117,8 +167,8 @@ class OpenAIProvider:
     async def check(self) -> str:
         try:
             page = await self.client.models.list()
-        except openai.OpenAIError as exc:
-            raise _reason(exc, self.label) from exc
+        except self.sdk.OpenAIError as exc:
+            raise _reason(self.sdk, exc, self.label) from exc
         return f"{self.label} reachable ({len(page.data)} models listed)"
 
     async def close(self) -> None:

@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 def _store(ctx: click.Context) -> Iterator[MemoryStore]:
     """The memory tables of the configured claw.db (imports kept here: other commands start faster)."""
     from claw.cli.common import config_of
-    from claw.config import secret_values
-    from claw.store.db import make_engine
-    from claw.recall.embeddings import build_embedder
     from claw.logging import add_secrets
+    from claw.recall.embeddings import build_embedder
+    from claw.secrets import secret_values
+    from claw.store.db import make_engine
     from memory import MemoryStore, StoreError
 
     config = config_of(ctx)
@@ -165,4 +165,9 @@ def import_(ctx: click.Context, path: Any) -> None:
             added = store.import_jsonl(path)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(", ".join(f"{v} {k}(s)" for k, v in added.items()) + " added")
+        click.echo(", ".join(f"{v} {k}(s)" for k, v in added.items()) + " added")
+        try:
+            while store.embed_pending():
+                pass
+        except Exception as exc:  # the daemon's filler embeds them later
+            click.echo(f"embeddings not computed now ({type(exc).__name__}: {exc}); the daemon will retry", err=True)

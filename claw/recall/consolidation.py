@@ -17,10 +17,10 @@ from typing import Any
 import structlog
 
 from claw.providers import usage as usage_log
-from claw.store.db import Database
-from claw.providers.llm import LLM
 from claw.providers.base import Message, Prompt
+from claw.providers.llm import LLM
 from claw.recall.service import MemoryService
+from claw.store.db import Database
 from memory.consolidate import consolidate
 
 log = structlog.get_logger("claw.recall.consolidation")
@@ -56,7 +56,6 @@ class Consolidator:
 
     def __init__(self, service: MemoryService, llm: LLM | None, db: Database, debounce_s: float):
         self.service = service
-        self.store = service.store
         self.llm = llm
         self.db = db
         self.debounce_s = debounce_s
@@ -85,7 +84,7 @@ class Consolidator:
         return {"ok": True, "llm": self.llm is not None, "pending": len(self._dirty), **asdict(self.stats)}
 
     def _unconsolidated(self) -> list[str]:
-        with self.store.engine.connect() as c:
+        with self.service.store.engine.connect() as c:
             rows = c.exec_driver_sql(
                 "SELECT e.conversation FROM memory_episodes e LEFT JOIN memory_marks m ON m.conversation = e.conversation "
                 "GROUP BY e.conversation HAVING max(e.id) > coalesce(max(m.episode_id), 0) "
@@ -117,7 +116,7 @@ class Consolidator:
             self.stats.skipped_no_llm += 1
             log.info("memory.consolidation_skipped", conversation=conversation, reason="no LLM configured")
             return
-        result = await asyncio.to_thread(consolidate, self.store, conversation,
+        result = await asyncio.to_thread(consolidate, self.service.store, conversation,
                                          lambda prompt: self._ask(conversation, prompt))
         if result.error:
             self.stats.errors += 1
@@ -130,12 +129,12 @@ class Consolidator:
 
     def _summarize(self, conversation: str) -> None:
         """Fold episodes that left the recent window into the rolling summary (one LLM call, in a thread)."""
-        recent = self.store.recent(conversation, self.service.window)
+        recent = self.service.store.recent(conversation, self.service.window)
         if len(recent) < self.service.window:
             return
-        old = self.store.get_summary(conversation)
+        old = self.service.store.get_summary(conversation)
         upto = old.upto_episode_id if old else 0
-        fell_out = [e for e in self.store.episodes_since(upto, conversation=conversation, limit=SUMMARY_BATCH)
+        fell_out = [e for e in self.service.store.episodes_since(upto, conversation=conversation, limit=SUMMARY_BATCH)
                     if e.id < recent[0].id]
         if len(fell_out) < max(2, self.service.window // 4):
             return  # too little to be worth a call; it waits for the next pass
@@ -143,10 +142,10 @@ class Consolidator:
         turns = "\n".join(f"{e.at.astimezone(tz):%Y-%m-%d %H:%M} | {e.speaker}: {' '.join(e.text.split())[:400]}"
                           for e in fell_out)
         text = self._ask(conversation, SUMMARY_PROMPT.format(summary=old.text if old else "(none yet)", turns=turns))
-        if any(self.store.get_episode(e.id) is None for e in fell_out):
+        if any(self.service.store.get_episode(e.id) is None for e in fell_out):
             return  # forgotten while the model summarised them: the next pass summarises what remains
         if text.strip():
-            self.store.set_summary(conversation, text.strip(), fell_out[-1].id)
+            self.service.store.set_summary(conversation, text.strip(), fell_out[-1].id)
             self.stats.summaries += 1
 
     def _ask(self, conversation: str, prompt: str) -> str:

@@ -2,7 +2,9 @@
 
 The ``memory`` library only wants ``callable(list[str]) -> vectors``; this module builds
 one from ``[memory] embeddings = "openai" | "ollama"`` with plain httpx, so no SDK is
-loaded for it. ``"none"`` (the default) needs no network at all.
+loaded for it. ``"none"`` (the default) needs no network at all. It is called by the
+memory service's background filler, never inside a transaction; a failure raises, and the
+episodes wait for the next try (a made-up vector would be a wrong match forever).
 """
 
 from __future__ import annotations
@@ -12,11 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import httpx
-import structlog
 
 from claw.config import MemorySection
-
-log = structlog.get_logger("claw.recall.embeddings")
 
 DEFAULTS = {
     "openai": ("https://api.openai.com/v1", "text-embedding-3-small"),
@@ -27,8 +26,7 @@ BATCH = 256
 
 @dataclass
 class HttpEmbedder:
-    """Calls ``POST {base}/embeddings``; a failure after the first success gives zero vectors (logged),
-    so a flaky embedding server never loses an episode: that episode just has no semantic match."""
+    """Calls ``POST {base}/embeddings``; raises on any failure."""
 
     base_url: str
     model: str
@@ -52,20 +50,17 @@ class HttpEmbedder:
         if self._client is None:
             headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
             self._client = httpx.Client(timeout=self.timeout, headers=headers)
+        r = self._client.post(self.url, json={"model": self.model, "input": [t[:8000] or " " for t in texts]})
+        r.raise_for_status()
         try:
-            r = self._client.post(self.url, json={"model": self.model, "input": [t[:8000] or " " for t in texts]})
-            r.raise_for_status()
             data = sorted(r.json()["data"], key=lambda d: d.get("index", 0))
             vectors = [[float(x) for x in d["embedding"]] for d in data]
-            if len(vectors) != len(texts):
-                raise ValueError(f"{len(vectors)} vectors for {len(texts)} texts")
-            self.dimensions = len(vectors[0]) if vectors else self.dimensions
-            return vectors
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            if not self.dimensions:
-                raise
-            log.warning("embeddings.failed", url=self.url, error=str(exc), texts=len(texts))
-            return [[0.0] * self.dimensions for _ in texts]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{self.url} answered something that is not a list of embeddings ({exc})") from None
+        if len(vectors) != len(texts):
+            raise ValueError(f"{len(vectors)} vectors for {len(texts)} texts")
+        self.dimensions = len(vectors[0]) if vectors else self.dimensions
+        return vectors
 
     def close(self) -> None:
         if self._client is not None:

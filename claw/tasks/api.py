@@ -1,43 +1,43 @@
 """HTTP routes for tasks: the web page's list, and create / show / run / pause / resume / delete.
 
-Same bearer token as the rest of ``/api/*``; errors are JSON with a readable message.
+Same bearer token as the rest of ``/api/*``; errors are JSON with a readable message. ``claw tasks``
+uses these while the daemon runs, so every change reschedules at once.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from claw.tasks import models as m
-from claw.tasks.service import summary
+from claw.tasks.service import TaskService, summary
 from claw.tasks.spec import TaskRequest, TaskSpecError
+from claw.web.schema import Operation
 
-if TYPE_CHECKING:
-    from claw.tasks.service import TaskService
+AUTH = {401: "missing or wrong token"}
+MAX_ID = 2**63 - 1
+ONE = {**AUTH, 404: "no such task"}
 
 
-def routes(service: TaskService) -> list[Route]:
-    rt = service.rt
+class CreatedBy(BaseModel):
+    by: Literal["api", "cli"] = "api"
 
-    def denied(request: Request) -> JSONResponse | None:
-        header = request.headers.get("authorization", "")
-        supplied = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        if supplied and hmac.compare_digest(supplied.encode(), rt.web_token.encode()):
-            return None
-        return JSONResponse({"error": "missing or wrong token"}, status_code=401)
 
+def operations(service: TaskService, authorized: Callable[[Request], bool]) -> list[tuple[Operation, Any]]:
     def task_id(request: Request) -> int:
-        return int(request.path_params["task_id"])
+        value = int(request.path_params["task_id"])
+        if value > MAX_ID:  # beyond what the database can hold: no such task (not a 500)
+            raise TaskSpecError(f"there is no task #{value}")
+        return value
 
-    async def guarded(request: Request, fn: Any) -> Response:
-        if (resp := denied(request)) is not None:
-            return resp
+    async def guarded(request: Request, fn: Callable[[], Awaitable[Response]]) -> Response:
+        if not authorized(request):
+            return JSONResponse({"error": "missing or wrong token"}, status_code=401)
         try:
             return await fn()
         except TaskSpecError as exc:
@@ -54,6 +54,7 @@ def routes(service: TaskService) -> list[Route]:
     async def create(request: Request) -> Response:
         async def go() -> Response:
             try:
+                by = CreatedBy.model_validate(dict(request.query_params)).by
                 data = json.loads(await request.body())
                 req = TaskRequest.model_validate(data)
             except (json.JSONDecodeError, UnicodeDecodeError):
@@ -61,7 +62,7 @@ def routes(service: TaskService) -> list[Route]:
             except ValidationError as exc:
                 problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
                 return JSONResponse({"error": problems}, status_code=422)
-            created = await service.create(req, created_by="api")
+            created = await service.create(req, created_by=by)
             return JSONResponse({"task": service.view(created.task, detail=True),
                                  "summary": summary(created, service.tz)}, status_code=201)
         return await guarded(request, go)
@@ -69,8 +70,8 @@ def routes(service: TaskService) -> list[Route]:
     async def show(request: Request) -> Response:
         async def go() -> Response:
             task = await service.get(task_id(request))
-            journal = await rt.db.tx(lambda c: m.journal_entries(c, task.id))
-            runs = await rt.db.tx(lambda c: m.recent_runs(c, task.id))
+            journal = await service.db.tx(lambda c: m.journal_entries(c, task.id))
+            runs = await service.db.tx(lambda c: m.recent_runs(c, task.id))
             return JSONResponse({"task": service.view(task, detail=True), "journal": journal, "runs": runs})
         return await guarded(request, go)
 
@@ -92,17 +93,21 @@ def routes(service: TaskService) -> list[Route]:
             return JSONResponse({"deleted": task.id})
         return await guarded(request, go)
 
+    one = "/api/tasks/{task_id:int}"
     return [
-        Route("/api/tasks", list_tasks, methods=["GET"]),
-        Route("/api/tasks", create, methods=["POST"]),
-        Route("/api/tasks/{task_id:int}", show, methods=["GET"]),
-        Route("/api/tasks/{task_id:int}", delete, methods=["DELETE"]),
-        Route("/api/tasks/{task_id:int}/run", run, methods=["POST"]),
-        Route("/api/tasks/{task_id:int}/pause", pause, methods=["POST"]),
-        Route("/api/tasks/{task_id:int}/resume", resume, methods=["POST"]),
+        (Operation("GET", "/api/tasks", "Standing tasks, live ones first", {200: "the tasks", **AUTH}), list_tasks),
+        (Operation("POST", "/api/tasks", "Create a task", {201: "the task and what was understood", 400: "not JSON",
+                                                           422: "invalid or impossible task", **AUTH},
+                   body=TaskRequest, query=CreatedBy), create),
+        (Operation("GET", one, "One task, its recent runs and journal", {200: "the task", **ONE}), show),
+        (Operation("DELETE", one, "Delete a task", {200: "deleted", **ONE}), delete),
+        (Operation("POST", one + "/run", "Run a task once now", {200: "what the run did", **ONE}), run),
+        (Operation("POST", one + "/pause", "Pause a task", {200: "the task", **ONE}), pause),
+        (Operation("POST", one + "/resume", "Resume a paused task", {200: "the task", **ONE}), resume),
     ]
 
 
 async def _status(service: TaskService, task_id: int, status: str) -> Response:
-    task = await service.set_status(task_id, status)
+    reason = "paused by the owner" if status == "paused" else None
+    task = await service.set_status(task_id, status, reason)
     return JSONResponse({"task": service.view(task)})

@@ -1,8 +1,8 @@
 """``claw tasks ...``: list, show, add, pause, resume, rm, run — with or without the daemon running.
 
-The commands write the tasks table directly; a running daemon notices the
-changed revision within ``[tasks] reload_seconds``. ``run`` asks a running
-daemon over HTTP, else leaves a request the daemon honours when it starts.
+While the daemon runs, changes go through its API, so they take effect at once;
+while it is down they are written to the tasks table, which the daemon schedules
+from when it starts (``run`` then leaves a request it honours at start).
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ from claw.config import Config, local_timezone
 
 def _setup(ctx: click.Context) -> tuple[Config, Any, Any]:
     from claw.store.db import Database, DatabaseError
-    from claw.tasks import models as m
+    from claw.store.migrations import migrate
 
     config = config_of(ctx)
     db = Database(config.database_url)
     try:
-        db.migrate()
-        m.ensure_schema(db.engine)
+        migrate(db.engine)
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from None
     return config, local_timezone(config), db
@@ -45,6 +44,21 @@ def _daemon(config: Config) -> tuple[str, dict[str, str]] | None:
     except httpx.HTTPError:
         return None
     return url, auth
+
+
+def _call(daemon: tuple[str, dict[str, str]], method: str, path: str, body: Any = None) -> dict[str, Any]:
+    """One request to the running daemon's tasks API; its error message as a click error."""
+    import httpx
+
+    url, headers = daemon
+    try:
+        r = httpx.request(method, f"{url}{path}", json=body, headers=headers, timeout=60)
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach the daemon at {url} ({type(exc).__name__})") from None
+    data: dict[str, Any] = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
+    if r.status_code >= 400:
+        raise click.ClickException(data.get("error", f"HTTP {r.status_code}"))
+    return data
 
 
 def _get(db: Any, task_id: int) -> Any:
@@ -150,8 +164,19 @@ def add_cmd(ctx: click.Context, at: str | None, delay: str | None, cron: str | N
     try:
         req = TaskRequest(kind="reminder" if remind else "routine", text=" ".join(text), title=title, at=at,
                           delay=delay, cron=cron, every=every, max_runs=max_runs, expires=expires)
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from None
+    daemon = _daemon(config)
+    if daemon is not None:
+        db.close()
+        view = _call(daemon, "POST", "/api/tasks?by=cli", req.model_dump(exclude_none=True))["task"]
+        click.echo(f"Added task #{view['id']} ({view['kind']}): {view['title']}")
+        click.echo(f"When: {view['schedule']}")
+        click.echo(f"Next run: {view['next_run_local'] or '-'} ({tz.key})")
+        return
+    try:
         prepared = prepare(req, tz=tz, now=now, settings=config.tasks, created_by="cli")
-    except (TaskSpecError, ValidationError) as exc:
+    except TaskSpecError as exc:
         raise click.ClickException(str(exc)) from None
     values = prepared.values
     values["next_run_at"] = first_run(values["trigger"], tz, now)
@@ -162,8 +187,7 @@ def add_cmd(ctx: click.Context, at: str | None, delay: str | None, cron: str | N
     click.echo(f"Added task #{task.id} ({task.kind}): {task.title}")
     click.echo(f"When: {view['schedule']}")
     click.echo(f"Next run: {fmt_local(task.next_run_at, tz)} ({tz.key})")
-    if _daemon(config) is None:
-        click.echo("The daemon is not running: the task will be scheduled when `claw serve` starts.")
+    click.echo("The daemon is not running: the task will be scheduled when `claw serve` starts.")
 
 
 def _set_status(ctx: click.Context, task_id: int, status: str, word: str) -> None:
@@ -171,8 +195,12 @@ def _set_status(ctx: click.Context, task_id: int, status: str, word: str) -> Non
 
     config, _, db = _setup(ctx)
     _get(db, task_id)
-    db.run_sync(lambda c: m.edit_task(c, task_id, status=status, next_run_at=None,
-                                      status_reason="paused by the owner" if status == "paused" else None))
+    daemon = _daemon(config)
+    if daemon is not None:
+        _call(daemon, "POST", f"/api/tasks/{task_id}/{'pause' if status == 'paused' else 'resume'}")
+    else:
+        db.run_sync(lambda c: m.edit_task(c, task_id, status=status, next_run_at=None,
+                                          status_reason="paused by the owner" if status == "paused" else None))
     db.close()
     click.echo(f"Task #{task_id} {word}.")
 
@@ -200,9 +228,13 @@ def rm_cmd(ctx: click.Context, task_id: int) -> None:
     """Delete a task."""
     from claw.tasks import models as m
 
-    _, _, db = _setup(ctx)
+    config, _, db = _setup(ctx)
     task = _get(db, task_id)
-    db.run_sync(lambda c: m.delete_task(c, task_id))
+    daemon = _daemon(config)
+    if daemon is not None:
+        _call(daemon, "DELETE", f"/api/tasks/{task_id}")
+    else:
+        db.run_sync(lambda c: m.delete_task(c, task_id))
     db.close()
     click.echo(f"Deleted task #{task_id} ({task.title}).")
 
@@ -212,7 +244,6 @@ def rm_cmd(ctx: click.Context, task_id: int) -> None:
 @click.pass_context
 def run_cmd(ctx: click.Context, task_id: int) -> None:
     """Run a task once now (when the daemon is down: as soon as it starts)."""
-    import httpx
     from sqlalchemy import update
 
     from claw.tasks import models as m
@@ -222,14 +253,7 @@ def run_cmd(ctx: click.Context, task_id: int) -> None:
     daemon = _daemon(config)
     if daemon is not None:
         db.close()
-        url, headers = daemon
-        try:
-            r = httpx.post(f"{url}/api/tasks/{task_id}/run", headers=headers, timeout=60)
-        except httpx.HTTPError as exc:
-            raise click.ClickException(f"cannot reach the daemon at {url} ({type(exc).__name__})") from None
-        data = r.json()
-        if r.status_code >= 400:
-            raise click.ClickException(data.get("error", f"HTTP {r.status_code}"))
+        data = _call(daemon, "POST", f"/api/tasks/{task_id}/run")
         click.echo(f"Ran task #{task_id}: {data['status']}" + (f" ({data['detail']})" if data.get("detail") else ""))
         return
     db.run_sync(lambda c: c.execute(update(m.tasks).where(m.tasks.c.id == task_id)

@@ -13,8 +13,8 @@ from typing import Any
 
 import structlog
 
-from claw.providers.llm import LLM, LLMError
 from claw.providers.base import LLMResponse, Message, Prompt
+from claw.providers.llm import LLM, LLMError
 from claw.skill import ToolContext, ToolError
 from claw.skillset import SkillSet
 

@@ -1,9 +1,8 @@
-"""The tasks tables and the dataclasses read from them.
+"""Tasks as the tables (``claw.store.schema``) hold them, and the queries on them.
 
-Task definitions live in our own table (not only in APScheduler's pickled job
-store) so they can be listed, explained and edited by the CLI while the daemon
-is down. ``rev`` changes on every edit of a definition; the daemon compares it
-with the revision it scheduled to know which jobs to rebuild.
+The tasks table is the one record of what runs when: the CLI can list and edit
+tasks while the daemon is down, and the daemon schedules from it at start.
+``rev`` changes on every edit of a definition.
 """
 
 from __future__ import annotations
@@ -12,97 +11,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
-    Engine,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from claw.skill import TaskInfo
 from claw.store.db import as_utc, utcnow
+from claw.store.schema import task_journal, task_notes, task_runs, tasks
 
-metadata = MetaData()
+__all__ = ["KINDS", "LIVE", "Task", "task_journal", "task_notes", "task_runs", "tasks"]
 
 KINDS = ("reminder", "routine", "watcher", "goal", "camera")  # camera: run by the camera skill
 #: Statuses in which a task still runs.
 LIVE = ("active",)
-
-tasks = Table(
-    "tasks",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("kind", String, nullable=False),  # reminder | routine | watcher | goal | camera
-    Column("title", String, nullable=False),
-    Column("instruction", Text, nullable=False),
-    Column("trigger", JSON),  # {"type": "at"|"cron"|"every", ...}; None for watchers
-    Column("spec", JSON, nullable=False, default=dict),  # actions, watch condition, goal bounds, ...
-    Column("status", String, nullable=False, default="active"),  # active | paused | done | missed | expired
-    Column("status_reason", Text),
-    Column("created_by", String, nullable=False, default="chat"),  # chat | cli | api
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("rev", Integer, nullable=False, default=1),
-    Column("next_run_at", DateTime(timezone=True)),
-    Column("last_run_at", DateTime(timezone=True)),
-    Column("run_count", Integer, nullable=False, default=0),
-    Column("max_runs", Integer),
-    Column("expires_at", DateTime(timezone=True)),
-    Column("tokens_per_day", Integer),
-    Column("run_requests", Integer, nullable=False, default=0),  # `claw tasks run` while the daemon was down
-    Column("state", JSON, nullable=False, default=dict),  # watcher episode, goal progress
-)
-Index("ix_tasks_status", tasks.c.status)
-
-task_runs = Table(
-    "task_runs",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("task_id", Integer, nullable=False),
-    Column("run_key", String, nullable=False),  # scheduled time (UTC ISO), "manual:<n>" or "watch:<episode>"
-    Column("scheduled_for", DateTime(timezone=True)),
-    Column("status", String, nullable=False),  # running | ok | failed | missed | skipped | queued
-    Column("detail", Text),
-    Column("inbox_id", Integer),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
-    UniqueConstraint("task_id", "run_key", name="uq_task_runs_key"),
-)
-
-task_journal = Table(
-    "task_journal",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("task_id", Integer, nullable=False),
-    Column("iteration", Integer, nullable=False),
-    Column("inbox_id", Integer),
-    Column("text", Text, nullable=False),
-    Column("data", JSON, nullable=False, default=dict),
-    Column("at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("task_id", "iteration", name="uq_task_journal_iteration"),
-)
-
-task_notes = Table(
-    "task_notes",
-    metadata,
-    Column("key", String, primary_key=True),
-    Column("value", JSON),
-)
-
-
-def ensure_schema(engine: Engine) -> None:
-    metadata.create_all(engine)
 
 
 @dataclass
@@ -136,6 +56,10 @@ class Task:
         m["spec"] = m["spec"] or {}
         m["state"] = m["state"] or {}
         return cls(**m)
+
+    def info(self) -> TaskInfo:
+        """The task as skills see it."""
+        return TaskInfo(self.id, self.kind, self.title, self.instruction, self.status, dict(self.spec), dict(self.state))
 
     @property
     def actions(self) -> list[dict[str, Any]] | None:

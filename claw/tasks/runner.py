@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
-from claw.store.db import utcnow
-from claw.skill import ToolContext, ToolError
+from claw.agent.turn import Toolbox
+from claw.core.inbox import Inbox
+from claw.skill import TaskKind, ToolContext, ToolError
+from claw.store.db import Database, utcnow
 from claw.tasks import budget, conditions
 from claw.tasks import models as m
 from claw.tasks.turns import goal_text, routine_text
-
-if TYPE_CHECKING:
-    from claw.tasks.service import TaskService
 
 log = structlog.get_logger("claw.tasks.runner")
 
@@ -41,9 +42,17 @@ class RunResult:
 
 
 class Runner:
-    def __init__(self, service: TaskService):
-        self.service = service
-        self.rt = service.rt
+    def __init__(self, db: Database, inbox: Inbox, notify: Callable[..., Awaitable[Any]], owner: tuple[str, str],
+                 toolbox: Toolbox, tz: ZoneInfo, handlers: Mapping[str, TaskKind],
+                 measurements: Callable[[m.Task], list[str]]):
+        self.db = db
+        self.inbox = inbox
+        self.notify_owner = notify
+        self.owner = owner  # (channel, address): task turns run in the owner's conversation
+        self.toolbox = toolbox
+        self.tz = tz
+        self.handlers = handlers  # skill-run kinds, registered with the service (shared mapping)
+        self.measurements = measurements
 
     # -- claiming -----------------------------------------------------------
 
@@ -56,27 +65,27 @@ class Runner:
             )).inserted_primary_key[0])
 
         try:
-            return await self.rt.db.tx(write)
+            return await self.db.tx(write)
         except IntegrityError:
             return None
 
     async def finish(self, run_id: int, result: RunResult) -> None:
-        await self.rt.db.tx(lambda c: c.execute(update(m.task_runs).where(m.task_runs.c.id == run_id).values(
+        await self.db.tx(lambda c: c.execute(update(m.task_runs).where(m.task_runs.c.id == run_id).values(
             status=result.status, detail=result.detail[:2000], inbox_id=result.inbox_id, finished_at=utcnow())))
 
     # -- kinds ----------------------------------------------------------------
 
     async def execute(self, task: m.Task, run_key: str) -> RunResult:
         if task.kind == "reminder":
-            await self.rt.notify_owner(task.instruction, meta={"task_id": task.id, "kind": "reminder"})
+            await self.notify_owner(task.instruction, meta={"task_id": task.id, "kind": "reminder"})
             return RunResult("ok", "delivered")
         if task.kind == "goal":
             return await self.goal_iteration(task, run_key)
         if task.kind == "watcher":
             return await self.watcher_action(task, run_key, None)
-        handler = self.service.handlers.get(task.kind)
+        handler = self.handlers.get(task.kind)
         if handler is not None:
-            return RunResult("ok", await handler.run_task(task))
+            return RunResult("ok", await handler.run_task(task.info()))
         if task.kind == "camera":
             return RunResult("failed", f"nothing runs {task.kind} tasks here (is the skill configured?)")
         if task.actions:
@@ -84,7 +93,7 @@ class Runner:
         return await self.llm_turn(task, run_key, routine_text(task))
 
     def _ctx(self) -> ToolContext:
-        channel, address = self.rt.owner_route()
+        channel, address = self.owner
         return ToolContext(f"{channel}:{address}", address, channel, True, "scheduler")
 
     async def run_actions(self, task: m.Task, announce: str | None = None) -> RunResult:
@@ -92,7 +101,7 @@ class Runner:
         lines, failed = [], []
         for action in task.actions or []:
             name = action["tool"]
-            tool = self.rt.skills.tools.get(name)
+            tool = self.toolbox.tools.get(name)
             ctx = self._ctx()
             try:
                 if tool is None:
@@ -111,9 +120,9 @@ class Runner:
                 log.exception("tasks.action_crashed", task_id=task.id, tool=name)
                 failed.append(f"{name}: {type(exc).__name__}: {exc}")
         if announce:
-            await self.rt.notify_owner(announce, meta={"task_id": task.id, "kind": task.kind})
+            await self.notify_owner(announce, meta={"task_id": task.id, "kind": task.kind})
         if failed:
-            await self.rt.notify_owner(
+            await self.notify_owner(
                 f"Task #{task.id} ({task.title}) could not do everything: " + "; ".join(failed),
                 meta={"task_id": task.id, "kind": task.kind},
             )
@@ -121,10 +130,11 @@ class Runner:
         return RunResult("ok", "; ".join(lines))
 
     async def llm_turn(self, task: m.Task, run_key: str, text: str, extra: dict[str, Any] | None = None) -> RunResult:
-        channel, address = self.rt.owner_route()
+        channel, address = self.owner
         payload = {"task_id": task.id, "owner": True, "task_kind": task.kind, **(extra or {})}
-        accepted = await self.rt.accept(channel=channel, external_id=f"task:{task.id}:{run_key}", peer=address,
-                                        sender=address, text=text, payload=payload, origin="scheduler")
+        accepted = await self.inbox.enqueue(channel=channel, external_id=f"task:{task.id}:{run_key}",
+                                                    peer=address, sender=address, text=text, payload=payload,
+                                                    origin="scheduler")
         return RunResult("queued", "LLM turn queued" if accepted.created else "already queued", accepted.inbox_id)
 
     # -- watchers -------------------------------------------------------------
@@ -140,16 +150,16 @@ class Runner:
             return await self.llm_turn(task, run_key, text)
         if task.actions:
             return await self.run_actions(task, announce=message)
-        await self.rt.notify_owner(message, meta={"task_id": task.id, "kind": "watcher"})
+        await self.notify_owner(message, meta={"task_id": task.id, "kind": "watcher"})
         return RunResult("ok", "notified")
 
     # -- goals ---------------------------------------------------------------
 
     async def goal_iteration(self, task: m.Task, run_key: str) -> RunResult:
         iteration = int(task.state.get("iterations", 0)) + 1
-        used = await self.rt.db.tx(lambda c: budget.task_tokens(c, task.id))
-        journal = await self.rt.db.tx(lambda c: m.journal_entries(c, task.id))
-        text = goal_text(task, iteration, used, self.service.measurements(task), journal, self.rt.tz,
+        used = await self.db.tx(lambda c: budget.task_tokens(c, task.id))
+        journal = await self.db.tx(lambda c: m.journal_entries(c, task.id))
+        text = goal_text(task, iteration, used, self.measurements(task), journal, self.tz,
                          datetime.now(UTC))
-        await self.rt.db.tx(lambda c: m.set_runtime(c, task.id, state={**task.state, "iterations": iteration}))
+        await self.db.tx(lambda c: m.set_runtime(c, task.id, state={**task.state, "iterations": iteration}))
         return await self.llm_turn(task, run_key, text, {"goal_iteration": iteration})

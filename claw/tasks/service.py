@@ -1,11 +1,11 @@
-"""The tasks service: creating and editing tasks, keeping APScheduler in step with the tasks table,
-deciding run / missed / over budget, and closing the loop on task turns.
+"""The tasks service: creating and editing tasks, scheduling them from the tasks table, deciding run /
+missed / over budget, and closing the loop on task turns.
 
-Published to skills as ``ctx.services["tasks"]`` before skills load; started
-after them (watchers need the home registry). The CLI edits the table directly;
-``sync`` notices changed revisions every ``reload_seconds`` with one cheap query.
-Nothing here calls the LLM except compiling a routine once at creation and the
-turns of tasks that need judgement.
+Every edit goes through here (the ``tasks`` tool, the HTTP API, and ``claw tasks``,
+which calls the API while the daemon runs) and reschedules at once; the CLI
+writes the table itself only while the daemon is down, and the next start
+schedules from it. Nothing here calls the LLM except compiling a routine once
+at creation and the turns of tasks that need judgement.
 """
 
 from __future__ import annotations
@@ -13,17 +13,24 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from claw.agent.turn import Toolbox
+from claw.config import TasksSection
+from claw.core.events import TurnInput, TurnOutcome
+from claw.core.inbox import Inbox
 from claw.providers import usage as usage_log
-from claw.agent.turn import TurnInput, TurnOutcome
-from claw.skill import ToolContext, ToolError
+from claw.providers.llm import LLM
+from claw.skill import Memory, Shared, TaskInfo, TaskKind, ToolContext, ToolError
+from claw.store.db import Database
 from claw.tasks import budget, conditions
 from claw.tasks import models as m
 from claw.tasks.compile import check_actions, compile_instruction
@@ -34,19 +41,20 @@ from claw.tasks.spec import (
     TaskSpecError,
     describe_camera,
     describe_spec,
+    parse_moment,
     prepare,
 )
 from claw.tasks.triggers import describe, first_run, fmt_local, next_runs
-from claw.tasks.turns import GOAL_DONE, QUIET, TaskAwareAgent, waits_for_owner
+from claw.tasks.turns import GOAL_DONE, QUIET, TaskAwareAgent, TurnRunner, waits_for_owner
 from claw.tasks.watchers import WatchEngine
-
-if TYPE_CHECKING:
-    from claw.app import Runtime
 
 log = structlog.get_logger("claw.tasks")
 
-#: The wall clock moving this much more (or less) than the monotonic clock between two syncs is a clock jump.
+#: The wall clock moving this much more (or less) than the monotonic clock between two looks is a clock jump.
 CLOCK_JUMP_SECONDS = 1.0
+CLOCK_LOOK_SECONDS = 2.0
+
+Notify = Callable[..., Awaitable[Any]]
 
 
 @dataclass
@@ -65,101 +73,101 @@ def needs_llm(task: m.Task) -> bool:
 
 
 class TaskService:
-    def __init__(self, runtime: Runtime):
-        self.rt = runtime
-        self.settings = runtime.config.tasks
-        self.tz = runtime.tz
-        self.runner = Runner(self)
-        self.watch = WatchEngine(self)
-        self.scheduler: TaskScheduler | None = None
-        self._sync_task: asyncio.Task[None] | None = None
-        self._sync_lock = asyncio.Lock()
-        self._runs: set[asyncio.Task[Any]] = set()
-        #: Task kinds a skill runs (e.g. "camera"): the handler's ``refresh()`` follows the table on every sync,
+    def __init__(self, db: Database, settings: TasksSection, tz: ZoneInfo, *, inbox: Inbox, notify: Notify,
+                 owner: tuple[str, str], toolbox: Toolbox, llm: LLM | None, shared: Shared,
+                 memory: Memory | None = None):
+        self.db = db
+        self.settings = settings
+        self.tz = tz
+        self.inbox = inbox
+        self.notify_owner = notify
+        self.owner = owner  # (channel, address) where task turns and reports go
+        self.toolbox = toolbox
+        self.llm = llm
+        self.shared = shared
+        self.memory = memory
+        #: Task kinds a skill runs (e.g. "camera"): the handler's ``refresh()`` follows every change,
         #: ``run_task(task)`` serves `claw tasks run`. This service owns their definition, status and budgets.
-        self.handlers: dict[str, Any] = {}
+        self.handlers: dict[str, TaskKind] = {}
+        self.runner = Runner(db, inbox, notify, owner, toolbox, tz, self.handlers, self.measurements)
+        self.watch = WatchEngine(db, shared, settings.watch_poll_seconds, self.fire_watcher)
+        self.scheduler = TaskScheduler(tz, self._due)
+        self._clock: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._runs: set[asyncio.Task[Any]] = set()
         self.started = False
         #: Wall time this process started scheduling: a run due before it was missed while the daemon was down.
         self.up_since = datetime.now(UTC)
 
     # -- lifecycle ----------------------------------------------------------
 
-    def wrap(self, agent: Any) -> TaskAwareAgent:
+    def wrap(self, agent: TurnRunner) -> TaskAwareAgent:
         return TaskAwareAgent(agent, self.after_turn)
 
-    def routes(self) -> list[Any]:
-        from claw.tasks.api import routes
-
-        return routes(self)
+    @property
+    def home(self) -> Any:
+        return self.shared.home
 
     async def start(self) -> None:
-        await asyncio.to_thread(m.ensure_schema, self.rt.db.engine)
+        """Schedule every active task from the table; honour `claw tasks run` requests made while down."""
         self.up_since = datetime.now(UTC)
-        self.scheduler = TaskScheduler(self.rt.db.engine, self.tz, self._due)
         self.scheduler.start()
         self.watch.start()
         self.started = True
         await self.sync()
-        self._sync_task = asyncio.create_task(self._sync_forever(), name="tasks-sync")
+        self._clock = asyncio.create_task(self._watch_clock(), name="tasks-clock")
         log.info("tasks.started", grace_s=self.settings.grace_seconds, daily_budget=self.settings.daily_token_budget)
 
     async def stop(self) -> None:
         self.started = False
-        if self._sync_task:
-            self._sync_task.cancel()
-            await asyncio.gather(self._sync_task, return_exceptions=True)
+        if self._clock:
+            self._clock.cancel()
+            await asyncio.gather(self._clock, return_exceptions=True)
         await self.watch.stop()
-        if self.scheduler:
-            self.scheduler.shutdown()
+        await self.scheduler.shutdown()
         for t in list(self._runs):
             t.cancel()
         await asyncio.gather(*self._runs, return_exceptions=True)
 
     def health(self) -> dict[str, Any]:
         return {"ok": True, "running": self.started, "watchers": len(self.watch.watchers),
-                "home": self.rt.shared.get("home") is not None}
+                "home": self.home is not None}
 
-    async def _sync_forever(self) -> None:
+    async def _watch_clock(self) -> None:
         clocks = time.time(), time.monotonic()
         while True:
-            await asyncio.sleep(self.settings.reload_seconds)
+            await asyncio.sleep(CLOCK_LOOK_SECONDS)
             clocks = self._check_clock(*clocks)
-            try:
-                await self.sync()
-            except Exception:
-                log.exception("tasks.sync_failed")
 
     async def sync(self) -> None:
-        """Bring APScheduler and the watchers in line with the tasks table; run requested manual runs."""
-        if self.scheduler is None:
+        """Bring the schedule, the watchers and skill-run kinds in line with the table (at start, after an edit)."""
+        if not self.started:
             return
-        async with self._sync_lock:
-            tasks = await self.rt.db.tx(m.list_tasks)
-            jobs = self.scheduler.jobs()
+        async with self._lock:
+            tasks = await self.db.tx(m.list_tasks)
             known = set()
             for task in tasks:
                 known.add(task.id)
                 if task.spec.get("compile") == "pending":
                     task = await self._compile_later(task)
-                job = jobs.get(task.id)
                 if task.status == "active" and task.trigger and task.kind != "watcher":
-                    if job is None or job.kwargs.get("rev") != task.rev:
+                    if self.scheduler.revisions.get(task.id) != task.rev:
                         nxt = self.scheduler.schedule(task.id, task.trigger, task.rev, task.next_run_at)
-                        await self.rt.db.tx(lambda c, t=task, n=nxt: m.set_runtime(c, t.id, next_run_at=n))
-                elif job is not None:
+                        await self.db.tx(lambda c, t=task, n=nxt: m.set_runtime(c, t.id, next_run_at=n))
+                elif task.id in self.scheduler.revisions:
                     self.scheduler.unschedule(task.id)
                 if task.run_requests > 0:
-                    await self.rt.db.tx(lambda c, t=task: m.set_runtime(c, t.id, run_requests=0))
+                    await self.db.tx(lambda c, t=task: m.set_runtime(c, t.id, run_requests=0))
                     for _ in range(task.run_requests):
                         self._spawn(self.run_now(task.id))
-            for task_id in set(jobs) - known:
+            for task_id in set(self.scheduler.revisions) - known:
                 self.scheduler.unschedule(task_id)
             self.watch.load(tasks)
-            for kind, handler in self.handlers.items():
-                try:
-                    await handler.refresh()
-                except Exception:
-                    log.exception("tasks.handler_refresh_failed", kind=kind)
+        for kind, handler in self.handlers.items():
+            try:
+                await handler.refresh()
+            except Exception:
+                log.exception("tasks.handler_refresh_failed", kind=kind)
 
     def _check_clock(self, wall: float, mono: float) -> tuple[float, float]:
         """Notice a wall-clock jump (NTP step, manual change): APScheduler sleeps on the monotonic clock for a
@@ -167,19 +175,19 @@ class TaskService:
         wait longer after a jump back."""
         now_wall, now_mono = time.time(), time.monotonic()
         jump = (now_wall - wall) - (now_mono - mono)
-        if abs(jump) >= CLOCK_JUMP_SECONDS and self.scheduler is not None:
+        if abs(jump) >= CLOCK_JUMP_SECONDS:
             log.warning("tasks.clock_jump", seconds=round(jump, 1))
             if jump < 0:
                 self.up_since += timedelta(seconds=jump)  # times after this in the new frame were lived through
             self.scheduler.wakeup()
         return now_wall, now_mono
 
-    def register_kind(self, kind: str, handler: Any) -> None:
+    def register_kind(self, kind: str, handler: TaskKind) -> None:
         self.handlers[kind] = handler
 
     async def may_run(self, task_id: int) -> str | None:
         """Why a skill-run task must not run now (gone, paused, expired, over budget), or None."""
-        task = await self.rt.db.tx(lambda c: m.get_task(c, task_id))
+        task = await self.db.tx(lambda c: m.get_task(c, task_id))
         if task is None:
             return "deleted"
         if task.status != "active":
@@ -196,25 +204,25 @@ class TaskService:
     def _ctx(self, ctx: ToolContext | None) -> ToolContext:
         if ctx is not None:
             return ctx
-        channel, address = self.rt.owner_route()
+        channel, address = self.owner
         return ToolContext(f"{channel}:{address}", address, channel, True, "user")
 
     async def create(self, req: TaskRequest, *, created_by: str = "chat", ctx: ToolContext | None = None) -> Created:
         now = datetime.now(UTC)
         prepared = prepare(req, tz=self.tz, now=now, settings=self.settings, created_by=created_by,
-                           home=self.rt.shared.get("home"), tool_names=set(self.rt.skills.tools),
-                           llm_available=self.rt.llm is not None)
+                           home=self.home, tool_names=set(self.toolbox.tools),
+                           llm_available=self.llm is not None)
         values = prepared.values
         spec = values["spec"]
         notes: list[str] = []
         response = None
         if spec.get("actions"):
             try:
-                spec["actions"] = check_actions(spec["actions"], self.rt.skills, self._ctx(ctx))
+                spec["actions"] = check_actions(spec["actions"], self.toolbox, self._ctx(ctx))
             except ToolError as exc:
                 raise TaskSpecError(str(exc)) from None
-        if spec.get("compile") == "pending" and self.rt.llm is not None:
-            compiled = await compile_instruction(values["instruction"], self.rt.llm, self.rt.skills, self._ctx(ctx))
+        if spec.get("compile") == "pending" and self.llm is not None:
+            compiled = await compile_instruction(values["instruction"], self.llm, self.toolbox, self._ctx(ctx))
             response = compiled.response
             spec.pop("compile")
             if compiled.actions:
@@ -231,29 +239,41 @@ class TaskService:
                                  task_id=task_id)
             return m.get_task(conn, task_id)  # type: ignore[return-value]
 
-        task = await self.rt.db.tx(write)
+        task = await self.db.tx(write)
         log.info("tasks.created", task_id=task.id, kind=task.kind, by=created_by, trigger=task.trigger)
-        if self.started:
-            await self.sync()
+        await self.sync()
         return Created(task, next_runs(task.trigger, self.tz, now, 3), notes)
 
+    async def add_kind(self, kind: str, title: str, instruction: str, spec: dict[str, Any],
+                       state: dict[str, Any]) -> TaskInfo:
+        """A task of a kind a skill runs itself (no trigger: the skill decides when)."""
+
+        def write(conn: Any) -> m.Task | None:
+            task_id = m.insert_task(conn, {"kind": kind, "title": title[:120], "instruction": instruction,
+                                           "trigger": None, "spec": spec, "state": state, "created_by": "chat"})
+            return m.get_task(conn, task_id)
+
+        task = await self.db.tx(write)
+        assert task is not None
+        log.info("tasks.created", task_id=task.id, kind=kind, by="skill")
+        return task.info()
+
     async def get(self, task_id: int) -> m.Task:
-        task = await self.rt.db.tx(lambda c: m.get_task(c, task_id))
+        task = await self.db.tx(lambda c: m.get_task(c, task_id))
         if task is None:
             raise TaskSpecError(f"there is no task #{task_id}")
         return task
 
     async def list(self) -> list[m.Task]:
-        return await self.rt.db.tx(m.list_tasks)
+        return await self.db.tx(m.list_tasks)
 
     async def set_status(self, task_id: int, status: str, reason: str | None = None) -> m.Task:
         await self.get(task_id)
         extra: dict[str, Any] = {"next_run_at": None} if status == "paused" else {}
         if status == "active":
             extra["next_run_at"] = None  # resume from now: runs missed while paused are not made up
-        await self.rt.db.tx(lambda c: m.edit_task(c, task_id, status=status, status_reason=reason, **extra))
-        if self.started:
-            await self.sync()
+        await self.db.tx(lambda c: m.edit_task(c, task_id, status=status, status_reason=reason, **extra))
+        await self.sync()
         return await self.get(task_id)
 
     async def update(self, task_id: int, req: TaskRequest, ctx: ToolContext | None = None) -> m.Task:
@@ -279,27 +299,23 @@ class TaskService:
         if req.tokens_per_day is not None:
             changes["tokens_per_day"] = req.tokens_per_day
         if req.expires:
-            from claw.tasks.spec import parse_moment
-
             changes["expires_at"] = parse_moment(req.expires, self.tz, now)
         if req.actions is not None:
             try:
-                actions = check_actions([a.model_dump() for a in req.actions], self.rt.skills, self._ctx(ctx))
+                actions = check_actions([a.model_dump() for a in req.actions], self.toolbox, self._ctx(ctx))
             except ToolError as exc:
                 raise TaskSpecError(str(exc)) from None
             changes["spec"] = {**task.spec, "actions": actions}
         if not changes:
             raise TaskSpecError("nothing to change: give text, title, a schedule, actions or limits")
-        await self.rt.db.tx(lambda c: m.edit_task(c, task_id, **changes))
-        if self.started:
-            await self.sync()
+        await self.db.tx(lambda c: m.edit_task(c, task_id, **changes))
+        await self.sync()
         return await self.get(task_id)
 
     async def delete(self, task_id: int) -> m.Task:
         task = await self.get(task_id)
-        await self.rt.db.tx(lambda c: m.delete_task(c, task_id))
-        if self.started:
-            await self.sync()
+        await self.db.tx(lambda c: m.delete_task(c, task_id))
+        await self.sync()
         return task
 
     async def _compile_later(self, task: m.Task) -> m.Task:
@@ -307,8 +323,8 @@ class TaskService:
         spec = dict(task.spec)
         spec.pop("compile", None)
         response = None
-        if self.rt.llm is not None:
-            compiled = await compile_instruction(task.instruction, self.rt.llm, self.rt.skills, self._ctx(None))
+        if self.llm is not None:
+            compiled = await compile_instruction(task.instruction, self.llm, self.toolbox, self._ctx(None))
             response = compiled.response
             if compiled.actions:
                 spec["actions"] = compiled.actions
@@ -325,7 +341,7 @@ class TaskService:
                 usage_log.record(conn, response, conversation_id=None, inbox_id=None, purpose="task_compile",
                                  task_id=task.id)
 
-        await self.rt.db.tx(write)
+        await self.db.tx(write)
         task.spec = spec
         return task
 
@@ -333,7 +349,7 @@ class TaskService:
 
     async def _due(self, task_id: int, scheduled: datetime) -> None:
         """APScheduler says a run is due (possibly late, after downtime): run it, or record it as missed."""
-        task = await self.rt.db.tx(lambda c: m.get_task(c, task_id))
+        task = await self.db.tx(lambda c: m.get_task(c, task_id))
         if task is None or task.status != "active":
             return
         scheduled = scheduled.astimezone(UTC)
@@ -350,14 +366,14 @@ class TaskService:
         run_id = await self.runner.claim(task.id, run_key, scheduled, status="missed")
         if run_id is None:
             return
-        nxt = self.scheduler.next_run(task.id) if self.scheduler else None
+        nxt = self.scheduler.next_run(task.id)
         one_shot = (task.trigger or {}).get("type") == "at"
         detail = "the daemon was not running at that time"
         await self.runner.finish(run_id, RunResult("missed", detail))
-        await self.rt.db.tx(lambda c: m.set_runtime(
+        await self.db.tx(lambda c: m.set_runtime(
             c, task.id, next_run_at=nxt, **({"status": "missed", "status_reason": detail} if one_shot else {})))
         later = f" Next run: {fmt_local(nxt, self.tz)}." if nxt else ""
-        await self.rt.notify_owner(
+        await self.notify_owner(
             f"I missed task #{task.id} ({task.title}), due {fmt_local(scheduled, self.tz)}, because I was not "
             f"running then, and it is too late to run it now.{later}",
             meta={"task_id": task.id, "kind": "missed"},
@@ -387,15 +403,15 @@ class TaskService:
         return result
 
     async def _after_run(self, task: m.Task, manual: bool) -> None:
-        nxt = self.scheduler.next_run(task.id) if self.scheduler else None
+        nxt = self.scheduler.next_run(task.id)
         count = task.run_count + 1
         values: dict[str, Any] = {"run_count": count, "last_run_at": datetime.now(UTC), "next_run_at": nxt}
         one_shot = (task.trigger or {}).get("type") == "at"
         if task.kind != "goal" and (one_shot or (task.max_runs and count >= task.max_runs)):
             values.update(status="done", status_reason="ran" if one_shot else f"ran {count} times (its limit)",
                           next_run_at=None)
-        await self.rt.db.tx(lambda c: m.set_runtime(c, task.id, **values))
-        if values.get("status") == "done" and self.scheduler:
+        await self.db.tx(lambda c: m.set_runtime(c, task.id, **values))
+        if values.get("status") == "done":
             self.scheduler.unschedule(task.id)
 
     async def fire_watcher(self, task: m.Task, run_key: str, value: Any) -> None:
@@ -422,10 +438,9 @@ class TaskService:
                                .values(status="paused", status_reason=reason, next_run_at=None, rev=m.tasks.c.rev + 1))
             return res.rowcount == 1
 
-        if await self.rt.db.tx(write):  # only the first to pause it tells the owner
-            if self.scheduler:
-                self.scheduler.unschedule(task.id)
-            await self.rt.notify_owner(message, meta={"task_id": task.id, "kind": "budget"})
+        if await self.db.tx(write):  # only the first to pause it tells the owner
+            self.scheduler.unschedule(task.id)
+            await self.notify_owner(message, meta={"task_id": task.id, "kind": "budget"})
             log.info("tasks.paused", task_id=task.id, reason=reason)
 
     async def _finish_status(self, task: m.Task, status: str, reason: str) -> bool:
@@ -434,8 +449,8 @@ class TaskService:
                                .values(status=status, status_reason=reason, next_run_at=None, rev=m.tasks.c.rev + 1))
             return res.rowcount == 1
 
-        done = await self.rt.db.tx(write)
-        if done and self.scheduler:
+        done = await self.db.tx(write)
+        if done:
             self.scheduler.unschedule(task.id)
         return done
 
@@ -444,7 +459,7 @@ class TaskService:
         now = datetime.now(UTC)
         if task.expires_at and task.expires_at <= now:
             if await self._finish_status(task, "expired", "past its expiry"):
-                await self.rt.notify_owner(f"Task #{task.id} ({task.title}) has expired and will not run again.",
+                await self.notify_owner(f"Task #{task.id} ({task.title}) has expired and will not run again.",
                                            meta={"task_id": task.id, "kind": "expired"})
             return "expired"
         if task.max_runs and task.run_count >= task.max_runs:
@@ -460,7 +475,7 @@ class TaskService:
         since = budget.local_midnight(now, self.tz)
         limit = task.tokens_per_day if task.tokens_per_day is not None else self.settings.task_tokens_per_day
         if limit and task.kind != "goal":
-            used = await self.rt.db.tx(lambda c: budget.task_tokens(c, task.id, since))
+            used = await self.db.tx(lambda c: budget.task_tokens(c, task.id, since))
             if used >= limit:
                 await self._pause(task, "token budget for today used",
                                   f"I paused task #{task.id} ({task.title}): it used {used} of its {limit} tokens "
@@ -468,7 +483,7 @@ class TaskService:
                 return "task token budget"
         daily = self.settings.daily_token_budget
         if daily:
-            used = await self.rt.db.tx(lambda c: budget.unattended_tokens(c, since))
+            used = await self.db.tx(lambda c: budget.unattended_tokens(c, since))
             if used >= daily:
                 day = now.astimezone(self.tz).date().isoformat()
 
@@ -478,8 +493,8 @@ class TaskService:
                     m.set_note(conn, "global_budget_told", day)
                     return True
 
-                if await self.rt.db.tx(mark):
-                    await self.rt.notify_owner(
+                if await self.db.tx(mark):
+                    await self.notify_owner(
                         f"Unattended tasks have used today's budget of {daily} tokens ({used}). Tasks that need "
                         f"the LLM are held until tomorrow; reminders, compiled routines and watchers go on.",
                         meta={"kind": "budget"})
@@ -489,7 +504,7 @@ class TaskService:
     # -- goals ----------------------------------------------------------------
 
     def measurements(self, task: m.Task) -> list[str]:
-        home = self.rt.shared.get("home")
+        home = self.home
         out = []
         wanted = list(task.spec.get("measure") or [])
         if task.spec.get("stop_when"):
@@ -510,13 +525,13 @@ class TaskService:
             return "it reports the goal is reached"
         if spec.get("stop_when"):
             cond = conditions.from_json(spec["stop_when"])
-            home = self.rt.shared.get("home")
+            home = self.home
             entity = home.get(cond.entity_id) if home is not None else None
             if entity is not None and cond.holds(entity.state, entity.attributes):
                 return f"its stop condition holds ({cond.describe()})"
         if iterations >= spec["max_iterations"]:
             return f"it reached its limit of {spec['max_iterations']} iterations"
-        used = await self.rt.db.tx(lambda c: budget.task_tokens(c, task.id))
+        used = await self.db.tx(lambda c: budget.task_tokens(c, task.id))
         if used >= spec["token_budget"]:
             return f"it used its token budget ({used} of {spec['token_budget']})"
         if spec.get("deadline") and datetime.fromisoformat(spec["deadline"]) <= datetime.now(UTC):
@@ -526,10 +541,10 @@ class TaskService:
     async def stop_goal(self, task: m.Task, reason: str) -> None:
         if not await self._finish_status(task, "done", reason):
             return
-        journal = await self.rt.db.tx(lambda c: m.journal_entries(c, task.id))
-        used = await self.rt.db.tx(lambda c: budget.task_tokens(c, task.id))
+        journal = await self.db.tx(lambda c: m.journal_entries(c, task.id))
+        used = await self.db.tx(lambda c: budget.task_tokens(c, task.id))
         last = f" Last note: {journal[-1]['text']}" if journal else ""
-        await self.rt.notify_owner(
+        await self.notify_owner(
             f"Goal #{task.id} ({task.title}) stopped: {reason}, after {len(journal)} iteration(s) and {used} tokens.{last}",
             meta={"task_id": task.id, "kind": "goal_report"},
         )
@@ -540,9 +555,9 @@ class TaskService:
     async def after_turn(self, item: TurnInput, outcome: TurnOutcome) -> TurnOutcome:
         """A task's LLM turn ended: journal a goal iteration, keep quiet replies quiet."""
         task_id = int(item.payload["task_id"])
-        task = await self.rt.db.tx(lambda c: m.get_task(c, task_id))
+        task = await self.db.tx(lambda c: m.get_task(c, task_id))
         waiting = waits_for_owner(outcome)
-        await self.rt.db.tx(lambda c: c.execute(
+        await self.db.tx(lambda c: c.execute(
             update(m.task_runs).where(m.task_runs.c.inbox_id == item.inbox_id, m.task_runs.c.status == "queued")
             .values(status="ok" if outcome.handled_by != "error" else "failed", detail=outcome.reply[:2000],
                     finished_at=datetime.now(UTC))))
@@ -572,15 +587,14 @@ class TaskService:
                                                         text=text, data=data, at=datetime.now(UTC)))
 
         try:
-            await self.rt.db.tx(write)
+            await self.db.tx(write)
         except IntegrityError:
             return  # a resumed turn: this iteration is already in the journal
-        memory = self.rt.shared.get("memory")
-        if memory is not None and hasattr(memory, "add_episode"):
+        if self.memory is not None:
             try:
-                await asyncio.to_thread(memory.add_episode, f"Goal #{task.id} iteration {iteration}: {text}",
-                                        conversation=f"task:{task.id}", speaker="claw",
-                                        meta={"task_id": task.id, "iteration": iteration})
+                await self.memory.add_episode(f"Goal #{task.id} iteration {iteration}: {text}",
+                                              conversation=f"task:{task.id}", speaker="claw",
+                                              meta={"task_id": task.id, "iteration": iteration})
             except Exception as exc:
                 log.warning("tasks.memory_failed", error=str(exc))
 

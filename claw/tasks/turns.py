@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from claw.agent.turn import TurnInput, TurnOutcome
+from claw.core.events import TurnInput, TurnOutcome
 from claw.tasks.models import Task
 from claw.tasks.triggers import fmt_local
 
@@ -58,10 +58,14 @@ def goal_text(task: Task, iteration: int, tokens_used: int, measurements: list[s
 AfterTurn = Callable[[TurnInput, TurnOutcome], Awaitable[TurnOutcome]]
 
 
+class TurnRunner(Protocol):
+    async def run(self, item: TurnInput) -> TurnOutcome: ...
+
+
 class TaskAwareAgent:
     """Delegates to the real agent; hands task turns' outcomes to the tasks service first."""
 
-    def __init__(self, agent: Any, after_turn: AfterTurn):
+    def __init__(self, agent: TurnRunner, after_turn: AfterTurn):
         self.agent = agent
         self.after_turn = after_turn
 
@@ -70,9 +74,6 @@ class TaskAwareAgent:
         if item.origin == "scheduler" and item.payload.get("task_id"):
             outcome = await self.after_turn(item, outcome)
         return outcome
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.agent, name)
 
 
 def waits_for_owner(outcome: TurnOutcome) -> bool:

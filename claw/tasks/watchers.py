@@ -10,23 +10,29 @@ again. None of this calls the LLM.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
+from claw.skill import Shared
+from claw.store.db import Database
 from claw.tasks import conditions
 from claw.tasks import models as m
-
-if TYPE_CHECKING:
-    from claw.tasks.service import TaskService
 
 log = structlog.get_logger("claw.tasks.watchers")
 
 
+Fire = Callable[[m.Task, str, Any], Awaitable[None]]
+
+
 class WatchEngine:
-    def __init__(self, service: TaskService):
-        self.service = service
+    def __init__(self, db: Database, shared: Shared, poll_seconds: float, fire: Fire):
+        self.db = db
+        self.shared = shared  # the home is found there once the home skill has published it
+        self.poll_seconds = poll_seconds
+        self.fire = fire  # the service decides about budgets, claims the run and acts
         self.watchers: dict[int, m.Task] = {}
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -36,7 +42,7 @@ class WatchEngine:
 
     @property
     def home(self) -> Any:
-        return self.service.rt.shared.get("home")
+        return self.shared.home
 
     def start(self) -> None:
         home = self.home
@@ -62,7 +68,7 @@ class WatchEngine:
             if handle:
                 handle.cancel()
         changed = [tid for tid, t in live.items() if tid not in self.watchers or self.watchers[tid].rev != t.rev]
-        for tid, task in live.items():
+        for tid in live:
             if tid not in changed:
                 # Same definition: keep the live object, whose episode state is newer than a copy
                 # read from the table while an evaluation was saving (that copy would fire again).
@@ -85,7 +91,7 @@ class WatchEngine:
                     self._spawn(task_id, new.state, dict(new.attributes))
 
     async def _poll_forever(self) -> None:
-        every = self.service.settings.watch_poll_seconds
+        every = self.poll_seconds
         while True:
             await asyncio.sleep(every)
             for task_id in list(self.watchers):
@@ -136,7 +142,7 @@ class WatchEngine:
                 return
             st["last_fired"] = now.isoformat()
             await self._save(task, st)
-        await self.service.fire_watcher(task, f"watch:{st['since']}", cond.current(state, attributes))
+        await self.fire(task, f"watch:{st['since']}", cond.current(state, attributes))
 
     def _arm(self, task_id: int, delay: float) -> None:
         if task_id in self._timers:
@@ -151,4 +157,4 @@ class WatchEngine:
 
     async def _save(self, task: m.Task, state: dict[str, Any]) -> None:
         task.state = state
-        await self.service.rt.db.tx(lambda c: m.set_runtime(c, task.id, state=state))
+        await self.db.tx(lambda c: m.set_runtime(c, task.id, state=state))

@@ -1,11 +1,18 @@
-"""The Starlette app: ``/healthz``, ``/api/*`` (bearer token), the web chat page, and channels' webhooks."""
+"""The Starlette app: ``/healthz``, ``/api/*`` (bearer token), the web chat page, and channels' and skills' routes.
+
+Every API route is an ``Operation`` (``claw.web.schema``): its pydantic models
+validate requests and generate ``/openapi.json``.
+"""
 
 from __future__ import annotations
 
 import hmac
 import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -13,13 +20,18 @@ from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
-from starlette.schemas import SchemaGenerator
+from starlette.routing import BaseRoute, Route
 
+from claw.config import ServerSection
 from claw.core import history
+from claw.core.dispatcher import Dispatcher
+from claw.core.inbox import Inbox
+from claw.skill import Shared
+from claw.store.db import Database
+from claw.web.schema import Operation, openapi
 
 if TYPE_CHECKING:
-    from claw.app import Runtime
+    from claw.tasks.service import TaskService
 
 log = structlog.get_logger("claw.web")
 
@@ -28,12 +40,77 @@ class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=16_000)
-    sender: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[\w.@+-]+$")
+    sender: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@+-]+$")
     id: str | None = Field(None, min_length=1, max_length=128)  # idempotency key: the same id is processed once
+
+
+class TurnResult(BaseModel):
+    id: int
+    duplicate: bool
+    reply: str
+    handled_by: str
+    actions: list[dict[str, Any]]
+    services: list[dict[str, Any]]
+
+
+class StillWorking(BaseModel):
+    id: int
+    status: str
+    detail: str
+
+
+class TranscriptQuery(BaseModel):
+    after: int = Field(0, ge=0, le=2**62)
+    sender: str = Field("owner", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@+-]+$")
+
+
+class TranscriptLine(BaseModel):
+    id: int
+    role: str
+    text: str
+    at: str
+    meta: dict[str, Any]
+
+
+class Transcript(BaseModel):
+    messages: list[TranscriptLine]
+    busy: bool
+
+
+class HomeSnapshot(BaseModel):
+    areas: list[dict[str, Any]]
+    entities: list[dict[str, Any]]
+
+
+class Health(BaseModel):
+    status: str
+    degraded: list[str]
+    uptime_s: float
+    turns_running: int
+    components: dict[str, Any]
+
+
+@dataclass
+class WebDeps:
+    """What the HTTP front door uses."""
+
+    token: str
+    inbox: Inbox
+    dispatcher: Dispatcher
+    db: Database
+    shared: Shared
+    health: Callable[[], dict[str, Any]]
+    server: ServerSection
+    tasks: TaskService | None = None
+    routes: list[BaseRoute] = field(default_factory=list)  # channels' webhooks, skills' routes
 
 
 def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
 
 
 class BodyTooLarge(Exception):
@@ -52,9 +129,11 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def create_app(runtime: Runtime) -> Starlette:
-    limit = runtime.config.server.max_body_bytes
+class Authorized(Protocol):
+    def __call__(self, request: Request, allow_query: bool = False) -> bool: ...
 
+
+def bearer_check(token: str) -> Authorized:
     def authorized(request: Request, allow_query: bool = False) -> bool:
         supplied = ""
         header = request.headers.get("authorization", "")
@@ -62,45 +141,19 @@ def create_app(runtime: Runtime) -> Starlette:
             supplied = header[7:].strip()
         elif allow_query:
             supplied = request.query_params.get("token", "")
-        return bool(supplied) and hmac.compare_digest(supplied.encode(), runtime.web_token.encode())
+        return bool(supplied) and hmac.compare_digest(supplied.encode(), token.encode())
+
+    return authorized
+
+
+def create_app(deps: WebDeps) -> Starlette:
+    limit = deps.server.max_body_bytes
+    authorized = bearer_check(deps.token)
 
     async def healthz(request: Request) -> Response:
-        """Status and component health (no token).
-        ---
-        summary: Health
-        responses:
-          200:
-            description: status, degraded components, uptime
-        """
-        return JSONResponse(runtime.health())
+        return JSONResponse(deps.health())
 
     async def post_message(request: Request) -> Response:
-        """Send one message and wait for the turn.
-        ---
-        summary: Send a message
-        security: [{bearer: []}]
-        requestBody:
-          required: true
-          content:
-            application/json:
-              schema:
-                type: object
-                additionalProperties: false
-                required: [text]
-                properties:
-                  text: {type: string, minLength: 1, maxLength: 16000}
-                  sender: {type: string, minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.@+-]+$"}
-                  id: {type: string, minLength: 1, maxLength: 128}
-        responses:
-          200: {description: the reply, handled_by, actions and services}
-          202: {description: accepted; the reply comes later}
-          400: {description: not JSON}
-          401: {description: missing or wrong token}
-          413: {description: body too large}
-          415: {description: not application/json}
-          422: {description: invalid fields}
-          503: {description: storage unavailable; nothing stored}
-        """
         if not authorized(request):
             return error(401, "missing or wrong token: send 'Authorization: Bearer <token from $CLAW_HOME/web-token>'")
         if "application/json" not in request.headers.get("content-type", ""):
@@ -118,58 +171,33 @@ def create_app(runtime: Runtime) -> Starlette:
         try:
             msg = MessageIn.model_validate(data)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-            return error(422, problems)
+            return error(422, problems(exc))
         if not msg.text.strip():
             return error(422, "text: must not be blank")
         sender = msg.sender or "owner"
-        accepted = await runtime.accept(
-            channel="web", external_id=msg.id, peer=sender, sender=sender, text=msg.text, payload={"owner": True}
-        )
-        result = await runtime.dispatcher.wait_for(accepted.inbox_id, runtime.config.server.reply_timeout,
-                                                   new=accepted.created)
+        accepted = await deps.inbox.enqueue(channel="web", external_id=msg.id or uuid.uuid4().hex, peer=sender, sender=sender,
+                                            text=msg.text, payload={"owner": True})
+        result = await deps.dispatcher.wait_for(accepted.inbox_id, deps.server.reply_timeout, new=accepted.created)
         if result is None:
             return JSONResponse({"id": accepted.inbox_id, "status": "accepted",
                                  "detail": "still working; the reply will appear in GET /api/messages"}, status_code=202)
         return JSONResponse({"id": accepted.inbox_id, "duplicate": not accepted.created, **result})
 
     async def get_messages(request: Request) -> Response:
-        """The transcript of a web conversation after a message id.
-        ---
-        summary: List messages
-        security: [{bearer: []}]
-        parameters:
-          - {name: after, in: query, required: false, schema: {type: integer}}
-          - {name: sender, in: query, required: false, schema: {type: string}}
-        responses:
-          200: {description: messages and whether a turn is running}
-          400: {description: bad parameter}
-          401: {description: missing or wrong token}
-        """
         if not authorized(request):
             return error(401, "missing or wrong token")
         try:
-            after = int(request.query_params.get("after", "0"))
-        except ValueError:
-            return error(400, "after: expected a message id (integer)")
-        sender = request.query_params.get("sender", "owner")
-        rows = await runtime.db.tx(lambda c: history.since(c, f"web:{sender}", after))
-        return JSONResponse({"messages": rows, "busy": runtime.dispatcher.busy() > 0})
+            query = TranscriptQuery.model_validate(dict(request.query_params))
+        except ValidationError as exc:
+            return error(400, problems(exc))
+        rows = await deps.db.tx(lambda c: history.since(c, f"web:{query.sender}", query.after))
+        return JSONResponse({"messages": rows, "busy": deps.dispatcher.busy() > 0})
 
     async def get_home(request: Request) -> Response:
-        """Areas and device states.
-        ---
-        summary: Home snapshot
-        security: [{bearer: []}]
-        responses:
-          200: {description: areas and entities}
-          401: {description: missing or wrong token}
-        """
         if not authorized(request):
             return error(401, "missing or wrong token")
-        home = runtime.skills.shared.get("home")
-        snapshot = home.snapshot() if home is not None else {"areas": [], "entities": []}
-        return JSONResponse(snapshot)
+        home = deps.shared.home
+        return JSONResponse(home.snapshot() if home is not None else {"areas": [], "entities": []})
 
     async def page(request: Request) -> Response:
         if not authorized(request, allow_query=True) and "token" in request.query_params:
@@ -179,23 +207,32 @@ def create_app(runtime: Runtime) -> Starlette:
         return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
                                            "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"})
 
-    schemas = SchemaGenerator({"openapi": "3.0.0", "info": {"title": "claw", "version": "1"},
-                               "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}})
-
-    async def openapi(request: Request) -> Response:
-        """The API's OpenAPI schema, built from the handlers' docstrings (used by the schemathesis tests)."""
-        return JSONResponse(schemas.get_schema(app.routes))
-
-    routes: list[Any] = [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
-        Route("/api/messages", post_message, methods=["POST"]),
-        Route("/api/messages", get_messages, methods=["GET"]),
-        Route("/api/home", get_home, methods=["GET"]),
-        Route("/", page, methods=["GET"]),
+    api: list[tuple[Operation, Any]] = [
+        (Operation("GET", "/healthz", "Status and component health (no token)", {200: "status, degraded parts, uptime"},
+                   returns={200: Health}, secured=False), healthz),
+        (Operation("POST", "/api/messages", "Send one message and wait for the turn", {
+            200: "the reply, handled_by, actions and services", 202: "accepted; the reply comes later",
+            400: "not JSON", 401: "missing or wrong token", 413: "body too large", 415: "not application/json",
+            422: "invalid fields", 503: "storage unavailable; nothing stored"},
+            body=MessageIn, returns={200: TurnResult, 202: StillWorking}), post_message),
+        (Operation("GET", "/api/messages", "The transcript of a web conversation after a message id", {
+            200: "messages and whether a turn is running", 400: "bad parameter", 401: "missing or wrong token"},
+            query=TranscriptQuery, returns={200: Transcript}), get_messages),
+        (Operation("GET", "/api/home", "Areas and device states", {200: "areas and entities",
+                                                                   401: "missing or wrong token"},
+                   returns={200: HomeSnapshot}), get_home),
     ]
-    for extra in runtime.extra_routes():
-        routes.append(extra)
+    if deps.tasks is not None:
+        from claw.tasks.api import operations
+
+        api += operations(deps.tasks, authorized)
+    document = openapi([op for op, _ in api])
+
+    async def schema(request: Request) -> Response:
+        return JSONResponse(document)
+
+    routes: list[BaseRoute] = [Route(op.path, handler, methods=[op.method]) for op, handler in api]
+    routes += [Route("/openapi.json", schema, methods=["GET"]), Route("/", page, methods=["GET"]), *deps.routes]
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return error(404, "not found")
@@ -213,6 +250,5 @@ def create_app(runtime: Runtime) -> Starlette:
         log.exception("http.error", path=request.url.path)
         return error(500, "internal error (logged)")
 
-    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed, 500: server_error,
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed, 500: server_error,
                                                         OperationalError: storage_unavailable})
-    return app

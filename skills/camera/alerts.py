@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from claw.skill import Memory
 from skills.camera.media import MediaStore
 from skills.camera.vision import Verdict
 
@@ -21,11 +22,11 @@ log = structlog.get_logger("skills.camera.alerts")
 
 
 class Alerter:
-    def __init__(self, notify: Callable[..., Awaitable[Any]], media: MediaStore, services: dict[str, Any],
+    def __init__(self, notify: Callable[..., Awaitable[Any]], media: MediaStore, memory: Memory | None,
                  public_url: Callable[[], str | None], tz: ZoneInfo):
         self.notify = notify
         self.media = media
-        self.services = services
+        self.memory = memory
         self.public_url = public_url
         self.tz = tz
 
@@ -49,14 +50,12 @@ class Alerter:
 
     async def remember(self, camera: str, label: str, question: str, verdict: Verdict, at: datetime,
                        media_id: str, watch_id: int) -> None:
-        memory = self.services.get("memory")
-        store = memory if hasattr(memory, "add_episode") else getattr(memory, "store", None)
-        if store is None or not hasattr(store, "add_episode"):
-            return  # no memory service in this daemon
+        if self.memory is None:
+            return  # no memory in this daemon
         text = f"{label} camera at {at:%Y-%m-%d %H:%M}: {verdict.description} (watching for: {question})"
         try:
-            await asyncio.to_thread(store.add_episode, text, conversation=f"camera:{camera}", speaker="camera",
-                                    at=at, meta={"camera": camera, "watch_id": watch_id, "media_id": media_id,
-                                                 "confidence": verdict.confidence})
+            await self.memory.add_episode(text, conversation=f"camera:{camera}", speaker="camera", at=at,
+                                          meta={"camera": camera, "watch_id": watch_id, "media_id": media_id,
+                                                "confidence": verdict.confidence})
         except Exception as exc:  # noqa: BLE001 - memory is a nicety here; the alert already went out
             log.warning("camera.memory_failed", error=str(exc))

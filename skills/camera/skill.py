@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Literal
 
+from starlette.routing import BaseRoute
+
 from claw.skill import Skill, Tool, ToolContext, ToolError, tool
 from skills.camera.config import CameraConfig
 
 if TYPE_CHECKING:
+    from skills.camera.media import MediaStore
     from skills.camera.mqtt import FrigateListener
     from skills.camera.vision import VisionChecker
     from skills.camera.watch import Camera, WatchEngine
@@ -37,12 +40,11 @@ class CameraSkill(Skill):
 
     async def setup(self) -> None:
         cfg = self.config
-        services = self.ctx.services
-        self.runtime = services.get("runtime")
         self.cameras: dict[str, Camera] = {}
         self.engine: WatchEngine | None = None
         self.vision: VisionChecker | None = None
         self.listener: FrigateListener | None = None
+        self.media: MediaStore | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         if not cfg.cameras:
             return  # nothing to look at: no tools, no routes, no imports
@@ -53,35 +55,30 @@ class CameraSkill(Skill):
         from skills.camera.vision import VisionChecker
         from skills.camera.watch import Camera, WatchEngine
 
-        self.cameras = {name: Camera(name, cam, build_source(name, cam, cfg.max_bytes, services))
+        self.cameras = {name: Camera(name, cam, build_source(name, cam, cfg.max_bytes, self.ctx.shared))
                         for name, cam in cfg.cameras.items()}
-        app_config = getattr(self.runtime, "config", None)
-        vision_cfg = getattr(app_config, "vision", None)
-        if app_config is not None and vision_cfg is not None:
-            self.vision = VisionChecker(vision_cfg.provider_settings(app_config.llm), vision_cfg.allow_cloud_vision,
-                                        getattr(self.runtime, "db", None))
-        else:  # outside a daemon (no [vision] to read): checks fail with a clear message
-            self.vision = VisionChecker(None, True)
+        self.vision = VisionChecker(self.ctx.models)
         if self.vision.refusal and self.cameras:
             self.ctx.log.error("camera.vision_refused", reason=self.vision.refusal)
-        home = getattr(self.runtime, "home", None) or self.ctx.data_dir.parent.parent
-        self.media = MediaStore(self.ctx.data_dir / "snapshots", load_key(home), cfg.media_ttl_hours * 3600,
+        self.media = MediaStore(self.ctx.data_dir / "snapshots", load_key(self.ctx.data_dir), cfg.media_ttl_hours * 3600,
                                 cfg.keep_days)
-        self.alerter = Alerter(self.ctx.notify_owner, self.media, services, self.public_url, self.ctx.timezone)
+        self.alerter = Alerter(self.ctx.notify_owner, self.media, self.ctx.memory, self.public_url, self.ctx.timezone)
+        if self.ctx.tasks is None:
+            return  # watchers are standing tasks: without them (outside the daemon, [tasks] off) only snapshots
         has_frigate = any(c.cfg.type == "frigate" for c in self.cameras.values())
-        self.engine = WatchEngine(getattr(self.runtime, "db", None), self.cameras, self.vision, self.alerter,
+        self.engine = WatchEngine(self.ctx.tasks, self.cameras, self.vision, self.alerter,
                                   frigate_polling=not (has_frigate and cfg.mqtt_host),
-                                  max_checks_per_hour=cfg.max_checks_per_hour, tasks=services.get("tasks"))
-        if self.runtime is not None:
-            self.runtime.routes.extend(self.media.routes())
-            await self.engine.load()
-            if self.engine.tasks is not None:  # camera watchers are tasks: the service follows and budgets them
-                self.engine.tasks.register_kind("camera", self.engine)
+                                  max_checks_per_hour=cfg.max_checks_per_hour)
+        await self.engine.load()
+        self.ctx.tasks.register_kind("camera", self.engine)  # the tasks service follows and budgets them
         if has_frigate and cfg.mqtt_host:
             self.listener = FrigateListener(cfg.mqtt_host, cfg.mqtt_port, cfg.mqtt_username, cfg.mqtt_password,
                                             cfg.mqtt_topic_prefix, self.engine.on_frigate_event)
             self.listener.start()
         self._tasks.append(asyncio.create_task(self._prune_forever(), name="camera-prune"))
+
+    def routes(self) -> list[BaseRoute]:
+        return self.media.routes() if self.media is not None else []
 
     async def close(self) -> None:
         for t in self._tasks:
@@ -93,17 +90,15 @@ class CameraSkill(Skill):
             await self.engine.stop()
         for cam in self.cameras.values():
             await cam.source.close()
-        if self.vision:
-            await self.vision.close()
 
     def tools(self) -> list[Tool]:
         return super().tools() if self.config.cameras else []
 
     def health(self) -> dict[str, Any]:
-        if self.engine is None or self.vision is None:
+        if self.vision is None:
             return {"ok": True, "cameras": [], "detail": "no [camera.NAME] configured"}
         out: dict[str, Any] = {"ok": not (self.vision.refusal and self.cameras), "cameras": sorted(self.cameras),
-                               "watchers": len(self.engine.watchers), "vision": self.vision.label,
+                               "watchers": len(self.engine.watchers) if self.engine else 0, "vision": self.vision.label,
                                "vision_requests": self.vision.requests}
         if self.vision.refusal:
             out["detail"] = self.vision.refusal
@@ -112,14 +107,13 @@ class CameraSkill(Skill):
         return out
 
     def public_url(self) -> str | None:
-        """Where Twilio can fetch pictures: [camera] public_url, else [whatsapp] public_url, else none (text only)."""
-        if self.config.public_url:
-            return self.config.public_url.rstrip("/")
-        whatsapp = getattr(getattr(self.runtime, "config", None), "whatsapp", None)
-        url = getattr(whatsapp, "public_url", None)
-        return url.rstrip("/") if isinstance(url, str) and url else None
+        """Where the owner's channel can fetch pictures: [camera] public_url, else the daemon's (a channel's),
+        else none (text only)."""
+        url = self.config.public_url or self.ctx.public_url
+        return url.rstrip("/") if url else None
 
     async def _prune_forever(self) -> None:
+        assert self.media is not None
         while True:
             await asyncio.to_thread(self.media.prune)
             await asyncio.sleep(PRUNE_EVERY)
@@ -184,7 +178,8 @@ class CameraSkill(Skill):
             cooldown_minutes: minimum time between two alerts.
             watch_id: watcher to delete.
         """
-        assert self.engine is not None and self.vision is not None  # tools exist only with cameras
+        if self.engine is None or self.vision is None:
+            raise ToolError("camera watchers are standing tasks: enable [tasks] (and configure a camera)")
         if action == "list":
             return {"watchers": await self.engine.describe_all(),
                     "note": "camera watchers are tasks too: the tasks tool and `claw tasks` pause/resume/delete them"}

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
+from claw.skill import Shared
 from skills.camera.config import CameraSource
 
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -95,14 +96,14 @@ class HttpSource:
 class HomeAssistantSource:
     """A Home Assistant camera entity through ``/api/camera_proxy``, with the home provider's URL and token."""
 
-    def __init__(self, name: str, cfg: CameraSource, max_bytes: int, services: dict[str, Any]):
-        self.name, self.cfg, self.max_bytes, self.services = name, cfg, max_bytes, services
+    def __init__(self, name: str, cfg: CameraSource, max_bytes: int, shared: Shared):
+        self.name, self.cfg, self.max_bytes, self.shared = name, cfg, max_bytes, shared
         self.client = httpx.AsyncClient(timeout=cfg.timeout)
 
     def _endpoint(self) -> tuple[str, str]:
         if self.cfg.url and self.cfg.token:
             return self.cfg.url.rstrip("/"), self.cfg.token
-        home = self.services.get("home")
+        home = self.shared.home
         providers = getattr(home, "providers", {}) if home is not None else {}
         ha = providers.get("homeassistant") if hasattr(providers, "get") else None
         url, token = getattr(ha, "url", None), getattr(ha, "token", None)
@@ -198,11 +199,11 @@ class RtspSource:
         return None
 
 
-def build_source(name: str, cfg: CameraSource, max_bytes: int, services: dict[str, Any]) -> Source:
+def build_source(name: str, cfg: CameraSource, max_bytes: int, shared: Shared) -> Source:
     if cfg.type == "http":
         return HttpSource(name, cfg, max_bytes)
     if cfg.type == "homeassistant":
-        return HomeAssistantSource(name, cfg, max_bytes, services)
+        return HomeAssistantSource(name, cfg, max_bytes, shared)
     if cfg.type == "frigate":
         return FrigateSource(name, cfg, max_bytes)
     return RtspSource(name, cfg, max_bytes)

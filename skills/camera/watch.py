@@ -1,7 +1,7 @@
 """Camera watchers: a question about a camera, checked when the scene changes or Frigate sees something.
 
-A camera watcher is a task (kind ``camera``) in the tasks table of ``claw.tasks``:
-the task service owns its definition and lifecycle, so ``claw tasks list``,
+A camera watcher is a standing task of kind ``camera`` (``ctx.tasks``):
+the daemon's tasks service owns its definition and lifecycle, so ``claw tasks list``,
 ``pause``, ``resume`` and ``rm`` and the ``tasks`` tool see and manage it, and
 its vision tokens count against the task's budgets (``claw usage --by task``).
 This module runs it: one asyncio loop per active watcher (capture, change gate,
@@ -25,9 +25,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import MetaData, Table, inspect, select, update
 
-from claw.tasks import models as tm
+from claw.skill import TaskInfo, Tasks
 from skills.camera.alerts import Alerter
 from skills.camera.config import CameraSource
 from skills.camera.gate import ChangeGate, FrameError
@@ -37,20 +36,6 @@ from skills.camera.vision import VisionChecker, VisionError
 log = structlog.get_logger("skills.camera.watch")
 
 SPEC_KEYS = ("camera", "question", "trigger", "interval", "labels", "min_confidence", "cooldown")
-
-
-def _adopt_legacy(conn: Any) -> None:
-    """Watchers from before camera watchers were tasks (table ``camera_watchers``) become camera tasks."""
-    if not inspect(conn).has_table("camera_watchers"):
-        return
-    legacy = Table("camera_watchers", MetaData(), autoload_with=conn)
-    for row in conn.execute(select(legacy)):
-        spec = {k: getattr(row, k) for k in SPEC_KEYS}
-        spec["labels"] = list(spec["labels"] or [])
-        tm.insert_task(conn, {"kind": "camera", "title": _title(row.camera, row.question), "instruction": row.question,
-                              "trigger": None, "spec": spec, "state": row.state or {}, "created_by": "chat"})
-    legacy.drop(conn)
-    log.info("camera.watchers_adopted_as_tasks")
 
 
 def _title(camera: str, question: str) -> str:
@@ -94,7 +79,7 @@ class Watcher:
     recent_checks: deque[float] = field(default_factory=deque)
 
     @classmethod
-    def from_task(cls, task: tm.Task) -> Watcher:
+    def from_task(cls, task: TaskInfo) -> Watcher:
         sp = task.spec
         known = {k: v for k, v in task.state.items() if k in WatchState.__dataclass_fields__}
         return cls(task.id, sp["camera"], sp["question"], sp["trigger"], float(sp["interval"]), list(sp.get("labels") or []),
@@ -110,15 +95,14 @@ class Watcher:
 
 
 class WatchEngine:
-    def __init__(self, db: Any, cameras: dict[str, Camera], vision: VisionChecker, alerter: Alerter,
-                 frigate_polling: bool, max_checks_per_hour: int = 0, tasks: Any = None):
+    def __init__(self, tasks: Tasks, cameras: dict[str, Camera], vision: VisionChecker, alerter: Alerter,
+                 frigate_polling: bool, max_checks_per_hour: int = 0):
         self.max_checks_per_hour = max_checks_per_hour  # a busy street must not become a big bill; 0 = no cap
-        self.db = db
         self.cameras = cameras
         self.vision = vision
         self.alerter = alerter
         self.frigate_polling = frigate_polling  # no MQTT broker: poll Frigate's /api/events instead
-        self.tasks = tasks  # the TaskService (status, budgets); None outside a daemon
+        self.tasks = tasks  # the daemon's tasks: definitions, status, budgets
         self.watchers: dict[int, Watcher] = {}  # the active ones, by task id
         self._loops: dict[int, asyncio.Task[None]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -126,26 +110,14 @@ class WatchEngine:
 
     # -- storage: the tasks table ------------------------------------------------
 
-    async def _camera_tasks(self) -> list[tm.Task]:
-        def read(conn: Any) -> list[tm.Task]:
-            rows = conn.execute(select(tm.tasks).where(tm.tasks.c.kind == "camera").order_by(tm.tasks.c.id))
-            return [tm.Task.from_row(r) for r in rows]
-
-        return await self.db.tx(read)
-
     async def load(self) -> None:
-        def prepare(conn: Any) -> None:
-            tm.metadata.create_all(conn)
-            _adopt_legacy(conn)
-
-        await self.db.tx(prepare)
         await self.refresh()
         log.info("camera.watchers_loaded", count=len(self.watchers))
 
     async def refresh(self) -> None:
         """Follow the tasks table: start active camera tasks, stop paused, finished or deleted ones."""
         async with self._table_lock:
-            live = {t.id: t for t in await self._camera_tasks() if t.status in tm.LIVE}
+            live = {t.id: t for t in await self.tasks.of_kind("camera") if t.status == "active"}
             for wid in set(self.watchers) - set(live):
                 self._stop_one(wid)
                 log.info("camera.watch_stopped", watch_id=wid)
@@ -157,7 +129,7 @@ class WatchEngine:
     async def describe_all(self) -> list[dict[str, Any]]:
         """Every camera task (paused ones too) for the camera_watch tool's list."""
         out = []
-        for task in await self._camera_tasks():
+        for task in await self.tasks.of_kind("camera"):
             w = self.watchers.get(task.id) or Watcher.from_task(task)
             out.append({**w.describe(), "status": task.status})
         return out
@@ -167,14 +139,9 @@ class WatchEngine:
         spec = {"camera": camera, "question": question, "trigger": trigger, "interval": interval, "labels": labels,
                 "min_confidence": min_confidence, "cooldown": cooldown}
 
-        def write(conn: Any) -> tm.Task:
-            task_id = tm.insert_task(conn, {"kind": "camera", "title": _title(camera, question),
-                                            "instruction": question, "trigger": None, "spec": spec,
-                                            "state": asdict(WatchState()), "created_by": "chat"})
-            return tm.get_task(conn, task_id)  # type: ignore[return-value]
-
         async with self._table_lock:
-            w = Watcher.from_task(await self.db.tx(write))
+            w = Watcher.from_task(await self.tasks.add("camera", _title(camera, question), question, spec,
+                                                       asdict(WatchState())))
             self.watchers[w.id] = w
             self._start(w)
         log.info("camera.watch_created", watch_id=w.id, camera=camera, trigger=trigger, interval=interval)
@@ -182,14 +149,12 @@ class WatchEngine:
 
     async def delete(self, watch_id: int) -> bool:
         self._stop_one(watch_id)
-        return bool(await self.db.tx(lambda c: c.execute(tm.tasks.delete().where(
-            tm.tasks.c.id == watch_id, tm.tasks.c.kind == "camera")).rowcount))
+        return await self.tasks.remove(watch_id, "camera")
 
     async def _save(self, w: Watcher) -> None:
-        state = asdict(w.state)
-        await self.db.tx(lambda c: c.execute(update(tm.tasks).where(tm.tasks.c.id == w.id).values(state=state)))
+        await self.tasks.save_state(w.id, asdict(w.state))
 
-    async def run_task(self, task: tm.Task) -> str:
+    async def run_task(self, task: TaskInfo) -> str:
         """`claw tasks run ID`: look now, without waiting for a change."""
         w, cam = self.watchers.get(task.id), self.cameras.get(task.spec.get("camera", ""))
         if w is None or cam is None:
@@ -303,11 +268,10 @@ class WatchEngine:
     # -- deciding ----------------------------------------------------------------
 
     async def judge(self, w: Watcher, cam: Camera, jpeg: bytes) -> None:
-        if self.tasks is not None:  # paused, deleted or over its token budget since the last sync: no model call
-            held = await self.tasks.may_run(w.id)
-            if held:
-                log.info("camera.check_held", watch_id=w.id, reason=held)
-                return
+        held = await self.tasks.may_run(w.id)  # paused, deleted or over its token budget: no model call
+        if held:
+            log.info("camera.check_held", watch_id=w.id, reason=held)
+            return
         if not await self._within_budget(w):
             return
         try:

@@ -249,7 +249,7 @@ async def _probe(hosts: list[str], ports: dict[int, str], timeout: float, concur
         async with gate:
             try:
                 _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), per_try)
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 return
             writer.close()
             try:
@@ -283,7 +283,7 @@ async def _sonos_description(host: str, port: int, timeout: float) -> dict[str, 
     """Confirm a Sonos player by its UPnP device description (room and model)."""
     try:
         body = await asyncio.wait_for(_http_get(host, port, "/xml/device_description.xml"), timeout)
-    except (OSError, asyncio.TimeoutError, ValueError):
+    except (TimeoutError, OSError, ValueError):
         return None
     if b"Sonos" not in body:
         return None

@@ -159,7 +159,7 @@ class HomeAssistantProvider:
                 detail = f"Home Assistant rejected the access token ({exc}); check [home.homeassistant] token"
             except _CommandFailed as exc:
                 detail = f"Home Assistant command failed: {exc}"
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError, ConnectionError) as exc:
+            except (TimeoutError, aiohttp.ClientError, OSError, ConnectionError) as exc:
                 why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 detail = f"Home Assistant is not reachable at {self.url} ({why})"
             except asyncio.CancelledError:

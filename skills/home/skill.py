@@ -181,7 +181,7 @@ class Home(Skill):
                 self._failed(name, exc)
                 continue
             self.ctx.log.info("home.provider_started", provider=name, entities=len(self.registry.entities()))
-        self.ctx.services["home"] = self.registry
+        self.ctx.shared.home = self.registry
 
     def _failed(self, name: str, exc: Exception) -> None:
         detail = str(exc) or type(exc).__name__

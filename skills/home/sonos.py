@@ -387,7 +387,7 @@ class SonosProvider:
         results = await asyncio.gather(*(asyncio.to_thread(_read, sp.soco) for sp in targets), return_exceptions=True)
         by_uid = {sp.uid: sp.entity_id for sp in self._speakers.values()}
         titles = {m.uri: m.title for m in self._music}
-        for sp, res in zip(targets, results):
+        for sp, res in zip(targets, results, strict=True):
             if isinstance(res, BaseException):
                 if not isinstance(res, _errors()):
                     raise res
@@ -413,7 +413,7 @@ class SonosProvider:
         self._unreachable = {ip: why for ip, why in self._unreachable.items() if ip in known_ips} | unreachable
         new = [z for ip, z in zones.items() if ip not in known_ips]
         described = await asyncio.gather(*(asyncio.to_thread(_describe, z, self.timeout) for z in new), return_exceptions=True)
-        for device, res in zip(new, described):
+        for device, res in zip(new, described, strict=True):
             if isinstance(res, BaseException):
                 self._unreachable[device.ip_address] = _reason(res)
                 self.log.warning("sonos.unreachable", ip=device.ip_address, error=_reason(res))

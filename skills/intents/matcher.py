@@ -7,13 +7,12 @@ registry's ``version`` moves, so a message costs one ``recognize_all`` pass.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
-
-import copy
 
 from hassil import Intents
 from hassil.expression import Sentence, TextChunk

@@ -1,6 +1,6 @@
 """The ``intents`` skill: common home commands answered before the planner, with no LLM and no tokens.
 
-It finds the home registry lazily (``ctx.services["home"]``), loads the
+It finds the home registry lazily (``ctx.shared.home``), loads the
 language's sentences once, off the event loop, and answers only when exactly
 one reading fits; everything else goes to the planner (or, with no LLM
 configured, gets a plain "I'm not sure which ..." reply).
@@ -46,9 +46,8 @@ class LocalIntents(Skill):
         self._error: str | None = None
 
     async def setup(self) -> None:
-        agent = self.ctx.services.get("agent_config")
-        self.enabled = bool(getattr(agent, "local_intents", True))
-        self.language = self.config.language or getattr(agent, "language", None) or "en"
+        self.enabled = self.ctx.local_intents
+        self.language = self.config.language or self.ctx.language or "en"
         if not self.enabled:
             self.ctx.log.info("intents.disabled", reason="[agent] local_intents = false")
 
@@ -71,7 +70,7 @@ class LocalIntents(Skill):
     async def _fast_path(self) -> FastPath | None:
         if self.path is not None:
             return self.path
-        registry = self.ctx.services.get("home")
+        registry = self.ctx.shared.home
         self._start_loading()
         if registry is None or self._loading is None or self._error:
             return None

@@ -74,7 +74,7 @@ def test_static_scene_costs_nothing_truck_alerts_once_with_signed_picture(
     token = parse_qs(parts.query)["token"][0]
     ok = httpx.get(local, params={"token": token}, timeout=5)
     assert ok.status_code == 200 and ok.headers["content-type"] == "image/jpeg" and ok.content == truck()
-    key = bytes.fromhex((d.home / "media-key").read_text().strip())
+    key = bytes.fromhex((d.home / "data" / "camera" / "media-key").read_text().strip())
     media_id = parts.path.rsplit("/", 1)[1]
     expired = sign(key, media_id, int(time.time()) - 5)
     other = parts.path[:-4] + ("0000" if not parts.path.endswith("0000") else "1111")

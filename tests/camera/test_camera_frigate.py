@@ -10,8 +10,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from claw.config import ProviderSettings
+from claw.config import TasksSection
+from claw.core.dispatcher import Pending
+from claw.core.gate import SenderGate
+from claw.core.inbox import Inbox
+from claw.providers.base import ProviderSettings
+from claw.providers.models import SkillModels
+from claw.skill import Shared
+from claw.skillset import SkillSet
 from claw.store.db import Database
+from claw.store.migrations import migrate
+from claw.tasks.facade import TasksFacade
+from claw.tasks.service import TaskService
 from skills.camera.alerts import Alerter
 from skills.camera.config import CameraSource
 from skills.camera.media import MediaStore
@@ -90,31 +100,33 @@ async def test_frigate_without_mqtt_polls_its_events_api(vision_llm: FakeLLM, fr
         notes.append((text, media))
 
     db = Database(f"sqlite:///{tmp_path / 'claw.db'}")
+    migrate(db.engine)
+    service = TaskService(db, TasksSection(), ZoneInfo("UTC"), inbox=Inbox(db, SenderGate({}), Pending().mark, lambda: None),
+                          notify=notify, owner=("web", "owner"), toolbox=SkillSet(), llm=None, shared=Shared())
+    tasks = TasksFacade(service)
     cfg = CameraSource(type="frigate", url=frigate.url, frigate_camera="driveway")
     cam = Camera("drive", cfg, FrigateSource("drive", cfg, 8_000_000))
-    vision = VisionChecker(ProviderSettings(provider="anthropic", api_key="sk-ant-test", base_url=vision_llm.url),
-                           allow_cloud=False)  # the fake is on 127.0.0.1: local, so allowed
-    alerter = Alerter(notify, MediaStore(tmp_path / "snaps", b"k" * 32, 60, 1), {}, lambda: None, ZoneInfo("UTC"))
-    engine = WatchEngine(db, {"drive": cam}, vision, alerter, frigate_polling=True)
+    models = SkillModels(db, None, ProviderSettings(provider="anthropic", api_key="sk-ant-test", base_url=vision_llm.url),
+                         allow_cloud_vision=False)  # the fake is on 127.0.0.1: local, so allowed
+    vision = VisionChecker(models)
+    alerter = Alerter(notify, MediaStore(tmp_path / "snaps", b"k" * 32, 60, 1), None, lambda: None, ZoneInfo("UTC"))
+    engine = WatchEngine(tasks, {"drive": cam}, vision, alerter, frigate_polling=True)
     await engine.load()
     w = await engine.create("drive", QUESTION, "frigate", 0.05, ["truck"], 0.6, 600)
     frigate.add_event("ev-poll-1", "driveway", "truck", truck(), start=time.time() + 1)
     frigate.add_event("ev-poll-2", "driveway", "person", driveway(), start=time.time() + 1)
-    for _ in range(200):
-        if notes:
-            break
-        await asyncio.sleep(0.05)
+    await asyncio.to_thread(wait_until, lambda: bool(notes), "an alert")  # polled off the loop, which runs on
     n = len(frigate.requests)
-    while len(frigate.requests) < n + 4:
-        await asyncio.sleep(0.05)
+    await asyncio.to_thread(wait_until, lambda: len(frigate.requests) >= n + 4, "four more polls")
     await engine.stop()
     assert [t for t, _ in notes] and "delivery truck" in notes[0][0] and notes[0][1] is None  # no public URL: text
     assert len(vision_requests(vision_llm)) == 1
     assert frigate.snapshot_fetches() == ["/api/events/ev-poll-1/snapshot.jpg"]
 
-    again = WatchEngine(db, {"drive": cam}, vision, alerter, frigate_polling=False)
+    again = WatchEngine(tasks, {"drive": cam}, vision, alerter, frigate_polling=False)
     await again.load()
     assert again.watchers[w.id].state.alerts == 1 and again.watchers[w.id].labels == ["truck"]
     await again.stop()
     await cam.source.close()
-    await vision.close()
+    await models.close()
+    db.close()

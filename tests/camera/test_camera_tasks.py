@@ -3,7 +3,6 @@ vision tokens are booked on the task. Through ``claw serve`` with the fake camer
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import subprocess
@@ -12,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from claw.store.db import Database
-from skills.camera.watch import WatchEngine
+from claw.store.migrations import migrate
+from claw.tasks import models as m
+from skills.camera.watch import Watcher
 from tests.camera.conftest import (
     camera_config,
     camera_health,
@@ -45,15 +44,12 @@ def wait_check(d: Daemon, fake: FakeLLM, question: str) -> None:
     wait_until(lambda: checks(fake, question) > n, what=f"a vision check for {question!r}", d=d)
 
 
-@pytest.mark.parametrize("reload_seconds", [0.3, 3600.0], ids=["synced", "before-sync"])
 def test_camera_watchers_are_tasks_listed_paused_deleted_and_budgeted(
-        reload_seconds: float, vision_llm: FakeLLM, camera: FakeCamera, daemon_factory: Callable[..., Daemon]) -> None:
-    """Synced: the task sync stops and restarts the loops. Before-sync: the daemon would notice the CLI's edits
-    only in an hour, so what holds the checks is the service's ``may_run`` asked before each vision request."""
-    synced = reload_seconds < 1
+        vision_llm: FakeLLM, camera: FakeCamera, daemon_factory: Callable[..., Daemon]) -> None:
+    """The CLI's pause, resume and delete go through the daemon, which stops and restarts the loops at once;
+    the service's ``may_run``, asked before each vision request, holds a check already under way."""
     camera.show(driveway())
-    d = daemon_factory(camera_config(vision_llm, {"driveway": {"url": camera.url}},
-                                     extra=f"[tasks]\nreload_seconds = {reload_seconds}\n"))
+    d = daemon_factory(camera_config(vision_llm, {"driveway": {"url": camera.url}}))
     results = create_watch(d, vision_llm, *({"camera": "driveway", "question": q, "interval_seconds": 0.2}
                                             for q in (TRUCK, PARKED)))
     assert all("created" in r for r in results), results
@@ -88,14 +84,12 @@ def test_camera_watchers_are_tasks_listed_paused_deleted_and_budgeted(
         camera.show(frame)
         wait_check(d, vision_llm, PARKED)
     assert checks(vision_llm, TRUCK) == truck_checks
-    if synced:
-        wait_until(lambda: camera_health(d)["watchers"] == 1, what="the paused watcher's loop to stop", d=d)
+    wait_until(lambda: camera_health(d)["watchers"] == 1, what="the paused watcher's loop to stop", d=d)
 
     # Resumed (its loop starts again and takes the current frame), then the other one deleted from the CLI:
     # only the resumed watcher looks from now on.
     cli(d, "resume", str(truck_id))
-    if synced:
-        wait_until(lambda: camera_health(d)["watchers"] == 2, what="the resumed watcher's loop", d=d)
+    wait_until(lambda: camera_health(d)["watchers"] == 2, what="the resumed watcher's loop", d=d)
     assert camera.wait_hits(camera.hits + 4)
     parked_checks = checks(vision_llm, PARKED)
     cli(d, "rm", str(parked_id))
@@ -104,30 +98,24 @@ def test_camera_watchers_are_tasks_listed_paused_deleted_and_budgeted(
         camera.show(frame)
         wait_check(d, vision_llm, TRUCK)
     assert checks(vision_llm, PARKED) == parked_checks
-    if synced:
-        wait_until(lambda: camera_health(d)["watchers"] == 1, what="the deleted watcher's loop to stop", d=d)
+    wait_until(lambda: camera_health(d)["watchers"] == 1, what="the deleted watcher's loop to stop", d=d)
 
 
 def test_watchers_from_the_old_camera_watchers_table_become_camera_tasks(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'claw.db'}")
-    db.migrate()
+    """The named migration moves a 0.1 database's camera_watchers rows into the tasks table, once."""
     with sqlite3.connect(tmp_path / "claw.db") as conn:
         conn.execute("CREATE TABLE camera_watchers (id INTEGER PRIMARY KEY, camera VARCHAR NOT NULL, question TEXT "
                      "NOT NULL, trigger VARCHAR NOT NULL, interval FLOAT NOT NULL, labels JSON NOT NULL, min_confidence "
                      "FLOAT NOT NULL, cooldown FLOAT NOT NULL, created_at DATETIME NOT NULL, state JSON NOT NULL)")
         conn.execute("INSERT INTO camera_watchers VALUES (7, 'drive', ?, 'frigate', 5, '[\"truck\"]', 0.6, 600, "
                      "'2026-01-01 00:00:00', '{\"alerts\": 2}')", (TRUCK,))
-
-    async def load() -> WatchEngine:
-        engine = WatchEngine(db, {}, None, None, frigate_polling=False)  # type: ignore[arg-type]
-        await engine.load()
-        await engine.stop()
-        return engine
-
-    engine = asyncio.run(load())
-    [w] = engine.watchers.values()
+    db = Database(f"sqlite:///{tmp_path / 'claw.db'}")
+    assert "m006_camera_watchers_are_tasks" in migrate(db.engine)
+    [task] = db.run_sync(lambda c: m.list_tasks(c))
+    w = Watcher.from_task(task.info())
+    assert (task.kind, task.instruction) == ("camera", TRUCK)
     assert (w.camera, w.question, w.labels, w.state.alerts) == ("drive", TRUCK, ["truck"], 2)
     with sqlite3.connect(tmp_path / "claw.db") as conn:
-        assert conn.execute("SELECT kind, instruction FROM tasks").fetchall() == [("camera", TRUCK)]
         assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'camera_watchers'").fetchall()
+    assert migrate(db.engine) == []
     db.close()

@@ -10,7 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from claw.config import ProviderSettings
+from claw.providers.base import ProviderSettings
+from claw.providers.models import cloud_refusal, is_local_url
+from claw.skill import Shared
 from skills.camera.config import CameraConfig, CameraSource
 from skills.camera.gate import ChangeGate
 from skills.camera.media import MediaStore, sign, verify
@@ -22,13 +24,7 @@ from skills.camera.sources import (
     RtspSource,
     SourceError,
 )
-from skills.camera.vision import (
-    Verdict,
-    VisionError,
-    cloud_refusal,
-    is_local_url,
-    parse_verdict,
-)
+from skills.camera.vision import Verdict, VisionError, parse_verdict
 from skills.camera.watch import Camera, WatchEngine, Watcher
 from tests.fakes.camera import FakeCamera, Huge, NotJpeg, Status, driveway, noisy, truck
 from tests.fakes.frigate import FakeFrigate, event_message, review_message
@@ -150,9 +146,10 @@ async def test_home_assistant_source_uses_the_home_providers_url_and_token() -> 
     try:
         home = SimpleNamespace(providers={"homeassistant": SimpleNamespace(url=ha.url, token=ha.token)})
         src = HomeAssistantSource("door", CameraSource(type="homeassistant", entity="camera.front_door"), 8_000_000,
-                                  {"home": home})
+                                  Shared(home=home))
         assert (await src.snapshot()).startswith(b"\xff\xd8")
-        missing = HomeAssistantSource("x", CameraSource(type="homeassistant", entity="camera.front_door"), 8_000_000, {})
+        missing = HomeAssistantSource("x", CameraSource(type="homeassistant", entity="camera.front_door"), 8_000_000,
+                                      Shared())
         with pytest.raises(SourceError, match="needs Home Assistant"):
             await missing.snapshot()
         await src.close()
@@ -182,8 +179,13 @@ async def test_rtsp_without_ffmpeg_says_so() -> None:
         await src.snapshot()
 
 
-class _NoDb:
-    async def tx(self, fn: object) -> None:
+class _NoTasks:
+    """Only what judging a frame asks of the daemon's tasks: may it run, and keep its state."""
+
+    async def may_run(self, task_id: int) -> None:
+        return None
+
+    async def save_state(self, task_id: int, state: object) -> None:
         return None
 
 
@@ -212,7 +214,7 @@ async def test_once_per_arrival_and_cooldown() -> None:
     cam = Camera("drive", CameraSource(url="http://x/s.jpg"), SimpleNamespace())  # type: ignore[arg-type]
     for cooldown, expected in [(600.0, 1), (0.0, 2)]:
         alerts = _Alerts()
-        engine = WatchEngine(_NoDb(), {"drive": cam}, _ScriptedVision(True, True, False, True, True),  # type: ignore[arg-type]
+        engine = WatchEngine(_NoTasks(), {"drive": cam}, _ScriptedVision(True, True, False, True, True),  # type: ignore[arg-type]
                              alerts, frigate_polling=False)  # type: ignore[arg-type]
         w = Watcher(1, "drive", "truck?", "poll", 1.0, [], 0.6, cooldown)
         for _ in range(5):
@@ -229,7 +231,7 @@ async def test_checks_per_hour_cap_tells_the_owner_once() -> None:
         told.append(text)
 
     alerts.tell = tell  # type: ignore[attr-defined]
-    engine = WatchEngine(_NoDb(), {"drive": cam}, _ScriptedVision(*[False] * 3), alerts,  # type: ignore[arg-type]
+    engine = WatchEngine(_NoTasks(), {"drive": cam}, _ScriptedVision(*[False] * 3), alerts,  # type: ignore[arg-type]
                          frigate_polling=False, max_checks_per_hour=3)
     w = Watcher(1, "drive", "truck?", "poll", 1.0, [], 0.6, 0)
     for _ in range(6):

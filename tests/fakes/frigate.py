@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.camera import driveway
-
 from tests.fakes.server import LoopbackServer
 
 __all__ = ["FakeFrigate", "event_message", "review_message"]

@@ -20,7 +20,7 @@ import copy
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSCloseCode, web
@@ -66,7 +66,7 @@ class RecordedCall:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def default_home() -> dict[str, Any]:
@@ -325,7 +325,7 @@ class FakeHomeAssistant:
                 if msg.type.name != "TEXT":
                     continue
                 await self._command(ws, msg.json())
-        except (asyncio.TimeoutError, ValueError, TypeError, ConnectionError):
+        except (TimeoutError, ValueError, TypeError, ConnectionError):
             pass
         finally:
             self._sockets.discard(ws)

@@ -41,5 +41,5 @@ async def fake_ha() -> AsyncIterator[FakeHomeAssistant]:
 @pytest.fixture
 def skill_ctx(tmp_path) -> SkillContext:
     return SkillContext(
-        name="home", timezone=ZoneInfo("UTC"), data_dir=tmp_path, log=structlog.get_logger(), notify_owner=noop, services={}
+        name="home", timezone=ZoneInfo("UTC"), data_dir=tmp_path, log=structlog.get_logger(), notify_owner=noop
     )

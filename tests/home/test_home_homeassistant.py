@@ -10,7 +10,6 @@ from skills.home.homeassistant import HomeAssistantProvider
 from skills.home.provider import HomeError
 from skills.home.registry import HomeRegistry
 from tests.fakes.homeassistant import FakeHomeAssistant
-
 from tests.home.support import eventually
 
 

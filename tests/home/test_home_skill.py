@@ -34,7 +34,7 @@ async def home(skill_ctx):
 
 
 async def test_demo_is_the_default_and_registry_is_published(home, skill_ctx):
-    assert skill_ctx.services["home"] is home.registry
+    assert skill_ctx.shared.home is home.registry
     assert list(home.registry.providers) == ["demo"]
     assert home.health()["ok"]
     assert {t.name for t in home.tools()} == {"home_status", "home_control", "music", "discover"}
@@ -186,7 +186,7 @@ async def test_a_broken_home_file_is_reported_not_fatal(skill_ctx, tmp_path):
     health = skill.health()
     assert not health["ok"]
     assert "line 2" in health["providers"]["demo"]["detail"]
-    assert skill_ctx.services["home"] is skill.registry
+    assert skill_ctx.shared.home is skill.registry
 
 
 async def test_with_home_assistant_end_to_end(skill_ctx):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from claw.config import AgentSection
-from claw.skill import IncomingMessage, SkillContext
+from claw.skill import IncomingMessage, Shared, SkillContext
 from skills.home.homeassistant import HomeAssistantProvider
 from skills.home.registry import HomeRegistry
 from skills.intents import LocalIntents
@@ -24,8 +24,9 @@ def message(text: str, llm: bool, conversation: str = "c1", sender: str = "owner
 
 
 async def skill_for(registry, tmp_path: Path, agent: AgentSection | None = None, **config) -> LocalIntents:
-    services = {"home": registry, "agent_config": agent or AgentSection()}
-    ctx = SkillContext("intents", ZoneInfo("UTC"), tmp_path, structlog.get_logger(), noop, services)
+    agent = agent or AgentSection()
+    ctx = SkillContext("intents", ZoneInfo("UTC"), tmp_path, structlog.get_logger(), noop, Shared(home=registry),
+                       language=agent.language, local_intents=agent.local_intents)
     skill = LocalIntents(IntentsConfig(**config), ctx)
     await skill.setup()
     return skill

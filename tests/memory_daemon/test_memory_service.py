@@ -9,19 +9,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
-from claw.agent.turn import TurnInput, TurnOutcome
 from claw.config import LLMSection, MemorySection
-from claw.recall.consolidation import Consolidator
-from claw.store.db import Database
-from claw.recall.embeddings import HttpEmbedder
-from claw.providers.llm import build_llm
+from claw.core.events import TurnInput, TurnOutcome
 from claw.logging import add_secrets
-from claw.recall.service import HEADER, MemoryService, estimate_tokens
+from claw.providers.llm import build_llm
+from claw.recall.consolidation import Consolidator
+from claw.recall.embeddings import HttpEmbedder
+from claw.recall.service import HEADER, MemoryFacade, MemoryService, estimate_tokens
 from claw.skill import SkillContext, ToolContext, ToolError
-from skills.memory import Memory
+from claw.store.db import Database
+from claw.store.migrations import migrate
+from skills.memory import MemorySkill
 from tests.fakes.llm import Reply
+from tests.home.support import noop
 
 UTC_TZ = ZoneInfo("UTC")
 
@@ -29,13 +32,15 @@ UTC_TZ = ZoneInfo("UTC")
 @pytest.fixture
 def db(tmp_path: Path):
     database = Database(f"sqlite:///{tmp_path / 'claw.db'}")
-    database.migrate()
+    migrate(database.engine)
     yield database
     database.close()
 
 
 def service(db: Database, **cfg: object) -> MemoryService:
-    return MemoryService.open(db.engine, MemorySection(**cfg), UTC_TZ, window=12)
+    svc = MemoryService(db.engine, MemorySection(**cfg), UTC_TZ, window=12)
+    svc.open()
+    return svc
 
 
 def add(svc: MemoryService, conv: str, *texts: str, start: datetime | None = None) -> None:
@@ -154,7 +159,8 @@ async def test_consolidator_without_llm_skips(db):
 
 async def test_memory_skill_tools_and_owner_only_forget(db, tmp_path: Path):
     svc = service(db)
-    skill = Memory(Memory.Config(), SkillContext("memory", UTC_TZ, tmp_path, None, None, {"memory": svc}))  # type: ignore[arg-type]
+    skill = MemorySkill(MemorySkill.Config(), SkillContext("memory", UTC_TZ, tmp_path, None, noop,
+                                                          memory=MemoryFacade(svc)))
     owner = ToolContext("web:owner", "owner", "web", True)
     guest = ToolContext("whatsapp:+15550001", "+15550001", "whatsapp", False)
     assert "fact #" in await skill.remember("The wifi is called Attic", owner, pinned=True)
@@ -196,7 +202,8 @@ def test_http_embedder_against_a_loopback_server():
         assert path == "/v1/embeddings" and auth == "Bearer k" and body["model"] == "m"
         server.shutdown()
         server.server_close()
-        assert emb(["down"]) == [[0.0, 0.0, 0.0]]  # after a first success, failures degrade, never raise
+        with pytest.raises(httpx.HTTPError):  # a failure raises: the episodes wait, never get a made-up vector
+            emb(["down"])
         emb.close()
     finally:
         server.server_close()

@@ -194,5 +194,5 @@ def test_web_api_token_and_csrf(world):
 def test_binding_beyond_loopback_warns_loudly(fake_llm, daemon_factory):
     d = daemon_factory('[server]\nhost = "0.0.0.0"\n')
     d.stop()
-    line = next(l for l in d.logs().splitlines() if "server.exposed" in l)
+    line = next(entry for entry in d.logs().splitlines() if "server.exposed" in entry)
     assert "0.0.0.0" in line and "warning" in line.lower()

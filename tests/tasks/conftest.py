@@ -12,7 +12,6 @@ from tests.harness import Daemon, wait_until  # noqa: F401 - re-exported to the 
 
 FAST = """
 [tasks]
-reload_seconds = 0.3
 watch_poll_seconds = 0.5
 grace_seconds = {grace}
 """

@@ -7,7 +7,7 @@ import time
 from tests.conftest import anthropic_config
 from tests.fakes.llm import Reply, ToolUse
 from tests.harness import counter_calls, install_counter_skill
-from tests.tasks.conftest import api, assistant_texts, cli, create, wait_until, fast
+from tests.tasks.conftest import api, assistant_texts, cli, create, fast, wait_until
 
 
 def test_reminder_and_compiled_routine_survive_restart_and_fire_once(fake_llm, daemon_factory):

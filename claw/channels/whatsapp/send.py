@@ -16,22 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import structlog
-from sqlalchemy import String, cast, select, update
-from sqlalchemy.engine import Connection
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from claw.channels.base import DeliveryResult, OutgoingMessage
-from claw.channels.whatsapp.twilio import last_retry_after
 from claw.channels.whatsapp.text import split_message
-from claw.store.db import Database, as_utc, outbox, utcnow
+from claw.channels.whatsapp.twilio import last_retry_after
+from claw.core.outbox import Change, Outbox
+from claw.store.db import as_utc, utcnow
 
 log = structlog.get_logger("claw.whatsapp")
 
@@ -77,14 +75,13 @@ class NotSent(Exception):
 
 
 class Outbound:
-    def __init__(self, client: Client, db: Database, from_number: str, template_sid: str | None,
-                 status_callback: str | None, wake: Callable[[], None]):
+    def __init__(self, client: Client, outbox: Outbox, from_number: str, template_sid: str | None,
+                 status_callback: str | None):
         self.client = client
-        self.db = db
+        self.outbox = outbox
         self.from_number = from_number
         self.template_sid = template_sid
         self.status_callback = status_callback
-        self.wake = wake
 
     # -- the channel protocol's two calls ------------------------------------------
 
@@ -147,39 +144,33 @@ class Outbound:
 
         Returns the recipient when their message is now held (their next message releases it).
         """
-        def apply(conn: Connection) -> tuple[str | None, str]:
-            row = conn.execute(
-                select(outbox).where(outbox.c.channel == "whatsapp", cast(outbox.c.payload, String).like(f'%"{sid}"%'))
-            ).first()
-            if row is None:
-                return None, ""
-            payload = dict(row.payload or {})
-            state = WaState.of(payload)
+        def apply(item: OutgoingMessage) -> Change | None:
+            state = WaState.of(item.payload)
             if sid not in state.known():
-                return None, ""
+                return None
             previous = state.receipts.get(sid)
             if previous is None or RANK.get(status, 0) >= RANK.get(previous, 0):
                 state.receipts[sid] = status
-            values: dict[str, Any] = {}
-            if status in ("failed", "undelivered") and row.status == "sent":
+            change = Change({**item.payload, "wa": asdict(state)})
+            if status in ("failed", "undelivered") and item.status == "sent":
                 if error_code == WINDOW_CLOSED and sid != state.template:
                     state.sids = {k: v for k, v in state.sids.items() if v != sid}
                     if self.template_sid and not state.template:
                         state.mode = "template"
-                        values.update(status="pending", next_attempt_at=None, error="63016: outside the 24h window")
+                        change.status, change.error = "pending", "63016: outside the 24h window"
                     else:
-                        values.update(status="held", error="63016: outside the 24h window; waiting for them to write")
+                        change.status, change.error = "held", "63016: outside the 24h window; waiting for them to write"
                 else:
-                    values.update(status="failed", error=f"Twilio reported {status} (error {error_code})")
-                    log.error("whatsapp.delivery_failed", outbox_id=row.id, sid=sid, error_code=error_code)
-            payload["wa"] = asdict(state)
-            conn.execute(update(outbox).where(outbox.c.id == row.id).values(payload=payload, **values))
-            return values.get("status"), row.recipient
+                    change.status, change.error = "failed", f"Twilio reported {status} (error {error_code})"
+                    log.error("whatsapp.delivery_failed", outbox_id=item.id, sid=sid, error_code=error_code)
+                change.payload["wa"] = asdict(state)
+            return change
 
-        status_now, recipient = await self.db.tx(apply)
-        if status_now == "pending":
-            self.wake()
-        return recipient if status_now == "held" else None
+        done = await self.outbox.change(apply, channel="whatsapp", containing=f'"{sid}"')
+        if done is None:
+            return None
+        item, change = done
+        return item.recipient if change.status == "held" else None
 
     async def check_later(self, sids: list[str], delay: float) -> None:
         """Without a status callback, fetch the messages once after ``delay`` to catch a late failure."""
@@ -261,10 +252,11 @@ class Outbound:
             def matches(body: str) -> bool:
                 return body == expected
 
-        exclude = await self.db.tx(lambda c: known_sids(c, item.recipient)) | state.known()
-        recent = await self.client.messages.list_async(to=wa(item.recipient), from_=wa(self.from_number),
-                                                       limit=LOOKUP_LIMIT, page_size=LOOKUP_LIMIT)
-        found = next((m.sid for m in recent if m.sid not in exclude and m.date_created is not None
+        recent = await self.outbox.recent("whatsapp", item.recipient, utcnow() - timedelta(days=2))
+        exclude = known_sids(recent) | state.known()
+        sent = await self.client.messages.list_async(to=wa(item.recipient), from_=wa(self.from_number),
+                                                     limit=LOOKUP_LIMIT, page_size=LOOKUP_LIMIT)
+        found = next((m.sid for m in sent if m.sid not in exclude and m.date_created is not None
                       and as_utc(m.date_created) >= since and matches(m.body or "")), None)  # type: ignore[operator]
         log.info("whatsapp.reconciled", outbox_id=item.id, kind=inflight["kind"], part=inflight["part"],
                  found=bool(found))
@@ -278,14 +270,12 @@ class Outbound:
         return str(inflight["kind"]) if found else None
 
     async def _save(self, outbox_id: int, state: WaState) -> None:
-        def write(conn: Connection) -> None:
-            payload = dict(conn.execute(select(outbox.c.payload).where(outbox.c.id == outbox_id)).scalar_one() or {})
-            stored = WaState.of(payload)
+        def merge(item: OutgoingMessage) -> Change:
+            stored = WaState.of(item.payload)
             state.receipts = {**stored.receipts, **state.receipts}  # status callbacks may have arrived meanwhile
-            payload["wa"] = asdict(state)
-            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(payload=payload))
+            return Change({**item.payload, "wa": asdict(state)})
 
-        await self.db.tx(write)
+        await self.outbox.change(merge, outbox_id=outbox_id)
 
     def _retry(self, item: OutgoingMessage, error: str) -> DeliveryResult:
         hinted = last_retry_after.get()
@@ -299,16 +289,11 @@ def preview(text: str) -> str:
     return text if len(text) <= TEMPLATE_VARIABLE_MAX else text[: TEMPLATE_VARIABLE_MAX - 1].rstrip() + "…"
 
 
-def known_sids(conn: Connection, recipient: str) -> set[str]:
+def known_sids(rows: list[OutgoingMessage]) -> set[str]:
     """SIDs already attributed to recent rows for this recipient: a lookup must not claim them twice."""
-    rows = conn.execute(
-        select(outbox.c.external_id, outbox.c.payload).where(
-            outbox.c.channel == "whatsapp", outbox.c.recipient == recipient,
-            outbox.c.created_at >= utcnow() - timedelta(days=2))
-    ).all()
     found: set[str] = set()
     for row in rows:
         if row.external_id:
             found.add(row.external_id)
-        found |= WaState.of(row.payload or {}).known()
+        found |= WaState.of(row.payload).known()
     return found
