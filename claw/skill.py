@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, get_type_hints
+from typing import Any, ClassVar, Protocol, cast, get_type_hints
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -276,11 +276,15 @@ class SkillContext:
 
 _TOOL_MARK = "__claw_tool__"
 
+#: ``sensitive=``: a constant, or a rule of the validated arguments and, if it takes two parameters,
+#: the ToolContext (None when the call is checked outside a turn).
+Sensitive = bool | Callable[[Any], bool] | Callable[[Any, ToolContext | None], bool]
+
 
 @dataclass
 class _ToolMark:
     name: str | None
-    sensitive: bool | Callable[[BaseModel], bool]
+    sensitive: Sensitive
     description: str | None
 
 
@@ -288,7 +292,7 @@ def tool(
     fn: Callable[..., Any] | None = None,
     *,
     name: str | None = None,
-    sensitive: bool | Callable[[Any], bool] = False,
+    sensitive: Sensitive = False,
     description: str | None = None,
 ) -> Any:
     """Mark a skill method as a tool.
@@ -381,7 +385,7 @@ class Tool:
                 continue
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[pname] = (annotation, Field(default, description=arg_docs.get(pname)))
-        self.args_model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        self.args_model: type[BaseModel] = create_model(
             f"{self.name}_args", __config__=ConfigDict(extra="forbid"), **fields
         )
         self.parameters = _compact_schema(self.args_model.model_json_schema())
@@ -405,11 +409,12 @@ class Tool:
 
     def is_sensitive(self, args: BaseModel, ctx: ToolContext | None = None) -> bool:
         """A ``sensitive=`` callable gets the validated arguments, and the ToolContext if it takes two parameters."""
-        if callable(self._sensitive):
-            if len(inspect.signature(self._sensitive).parameters) >= 2:
-                return bool(self._sensitive(args, ctx))
-            return bool(self._sensitive(args))
-        return bool(self._sensitive)
+        rule = self._sensitive
+        if not callable(rule):
+            return bool(rule)
+        if len(inspect.signature(rule).parameters) >= 2:
+            return bool(cast("Callable[[Any, ToolContext | None], bool]", rule)(args, ctx))
+        return bool(cast("Callable[[Any], bool]", rule)(args))
 
     @property
     def may_be_sensitive(self) -> bool:

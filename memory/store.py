@@ -578,6 +578,18 @@ class MemoryStore:
                                   (conversation,)).first()
         return int(r[0]) if r else 0
 
+    def unconsolidated(self, speakers: Iterable[str]) -> list[str]:
+        """Conversations with episodes after their mark in which one of ``speakers`` spoke (work left over)."""
+        wanted = sorted(set(speakers))
+        if not wanted:
+            return []
+        with self._tx() as c:
+            rows = c.exec_driver_sql(
+                "SELECT e.conversation FROM memory_episodes e LEFT JOIN memory_marks m ON m.conversation = e.conversation "
+                "GROUP BY e.conversation HAVING max(e.id) > coalesce(max(m.episode_id), 0) "
+                f"AND max(e.speaker IN ({','.join('?' * len(wanted))})) = 1", tuple(wanted)).fetchall()
+        return [r[0] for r in rows]
+
     def set_mark(self, conversation: str, episode_id: int) -> None:
         with self._tx() as c:
             c.exec_driver_sql(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -9,6 +10,19 @@ import pytest
 
 from tests.fakes.llm import FakeLLM
 from tests.harness import Daemon
+
+
+@pytest.fixture
+def fixed_loopback_ports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Held by tests whose fakes must listen on fixed addresses (Sonos speakers answer only on port 1400):
+    a lock file shared by all test workers, so one such test runs at a time across them."""
+    lock = tmp_path_factory.getbasetemp().parent / "fixed-loopback-ports.lock"
+    with open(lock, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 @pytest.fixture

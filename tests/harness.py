@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -27,6 +28,10 @@ def wait_until(check: Callable[[], Any], what: str = "condition", d: Daemon | No
     raise AssertionError(f"timed out waiting for {what}" + (f"\n{d.logs()[-5000:]}" if d else ""))
 
 
+#: A guard against a hung start-up, not a timing assertion: a loaded machine can take its time.
+START_CEILING = 180.0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -39,7 +44,7 @@ class Daemon:
     def __init__(self, home: Path, config: str = "", env: dict[str, str] | None = None):
         self.home = home
         self.home.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = 0  # the OS picks one at each start (no race with other tests for a free port)
         self.config_path = home / "config.toml"
         self.config_path.write_text(textwrap.dedent(config))
         self.env = {
@@ -59,23 +64,34 @@ class Daemon:
     def token(self) -> str:
         return (self.home / "web-token").read_text().strip()
 
-    def start(self, timeout: float = 20.0) -> Daemon:
+    def start(self, ceiling: float = START_CEILING) -> Daemon:
+        """Start ``claw serve`` on a port the OS picks, and wait for the daemon's own word that it serves
+        (its ``server.listening`` line, after start-up is complete). The ceiling only catches a hang."""
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "claw", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "claw", "serve", "--port", "0"],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout
+        log.close()
+        deadline = time.monotonic() + ceiling
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"claw serve exited with {self.proc.returncode}:\n{self.logs()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"claw serve did not become healthy:\n{self.logs()}")
+            port = self._listening(offset)
+            if port:
+                self.port = port
+                return self
+            time.sleep(0.02)
+        raise RuntimeError(f"claw serve did not start within {ceiling:.0f} s:\n{self.logs()}")
+
+    def _listening(self, offset: int) -> int | None:
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            for line in f.read().decode(errors="replace").splitlines():
+                if '"server.listening"' in line:
+                    return int(json.loads(line)["port"])
+        return None
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -397,7 +398,7 @@ def usage(ctx: click.Context, by: str | None) -> None:
     db = Database(config.database_url)
     migrate(db.engine)
     for group in [by] if by else ["day", "conversation", "task"]:
-        rows = db.run_sync(lambda c, g=group: usage_mod.totals(c, g))
+        rows = db.run_sync(partial(usage_mod.totals, by=group))
         click.echo(f"by {group}:")
         if not rows:
             click.echo("  (no LLM calls recorded)")

@@ -190,7 +190,7 @@ class Dispatcher:
                 .order_by(func.min(inbox.c.id))
                 .limit(free)
             ).scalar_subquery()
-            return conn.execute(select(inbox).where(inbox.c.id.in_(oldest)).order_by(inbox.c.id)).all()
+            return list(conn.execute(select(inbox).where(inbox.c.id.in_(oldest)).order_by(inbox.c.id)).all())
 
         now = time.monotonic()
         for row in await self.db.tx(load):

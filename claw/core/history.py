@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from claw.store.db import as_utc
+from claw.store.db import as_utc, new_id
 from claw.store.schema import messages
 
 
 def record(conn: Connection, conversation_id: str, role: str, text: str, *, inbox_id: int | None,
            at: datetime, meta: dict[str, Any] | None = None) -> int:
-    return conn.execute(insert(messages), {  # parameters, not .values(): cheaper on every turn
+    return new_id(conn.execute(insert(messages), {  # parameters, not .values(): cheaper on every turn
         "conversation_id": conversation_id, "role": role, "text": text, "inbox_id": inbox_id, "meta": meta or {}, "at": at,
-    }).inserted_primary_key[0]
+    }))
 
 
 def since(conn: Connection, conversation_id: str, after_id: int = 0, limit: int = 200) -> list[dict[str, Any]]:

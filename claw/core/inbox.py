@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from claw.core import history, outbox
 from claw.core.gate import SenderGate, Verdict
 from claw.core.pairing import parse_approval
-from claw.store.db import Database, ensure_conversation, utcnow
+from claw.store.db import Database, ensure_conversation, new_id, utcnow
 from claw.store.schema import inbox
 
 log = structlog.get_logger("claw.inbox")
@@ -74,7 +74,7 @@ def accept(conn: Connection, *, channel: str, external_id: str, peer: str, sende
         "text": text, "payload": payload or {}, "status": "pending", "received_at": utcnow(),
     })
     if inserted.rowcount == 1:
-        return Accepted(inserted.inserted_primary_key[0], conv, True)
+        return Accepted(new_id(inserted), conv, True)
     existing = conn.execute(_find, {"channel": channel, "external_id": external_id}).one()
     return Accepted(existing.id, existing.conversation_id, False)
 

@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy import String, bindparam, cast, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
-from claw.store.db import Database, utcnow
+from claw.store.db import Database, new_id, utcnow
 from claw.store.schema import outbox
 
 log = structlog.get_logger("claw.outbox")
@@ -85,11 +85,11 @@ def queue(conn: Connection, *, conversation_id: str, channel: str, recipient: st
     """Queue one message in the caller's transaction. ``delivered``: the channel's clients read the
     transcript (the web chat), so the row is born sent."""
     now = utcnow()
-    return int(conn.execute(_insert, {
+    return new_id(conn.execute(_insert, {
         "inbox_id": inbox_id, "conversation_id": conversation_id, "channel": channel, "recipient": recipient,
         "text": text, "payload": payload or {}, "created_at": now,
         "status": "sent" if delivered else "pending", "sent_at": now if delivered else None,
-    }).inserted_primary_key[0])
+    }))
 
 
 _release = (update(outbox).where(outbox.c.channel == bindparam("ch"), outbox.c.recipient == bindparam("to"),

@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -55,9 +56,9 @@ class Issued:
     new: bool  # False: the sender already holds a live code (they get no second reply)
 
 
-def _code(row: object) -> Code:
-    return Code(row.code, row.channel, row.address, row.name, row.status,  # type: ignore[attr-defined]
-                as_utc(row.created_at), as_utc(row.expires_at))  # type: ignore[attr-defined,arg-type]
+def _code(row: Any) -> Code:
+    return Code(row.code, row.channel, row.address, row.name, row.status, as_utc(row.created_at),
+                as_utc(row.expires_at))
 
 
 def is_allowed(conn: Connection, channel: str, address: str) -> bool:
@@ -131,7 +132,7 @@ def pending(conn: Connection, now: datetime | None = None) -> list[Code]:
 
 def senders(conn: Connection) -> list[Sender]:
     rows = conn.execute(select(allowed_senders).order_by(allowed_senders.c.added_at)).all()
-    return [Sender(r.channel, r.address, r.name, as_utc(r.added_at), r.via) for r in rows]  # type: ignore[arg-type]
+    return [Sender(r.channel, r.address, r.name, as_utc(r.added_at), r.via) for r in rows]
 
 
 def parse_approval(text: str) -> str | None:

@@ -35,6 +35,8 @@ Current summary:
 Turns that have since left the recent window (time | speaker: text):
 {turns}"""
 ASK_TIMEOUT = 180.0
+#: Only the owner's conversations are consolidated into facts (the owner's words, and their tasks').
+OWNER_SPEAKERS = ("owner", "task")
 SUMMARY_BATCH = 200
 
 
@@ -71,7 +73,7 @@ class Consolidator:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        for conv in await asyncio.to_thread(self._unconsolidated):
+        for conv in await asyncio.to_thread(self.service.store.unconsolidated, OWNER_SPEAKERS):
             self.touch(conv)  # left over from before a restart: wait a quiet period, then catch up
         self._task = asyncio.create_task(self._run(), name="memory-consolidation")
 
@@ -82,14 +84,6 @@ class Consolidator:
 
     def health(self) -> dict[str, Any]:
         return {"ok": True, "llm": self.llm is not None, "pending": len(self._dirty), **asdict(self.stats)}
-
-    def _unconsolidated(self) -> list[str]:
-        with self.service.store.engine.connect() as c:
-            rows = c.exec_driver_sql(
-                "SELECT e.conversation FROM memory_episodes e LEFT JOIN memory_marks m ON m.conversation = e.conversation "
-                "GROUP BY e.conversation HAVING max(e.id) > coalesce(max(m.episode_id), 0) "
-                "AND max(e.speaker IN ('owner', 'task')) = 1").fetchall()  # the owner's conversations only
-        return [r[0] for r in rows]
 
     async def _run(self) -> None:
         tick = min(max(self.debounce_s / 4, 0.1), 30.0)

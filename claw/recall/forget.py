@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -149,12 +150,19 @@ class Matcher:
     @contextmanager
     def installed(self, c: Connection) -> Iterator[None]:
         """``claw_forgets(value)`` in SQL on this connection, removed after (it holds the text)."""
-        raw = c.connection.driver_connection
+        raw = sqlite_connection(c)
         raw.create_function("claw_forgets", 1, lambda v: int(self(v)), deterministic=True)
         try:
             yield
         finally:
             raw.create_function("claw_forgets", 1, None)
+
+
+def sqlite_connection(c: Connection) -> sqlite3.Connection:
+    """The driver's connection under ``c`` (functions, pragmas and VACUUM need it)."""
+    raw = c.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection), "forgetting scrubs SQLite files only"
+    return raw
 
 
 def _walk(value: Any, hit: Callable[[str], bool], key: str | None = None) -> Any:
@@ -184,7 +192,7 @@ def _redact_json(raw: Any, hit: Callable[[str], bool]) -> Any:
 def write_tx(engine: Engine) -> Iterator[Connection]:
     """A transaction that holds the write lock from its first statement (read, then rewrite, atomically)."""
     with engine.begin() as c:
-        raw = c.connection.driver_connection
+        raw = sqlite_connection(c)
         if not raw.in_transaction:
             raw.execute("BEGIN IMMEDIATE")
         with secure_delete(c):
@@ -285,13 +293,13 @@ def redact_matching(c: Connection, matcher: Matcher, report: ForgetReport, *, in
             select = f'SELECT {keys}, {cols}{extra} FROM "{t.name}" WHERE {where}'
             if candidates is not None and t.key == ["rowid"]:
                 ids = candidates[t.name]
-                found = []
+                found: list[Any] = []
                 for i in range(0, len(ids), 500):
                     chunk = ids[i:i + 500]
                     found += c.exec_driver_sql(select + f" AND rowid IN ({','.join('?' * len(chunk))})",
                                                (*params, *chunk)).fetchall()
             else:
-                found = c.exec_driver_sql(select, tuple(params)).fetchall()
+                found = list(c.exec_driver_sql(select, tuple(params)).fetchall())
             for row in found:
                 key, values = row[:len(t.key)], row[len(t.key):len(t.key) + len(t.columns)]
                 status = row[-1] if extra else None
@@ -378,7 +386,7 @@ def redact_episode_copies(c: Connection, hits: Iterable[Hit], report: ForgetRepo
         elif inbox_id is not None and role == "assistant":
             replies.setdefault(inbox_id, []).append(hit.text)
         elif inbox_id is not None and role == "tool":
-            tools.setdefault(inbox_id, set()).add(meta.get("tool"))
+            tools.setdefault(inbox_id, set()).add(str(meta.get("tool")))
         elif inbox_id is None:  # sent on its own (notify), or imported: no turn links it
             notes.setdefault(hit.conversation, set()).add(hit.text)
 
@@ -497,7 +505,7 @@ def scrub_file(engine: Engine, needles: Iterable[str], report: ForgetReport | No
         return ""
     path = os.path.abspath(path)
     with engine.connect() as c:
-        raw = c.connection.driver_connection
+        raw = sqlite_connection(c)
         if raw.in_transaction:
             raw.commit()
         truncated = _checkpoint(raw)

@@ -46,7 +46,7 @@ def operations(service: TaskService, authorized: Callable[[Request], bool]) -> l
 
     async def list_tasks(request: Request) -> Response:
         async def go() -> Response:
-            tasks = await service.list()
+            tasks = await service.all()
             return JSONResponse({"tasks": [service.view(t) for t in tasks if t.status in ("active", "paused")]
                                  + [service.view(t) for t in tasks if t.status not in ("active", "paused")]})
         return await guarded(request, go)

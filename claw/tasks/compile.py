@@ -13,10 +13,10 @@ from typing import Any
 
 import structlog
 
+from claw.agent.turn import Toolbox
 from claw.providers.base import LLMResponse, Message, Prompt
 from claw.providers.llm import LLM, LLMError
 from claw.skill import ToolContext, ToolError
-from claw.skillset import SkillSet
 
 log = structlog.get_logger("claw.tasks.compile")
 
@@ -35,7 +35,7 @@ class Compiled:
     response: LLMResponse | None = None
 
 
-def check_actions(actions: list[dict[str, Any]], skills: SkillSet, ctx: ToolContext) -> list[dict[str, Any]]:
+def check_actions(actions: list[dict[str, Any]], skills: Toolbox, ctx: ToolContext) -> list[dict[str, Any]]:
     """Validate each call against its tool; refuse tools that need the owner's yes every time."""
     out = []
     for action in actions:
@@ -51,7 +51,7 @@ def check_actions(actions: list[dict[str, Any]], skills: SkillSet, ctx: ToolCont
     return out
 
 
-async def compile_instruction(text: str, llm: LLM | None, skills: SkillSet, ctx: ToolContext) -> Compiled:
+async def compile_instruction(text: str, llm: LLM | None, skills: Toolbox, ctx: ToolContext) -> Compiled:
     if llm is None:
         return Compiled(None, "no language model is configured to compile it")
     specs = [s for s in skills.specs() if s.name != "tasks"]

@@ -39,7 +39,7 @@ class TasksFacade:
         return summary(created, self.service.tz)
 
     async def listing(self) -> str:
-        live = [t for t in await self.service.list() if t.status in ("active", "paused")]
+        live = [t for t in await self.service.all() if t.status in ("active", "paused")]
         return "\n".join(_line(self.service.view(t)) for t in live) if live else "No standing tasks."
 
     async def update(self, task_id: int, fields: dict[str, Any], ctx: ToolContext) -> str:
@@ -68,7 +68,7 @@ class TasksFacade:
         return await self.service.add_kind(kind, title, instruction, spec, state)
 
     async def of_kind(self, kind: str) -> list[TaskInfo]:
-        return [t.info() for t in await self.service.list() if t.kind == kind]
+        return [t.info() for t in await self.service.all() if t.kind == kind]
 
     async def save_state(self, task_id: int, state: dict[str, Any]) -> None:
         await self.service.db.tx(lambda c: m.set_runtime(c, task_id, state=state))

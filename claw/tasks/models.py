@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from claw.skill import TaskInfo
-from claw.store.db import as_utc, utcnow
+from claw.store.db import as_utc, new_id, utcnow
 from claw.store.schema import task_journal, task_notes, task_runs, tasks
 
 __all__ = ["KINDS", "LIVE", "Task", "task_journal", "task_notes", "task_runs", "tasks"]
@@ -71,7 +71,7 @@ def insert_task(conn: Connection, values: dict[str, Any]) -> int:
     now = utcnow()
     row = {"created_at": now, "updated_at": now, "rev": 1, "status": "active", "run_count": 0, "run_requests": 0,
            "state": {}, "spec": {}, **values}
-    return int(conn.execute(insert(tasks).values(**row)).inserted_primary_key[0])
+    return new_id(conn.execute(insert(tasks).values(**row)))
 
 
 def get_task(conn: Connection, task_id: int) -> Task | None:

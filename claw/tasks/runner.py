@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from claw.agent.turn import Toolbox
 from claw.core.inbox import Inbox
 from claw.skill import TaskKind, ToolContext, ToolError
-from claw.store.db import Database, utcnow
+from claw.store.db import Database, new_id, utcnow
 from claw.tasks import budget, conditions
 from claw.tasks import models as m
 from claw.tasks.turns import goal_text, routine_text
@@ -60,9 +60,9 @@ class Runner:
         """Insert the run row; None if this run was already claimed (never run twice)."""
 
         def write(conn: Any) -> int:
-            return int(conn.execute(insert(m.task_runs).values(
+            return new_id(conn.execute(insert(m.task_runs).values(
                 task_id=task_id, run_key=run_key, scheduled_for=scheduled_for, status=status, started_at=utcnow(),
-            )).inserted_primary_key[0])
+            )))
 
         try:
             return await self.db.tx(write)

@@ -13,7 +13,7 @@ key so a run is never doubled. APScheduler's own misfire handling is off
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ from claw.tasks.triggers import aps_trigger
 
 log = structlog.get_logger("claw.tasks.scheduler")
 
-Fire = Callable[[int, datetime], Awaitable[None]]
+Fire = Callable[[int, datetime], Coroutine[Any, Any, None]]
 
 
 async def _due() -> None:

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -153,11 +154,11 @@ class TaskService:
                 if task.status == "active" and task.trigger and task.kind != "watcher":
                     if self.scheduler.revisions.get(task.id) != task.rev:
                         nxt = self.scheduler.schedule(task.id, task.trigger, task.rev, task.next_run_at)
-                        await self.db.tx(lambda c, t=task, n=nxt: m.set_runtime(c, t.id, next_run_at=n))
+                        await self.db.tx(partial(m.set_runtime, task_id=task.id, next_run_at=nxt))
                 elif task.id in self.scheduler.revisions:
                     self.scheduler.unschedule(task.id)
                 if task.run_requests > 0:
-                    await self.db.tx(lambda c, t=task: m.set_runtime(c, t.id, run_requests=0))
+                    await self.db.tx(partial(m.set_runtime, task_id=task.id, run_requests=0))
                     for _ in range(task.run_requests):
                         self._spawn(self.run_now(task.id))
             for task_id in set(self.scheduler.revisions) - known:
@@ -264,7 +265,7 @@ class TaskService:
             raise TaskSpecError(f"there is no task #{task_id}")
         return task
 
-    async def list(self) -> list[m.Task]:
+    async def all(self) -> list[m.Task]:
         return await self.db.tx(m.list_tasks)
 
     async def set_status(self, task_id: int, status: str, reason: str | None = None) -> m.Task:

@@ -74,7 +74,7 @@ class ChangeGate:
         cur = small_grey(jpeg)
         last, self._last = self._last, cur
         if last is None or last.shape != cur.shape:
-            self._mask = zone_mask(cur.shape, self.zone)  # type: ignore[arg-type]
+            self._mask = zone_mask(cur.shape, self.zone)
             return GateResult(changed=False, score=0.0, first=True)
         moved = np.abs(cur - last) > self.pixel_threshold
         if self._mask is not None:

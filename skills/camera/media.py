@@ -21,7 +21,7 @@ from pathlib import Path
 import structlog
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 log = structlog.get_logger("skills.camera.media")
 
@@ -101,7 +101,7 @@ class MediaStore:
             log.info("camera.snapshots_pruned", removed=removed)
         return removed
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
         async def serve(request: Request) -> Response:
             media_id = request.path_params["media_id"]
             token = request.query_params.get("token", "")

@@ -142,7 +142,7 @@ class CameraSkill(Skill):
         from skills.camera.vision import VisionError
 
         cam = self._camera(camera)
-        assert self.vision is not None
+        assert self.vision is not None and self.media is not None  # both set up whenever a camera is configured
         try:
             jpeg = await cam.source.snapshot()
             await asyncio.to_thread(small_grey, jpeg)  # proves it decodes before a model sees it
@@ -152,7 +152,7 @@ class CameraSkill(Skill):
         await asyncio.to_thread(self.media.save, cam.name, jpeg)
         return f"{cam.label}: {verdict.description or ('yes' if verdict.match else 'nothing notable')}"
 
-    @tool(sensitive=_create_needs_yes)  # type: ignore[arg-type]  # the SDK passes the ToolContext to 2-arg callables
+    @tool(sensitive=_create_needs_yes)
     async def camera_watch(
         self,
         action: Literal["create", "list", "delete"],

@@ -162,10 +162,10 @@ class _Parser:
         for node in self.items(top["floors"][0], "floors") if "floors" in top else []:
             f = self.mapping(node, "floor")
             fid = self.text(f, "id", "floor", node) or ""
-            level = f.get("level", (None, None))
-            if level[1] is not None and (not isinstance(level[1], int) or isinstance(level[1], bool)):
-                raise self.fail(level[0], "level must be a whole number (0 = ground)")
-            home.floors.append(Floor(fid, self.text(f, "name", "floor", node, False) or fid, level[1], self.aliases(f)))
+            level_node, level = f.get("level", (node, None))
+            if level is not None and (not isinstance(level, int) or isinstance(level, bool)):
+                raise self.fail(level_node, "level must be a whole number (0 = ground)")
+            home.floors.append(Floor(fid, self.text(f, "name", "floor", node, False) or fid, level, self.aliases(f)))
             floor_ids.add(fid)
         area_ids: set[str] = set()
         for node in self.items(top["areas"][0], "areas") if "areas" in top else []:

@@ -344,7 +344,7 @@ async def _ssdp(timeout: float, interfaces: list[str] | None, log: Any) -> list[
         "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n"
         f"MX: {mx}\r\nST: ssdp:all\r\n\r\n"
     ).encode()
-    sources = interfaces or [None]
+    sources: list[str | None] = [*interfaces] if interfaces else [None]  # None: the default interface
     transports = []
     protocols: list[_SsdpProtocol] = []
     for iface in sources:

@@ -16,7 +16,7 @@ from typing import Any
 
 from hassil import Intents
 from hassil.expression import Sentence, TextChunk
-from hassil.intents import IntentData, TextSlotList, TextSlotValue
+from hassil.intents import IntentData, SlotList, TextSlotList, TextSlotValue
 from hassil.recognize import RecognizeResult, recognize_all
 from hassil.util import CJK_WHITESPACE, normalize_for_matching, remove_skip_words_tracked
 
@@ -99,7 +99,7 @@ class SlotIndex:
     """Slot lists for hassil plus what their values point at; one per registry version."""
 
     version: tuple[int, int]  # (id of the registry, its version)
-    lists: dict[str, TextSlotList]
+    lists: dict[str, SlotList]  # hassil's recognize_all takes a Dict[str, SlotList] (invariant)
     names: dict[str, list[str]]  # name key -> entity ids carrying that name or alias
     built_seconds: float = 0.0
     words: tuple[frozenset[str], ...] = ()  # the words of each name, alias, pronoun, area and floor
@@ -137,7 +137,7 @@ def build_slots(registry: Any, language: str) -> SlotIndex:
         for text in dict.fromkeys([floor.name, *floor.aliases]):
             if text.strip():
                 floors.append(TextSlotValue.from_tuple((text, floor.id), allow_template=False))
-    lists = {
+    lists: dict[str, SlotList] = {
         "name": TextSlotList(name="name", values=values),
         "area": TextSlotList(name="area", values=areas),
         "floor": TextSlotList(name="floor", values=floors),
@@ -203,7 +203,7 @@ class _Templates:
 def _templates(code: str) -> _Templates:
     """Every sentence template with the literal text it requires, computed once (hassil redoes it per call)."""
     intents = load_language(code).intents
-    clauses: dict[frozenset[str], int] = {}
+    clauses: dict[frozenset[str] | tuple[str, ...], int] = {}  # hassil's clauses, and NAMED
     groups: dict[int, list[_Template]] = {}
     for intent in intents.intents.values():
         for data in intent.data:
@@ -212,7 +212,7 @@ def _templates(code: str) -> _Templates:
                 mask = 0
                 for clause in sentence.get_required_clauses(rules):
                     mask |= 1 << clauses.setdefault(clause, len(clauses))
-                if not mask and _SLOT_ONLY.search(sentence.text):
+                if not mask and sentence.text is not None and _SLOT_ONLY.search(sentence.text):
                     mask = 1 << clauses.setdefault(NAMED, len(clauses))
                 groups.setdefault(mask, []).append(_Template(intent.name, data, sentence))
     return _Templates(tuple(tuple(c) for c in clauses), tuple((m, tuple(ts)) for m, ts in groups.items()))
@@ -310,8 +310,8 @@ class Matcher:
             slots[entity.name] = entity.value
             slot_text[entity.name] = entity.text_clean if entity.text else ""
             wildcards += 1 if entity.is_wildcard else 0
-        for entity in result.unmatched_entities_list:
-            slot_text.setdefault(entity.name, getattr(entity, "text", "").strip())
+        for unmatched in result.unmatched_entities_list:
+            slot_text.setdefault(unmatched.name, getattr(unmatched, "text", "").strip())
         domain = result.context.get("domain") if isinstance(result.context.get("domain"), str) else None
         required = result.intent_data.requires_context.get("domain") if result.intent_data.requires_context else None
         name_domains = [required] if isinstance(required, str) else list(required or [])

@@ -10,6 +10,9 @@ from skills.home.discovery import Found, config_hint, discover
 from tests.fakes.mdns import FakeMdnsService
 from tests.fakes.sonos import FakeSonos
 
+# Fake speakers listen on fixed loopback addresses (127.0.0.2:1400 ...): one such test at a time.
+pytestmark = pytest.mark.usefixtures("fixed_loopback_ports")
+
 LOOPBACK = ["127.0.0.0/29"]  # 127.0.0.1 .. 127.0.0.6
 
 

@@ -30,6 +30,9 @@ from tests.fakes.mdns import FakeMdnsService
 from tests.fakes.sonos import FakeSonos, FakeSonosSystem
 from tests.harness import Daemon
 
+# Fake speakers listen on fixed loopback addresses (127.0.0.2:1400 ...): one such test at a time.
+pytestmark = pytest.mark.usefixtures("fixed_loopback_ports")
+
 HA_TOKEN = "ha-e2e-secret-token-7f3a9c1d"
 KITCHEN, LIVING = "127.0.0.2", "127.0.0.3"
 REPO = Path(__file__).resolve().parents[2]

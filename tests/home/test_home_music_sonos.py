@@ -10,6 +10,9 @@ from skills.home import Home, HomeConfig  # noqa: E402
 from tests.fakes.sonos import FakeSonos, FakeSonosSystem  # noqa: E402
 from tests.home.support import tool_ctx  # noqa: E402
 
+# Fake speakers listen on fixed loopback addresses (127.0.0.2:1400 ...): one such test at a time.
+pytestmark = pytest.mark.usefixtures("fixed_loopback_ports")
+
 KITCHEN, LIVING = "127.0.0.2", "127.0.0.3"
 
 

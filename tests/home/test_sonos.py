@@ -11,6 +11,9 @@ from skills.home.registry import HomeRegistry
 from skills.home.sonos import Music, SonosProvider, find_speakers, match_music, slug
 from tests.fakes.sonos import FakeSonos, FakeSonosSystem
 
+# Fake speakers listen on fixed loopback addresses (127.0.0.2:1400 ...): one such test at a time.
+pytestmark = pytest.mark.usefixtures("fixed_loopback_ports")
+
 KITCHEN, LIVING = "127.0.0.2", "127.0.0.3"
 JAZZ_FM = "x-sonosapi-stream:s8007?sid=254&flags=8224&sn=0"
 

@@ -51,7 +51,7 @@ class MediaFetcher:
         """``{"media_type", "data_b64"}`` as the dispatcher expects in ``payload["images"]``."""
         url, auth = self._resolve(media.url)
         try:
-            async with self.client.stream("GET", url, auth=auth) as response:  # type: ignore[arg-type]
+            async with self.client.stream("GET", url, auth=auth) as response:
                 if response.status_code != 200:
                     raise MediaError(f"media download answered HTTP {response.status_code}")
                 declared = response.headers.get("content-length")

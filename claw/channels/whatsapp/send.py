@@ -257,7 +257,7 @@ class Outbound:
         sent = await self.client.messages.list_async(to=wa(item.recipient), from_=wa(self.from_number),
                                                      limit=LOOKUP_LIMIT, page_size=LOOKUP_LIMIT)
         found = next((m.sid for m in sent if m.sid not in exclude and m.date_created is not None
-                      and as_utc(m.date_created) >= since and matches(m.body or "")), None)  # type: ignore[operator]
+                      and as_utc(m.date_created) >= since and matches(m.body or "")), None)
         log.info("whatsapp.reconciled", outbox_id=item.id, kind=inflight["kind"], part=inflight["part"],
                  found=bool(found))
         if found:
