@@ -98,7 +98,7 @@ def run(seconds: float, reminder: bool) -> list[tuple[str, str, str, bool | None
         fake.responder = respond
         camera.script(driveway(), *[noisy(i, brightness=(-8, 0, 8)[i % 3]) for i in range(40)])
         d = Daemon(Path(tmp) / "home", config(fake, camera))
-        d.start(timeout=60)
+        d.start()
         try:
             # setup, before the idle window: a camera watcher from chat, device watchers and a routine by API
             fake.script(Reply(tool_calls=[ToolUse("camera_watch", {"action": "create", "camera": "driveway",

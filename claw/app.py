@@ -20,12 +20,13 @@ from typing import Any
 
 import structlog
 
-from claw import plugins
+from claw import plugins, runfile
 from claw.agent.persona import load_persona
 from claw.agent.prompt import PromptBuilder
 from claw.agent.turn import Agent
 from claw.channels.base import Channel, ChannelDeps, ChannelPlugin
 from claw.config import Config, local_timezone
+from claw.core import history
 from claw.core.dispatcher import Dispatcher, Pending, TurnRunner
 from claw.core.gate import SenderGate
 from claw.core.inbox import Inbox
@@ -96,7 +97,7 @@ class App:
         self.channels: dict[str, Channel] = {}
         self.outbox = Outbox(self.db, self.channels)
         self.pending = Pending()
-        self.inbox = Inbox(self.db, self.gate, self.pending.mark, self.outbox.wake)
+        self.inbox = Inbox(self.db, self.gate, self.pending.mark, self.outbox)
         deps = ChannelDeps(self.inbox, self.outbox)
         for name, (plugin, cfg) in chosen.items():
             self.channels[name] = plugin.build(cfg, deps)
@@ -226,28 +227,54 @@ class App:
 
     def web_deps(self) -> WebDeps:
         routes = [route for channel in self.channels.values() for route in channel.routes()] + self.skills.routes()
-        return WebDeps(token=self.web_token, inbox=self.inbox, dispatcher=self.dispatcher, db=self.db,
-                       shared=self.shared, health=self.health, server=self.config.server, tasks=self.tasks,
+        return WebDeps(token=self.web_token, inbox=self.inbox, replies=self.dispatcher, transcript=self.transcript,
+                       home=self.home_snapshot, health=self.health, server=self.config.server, tasks=self.tasks,
                        routes=routes)
+
+    async def transcript(self, conversation: str, after: int) -> list[dict[str, Any]]:
+        return await self.db.tx(lambda c: history.since(c, conversation, after))
+
+    def home_snapshot(self) -> dict[str, Any]:
+        home = self.shared.home
+        return home.snapshot() if home is not None else {"areas": [], "entities": []}
 
     def request_stop(self) -> None:
         self._stop.set()
 
-    async def serve(self, host: str, port: int, on_ready: Callable[[Any], None] | None = None) -> None:
+    async def serve(self, host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
+        """Run until SIGTERM/SIGINT. One daemon per home: the home's lock is taken first; once the server
+        listens, ``$CLAW_HOME/serve.json`` says where (the CLI and the tests read it)."""
+        lock = runfile.claim(self.home)
+        try:
+            await self.start()
+            url, server, server_task = await self._listen(host, port)
+            runfile.publish(self.home, url)
+            if on_ready:
+                on_ready(url)
+            await self.skills.ready()
+            stop_wait = asyncio.create_task(self._stop.wait())
+            await asyncio.wait([stop_wait, server_task], return_when=asyncio.FIRST_COMPLETED)
+            server.should_exit = True
+            await self.stop()
+            await asyncio.wait([server_task], timeout=4)
+        finally:
+            runfile.clear(self.home)
+            lock.close()
+
+    async def _listen(self, host: str, port: int) -> tuple[str, Any, asyncio.Task[None]]:
+        """Start uvicorn on the app; the URL it listens at, the server and its task."""
         import uvicorn
 
         from claw.web.server import Server
 
-        await self.start()
         app = create_app(self.web_deps())
         # Start-up builds a large, long-lived heap (intent grammars, schemas, config): move it out of the
         # collector's reach, or each full collection walks it and stalls every request for tens of ms.
         # Again a little later, for what skills load in the background (the intent grammars).
         gc.freeze()
         asyncio.get_running_loop().call_later(10, gc.freeze)
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
-                                server_header=False, timeout_graceful_shutdown=3)
-        server = Server(config)
+        server = Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
+                                       server_header=False, timeout_graceful_shutdown=3))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
@@ -259,11 +286,5 @@ class App:
             await self.stop()
             server_task.result()
             raise RuntimeError(f"could not listen on {host}:{port}")
-        if on_ready:
-            on_ready(server)
-        await self.skills.ready()
-        stop_wait = asyncio.create_task(self._stop.wait())
-        await asyncio.wait([stop_wait, server_task], return_when=asyncio.FIRST_COMPLETED)
-        server.should_exit = True
-        await self.stop()
-        await asyncio.wait([server_task], timeout=4)
+        bound = server.servers[0].sockets[0].getsockname()[1]
+        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{bound}", server, server_task

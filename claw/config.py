@@ -194,6 +194,11 @@ def config_path(explicit: str | Path | None = None) -> Path | None:
     return default if default.exists() else None
 
 
+def field_errors(exc: ValidationError) -> str:
+    """A request's validation errors on one line, ``field: what is wrong``, for the person who sent it."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+
+
 def describe_errors(exc: ValidationError, source: str, prefix: str = "") -> str:
     lines = []
     for err in exc.errors():

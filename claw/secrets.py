@@ -8,7 +8,6 @@ from typing import Any
 from claw import plugins
 from claw.config import Config
 from claw.providers.base import ProviderSettings
-from claw.providers.llm import ProviderError, provider_plugin
 
 SECRET_WORDS = ("token", "key", "secret", "password")
 
@@ -16,15 +15,13 @@ SECRET_WORDS = ("token", "key", "secret", "password")
 def secret_values(config: Config) -> list[str]:
     found: list[str | None] = [config.memory.embeddings_api_key]
     settings: list[ProviderSettings | None] = [config.llm, config.llm.fallback, config.vision.provider_settings(config.llm)]
+    providers, _ = plugins.load_all(plugins.PROVIDERS)
     for s in settings:  # every provider's environment key, whichever is in use: it is a secret either way
         if s is None:
             continue
         found.append(s.api_key)
-        for name in plugins.names(plugins.PROVIDERS):
-            try:
-                found.extend(provider_plugin(name).secrets(s))
-            except ProviderError:
-                continue
+        for plugin in providers.values():
+            found.extend(plugin.secrets(s))
     channels, _ = plugins.load_all(plugins.CHANNELS)
     for name, plugin in channels.items():
         found.extend(os.environ.get(var) for var in plugin.env_secrets)

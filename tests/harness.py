@@ -66,8 +66,7 @@ class Daemon:
 
     def start(self, ceiling: float = START_CEILING) -> Daemon:
         """Start ``claw serve`` on a port the OS picks, and wait for the daemon's own word that it serves
-        (its ``server.listening`` line, after start-up is complete). The ceiling only catches a hang."""
-        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        (``$CLAW_HOME/serve.json``, written once start-up is complete). The ceiling only catches a hang."""
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "claw", "serve", "--port", "0"],
@@ -78,20 +77,15 @@ class Daemon:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"claw serve exited with {self.proc.returncode}:\n{self.logs()}")
-            port = self._listening(offset)
-            if port:
-                self.port = port
+            try:
+                served = json.loads((self.home / "serve.json").read_text())
+            except (OSError, ValueError):
+                served = {}
+            if served.get("pid") == self.proc.pid:
+                self.port = int(served["url"].rsplit(":", 1)[1])
                 return self
             time.sleep(0.02)
         raise RuntimeError(f"claw serve did not start within {ceiling:.0f} s:\n{self.logs()}")
-
-    def _listening(self, offset: int) -> int | None:
-        with open(self.log_path, "rb") as f:
-            f.seek(offset)
-            for line in f.read().decode(errors="replace").splitlines():
-                if '"server.listening"' in line:
-                    return int(json.loads(line)["port"])
-        return None
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

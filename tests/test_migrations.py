@@ -14,6 +14,7 @@ from claw.store import migrations
 from claw.store.db import DatabaseError, make_engine
 from tests.conftest import anthropic_config
 from tests.fakes.llm import Reply
+from tests.test_ops import rows
 
 V1 = Path(__file__).parent / "fixtures" / "claw-v1.sql"
 
@@ -24,14 +25,6 @@ def v1_database(path: Path) -> Path:
     con.executescript(V1.read_text())
     con.close()
     return path
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def shape(path: Path) -> dict[str, object]:

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute
 from claw.checks import Check
 from claw.core.gate import Allowlist
 from claw.core.inbox import Inbox
-from claw.core.outbox import DeliveryResult, Outbox, OutgoingMessage
+from claw.core.outbox import DeliveryLedger, DeliveryResult, OutgoingMessage
 
 __all__ = ["Channel", "ChannelConfig", "ChannelDeps", "ChannelPlugin", "DeliveryResult", "OutgoingMessage"]
 
@@ -34,10 +34,10 @@ class ChannelConfig(BaseModel):
 
 @dataclass
 class ChannelDeps:
-    """What the daemon lends a channel: where inbound messages go, and the outbox rows it delivers."""
+    """What the daemon lends a channel: where inbound messages go, and its record of the rows it delivers."""
 
     inbox: Inbox
-    outbox: Outbox
+    outbox: DeliveryLedger
 
 
 class Channel(Protocol):

@@ -6,6 +6,7 @@ import os
 
 import click
 
+from claw import runfile
 from claw.config import Config, ConfigError, load_config
 
 
@@ -18,8 +19,19 @@ def config_of(ctx: click.Context) -> Config:
 
 
 def daemon_url(config: Config) -> str:
+    """$CLAW_URL, else where the daemon on this home says it listens, else the configured address."""
+    if os.environ.get("CLAW_URL"):
+        return os.environ["CLAW_URL"].rstrip("/")
+    running = runfile.find(config.home)
+    if running is not None:
+        return running.url
     host = config.server.host if config.server.host not in ("0.0.0.0", "::") else "127.0.0.1"
-    return (os.environ.get("CLAW_URL") or f"http://{host}:{config.server.port}").rstrip("/")
+    return f"http://{host}:{config.server.port}"
+
+
+def daemon_running(config: Config) -> bool:
+    """A daemon holds this home's lock: changes to the home must go through it ($CLAW_URL only says where)."""
+    return runfile.find(config.home) is not None
 
 
 def daemon_auth(config: Config) -> dict[str, str] | None:

@@ -44,6 +44,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the daemon: web chat, API, channels, skills, scheduler."""
     from claw import logging as claw_logging
     from claw.app import App
+    from claw.runfile import AlreadyRunning
     from claw.store.db import DatabaseError
 
     config = _load(ctx)
@@ -58,19 +59,17 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
                     detail="the API is reachable from other machines; keep the token secret and prefer a tunnel")
     app = App(config)
 
-    def ready(server: Any) -> None:
-        bound = server.servers[0].sockets[0].getsockname() if server.servers else (host, port)
-        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{bound[1]}/"
+    def ready(url: str) -> None:
         if sys.stderr.isatty():
-            click.echo(f"claw is running. Web chat: {url}?token={app.web_token}", err=True)
+            click.echo(f"claw is running. Web chat: {url}/?token={app.web_token}", err=True)
         else:  # stderr is a log (systemd, Docker): never write the token into it
-            click.echo(f"claw is running. Web chat: {url}?token=<the token in {app.home / 'web-token'}>", err=True)
-        log.info("server.listening", host=host, port=bound[1])
+            click.echo(f"claw is running. Web chat: {url}/?token=<the token in {app.home / 'web-token'}>", err=True)
+        log.info("server.listening", url=url)
 
     try:
         with asyncio.Runner(loop_factory=_fast_loop()) as runner:
             runner.run(app.serve(host, port, on_ready=ready))
-    except (ConfigError, DatabaseError) as exc:
+    except (ConfigError, DatabaseError, AlreadyRunning) as exc:
         raise click.ClickException(str(exc)) from None
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
@@ -114,7 +113,8 @@ def _send(config: Config, text: str, sender: str | None) -> dict[str, Any]:
 
 def _print_reply(data: dict[str, Any]) -> None:
     for action in data.get("actions", []):
-        mark = "ok" if action.get("ok") else ("waiting" if action.get("pending_confirmation") else "failed")
+        mark = ("ok" if action.get("ok") else "waiting" if action.get("pending_confirmation")
+                else "not run" if action.get("not_run") else "failed")
         click.secho(f"  [{action['tool']} {mark}]", fg="bright_black", err=True)
     click.echo(data.get("reply") or data.get("detail", ""))
 

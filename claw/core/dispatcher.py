@@ -193,7 +193,10 @@ class Dispatcher:
             return list(conn.execute(select(inbox).where(inbox.c.id.in_(oldest)).order_by(inbox.c.id)).all())
 
         now = time.monotonic()
-        for row in await self.db.tx(load):
+        rows = await self.db.tx(load)
+        if len(rows) >= free:
+            self.pending.everywhere = True  # some may have been left out: look again when a turn ends
+        for row in rows:
             if self._stopping or row.conversation_id in self._active:
                 continue
             if self._retry.get(row.id, (0, 0.0))[1] > now:
@@ -219,8 +222,8 @@ class Dispatcher:
             delivered = item.channel in self.transcript_channels
             try:
                 await self.db.tx(lambda c: finish(c, item, outcome, self.on_finish, delivered))
-            except OperationalError as exc:
-                self._back_off(item, exc)  # the journal holds the turn; the next attempt replays it
+            except Exception as exc:
+                self._back_off(item, exc)  # the journal holds the turn; a later attempt replays it
                 return
             self._retry.pop(item.inbox_id, None)
             log.info("turn.done", inbox_id=item.inbox_id, handled_by=outcome.handled_by, actions=len(outcome.actions))
@@ -235,12 +238,13 @@ class Dispatcher:
             self.wake(item.conversation_id)
 
     def _back_off(self, item: TurnInput, exc: Exception) -> None:
-        """Storage is unavailable: leave the row pending and try it again after a growing pause."""
+        """Storage is unavailable (or finishing failed): leave the row pending, try again after a growing pause."""
         attempts = self._retry.get(item.inbox_id, (0, 0.0))[0] + 1
         delay = min(60.0, 2.0 ** attempts)
         self._retry[item.inbox_id] = (attempts, time.monotonic() + delay)
-        log.error("turn.storage_unavailable", inbox_id=item.inbox_id, retry_in_s=delay,
-                  error=str(getattr(exc, "orig", exc)))
+        event = "turn.storage_unavailable" if isinstance(exc, OperationalError) else "turn.finish_failed"
+        log.error(event, inbox_id=item.inbox_id, retry_in_s=delay, error=str(getattr(exc, "orig", exc)),
+                  exc_info=not isinstance(exc, OperationalError))
 
     async def stop(self, grace: float) -> None:
         """Stop taking work; give running turns ``grace`` seconds, then cancel them (their journal remains)."""

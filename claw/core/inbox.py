@@ -1,9 +1,10 @@
 """The inbox: every inbound message is written durably, once, before anyone acknowledges it.
 
 ``Inbox`` is the port channels receive: ``publish`` runs the sender gate, writes
-the row (unique on channel + external id, so a retried webhook is a no-op) and
-wakes the dispatcher, all before the channel answers its caller. A channel only
-publishes; it never sees the dispatcher, the agent or the database.
+the row (unique on channel + external id, so a retried webhook is a no-op),
+puts the sender's held replies back in line, and wakes the dispatcher, all
+before the channel answers its caller. A channel only publishes; it never sees
+the dispatcher, the agent or the database.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from claw.core import history, outbox
 from claw.core.gate import SenderGate, Verdict
+from claw.core.outbox import Outbox
 from claw.core.pairing import parse_approval
 from claw.store.db import Database, ensure_conversation, new_id, utcnow
 from claw.store.schema import inbox
@@ -43,6 +45,8 @@ class Inbound:
     text: str
     profile_name: str | None = None
     images: list[dict[str, str]] = field(default_factory=list)  # {"media_type", "data_b64"}
+    #: Attachments the channel could not turn into something the model reads (their media types).
+    unreadable: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # channel details kept with the row
 
 
@@ -56,8 +60,7 @@ class Published:
     queued: bool = False
 
 
-#: Work a channel adds to the inbound transaction (e.g. releasing held replies); True if it queued messages.
-Also = Callable[[Connection, Published], bool]
+CANT_READ = "Sorry, I can't read that kind of file yet ({types}). Photos work, and text of course."
 
 # Built once: on the webhook hot path, building and cache-keying statements per call costs more than running them.
 _find = select(inbox.c.id, inbox.c.conversation_id).where(
@@ -102,25 +105,24 @@ def result_of(conn: Connection, inbox_id: int) -> dict[str, Any] | None:
 class Inbox:
     """The inbound port: the gate, the durable write, and the wake-ups once it is committed."""
 
-    def __init__(self, db: Database, gate: SenderGate, wake_turns: Callable[[str], None],
-                 wake_delivery: Callable[[], None]):
+    def __init__(self, db: Database, gate: SenderGate, wake_turns: Callable[[str], None], outbox: Outbox):
         self.db = db
         self.gate = gate
         self.wake_turns = wake_turns
-        self.wake_delivery = wake_delivery
+        self.outbox = outbox
 
     async def may_talk(self, channel: str, sender: str) -> bool:
         """Whether the sender is admitted (say, before downloading what they sent)."""
         return await self.db.tx(lambda c: self.gate.may_talk(c, channel, sender))
 
-    async def publish(self, msg: Inbound, also: Also | None = None, batched: bool = False) -> Published:
+    async def publish(self, msg: Inbound, batched: bool = False) -> Published:
         """Gate and write the message; with ``batched``, concurrent webhooks share one commit."""
         write = self.db.tx_batched if batched else self.db.tx
-        done = await write(lambda c: self._write(c, msg, also))
+        done = await write(lambda c: self._write(c, msg))
         if done.turn and done.accepted is not None:
             self.wake_turns(done.accepted.conversation_id)
         if done.queued:
-            self.wake_delivery()
+            self.outbox.wake()
         return done
 
     async def enqueue(self, *, channel: str, external_id: str, peer: str, sender: str, text: str,
@@ -132,7 +134,7 @@ class Inbox:
             self.wake_turns(accepted.conversation_id)
         return accepted
 
-    def _write(self, conn: Connection, msg: Inbound, also: Also | None) -> Published:
+    def _write(self, conn: Connection, msg: Inbound) -> Published:
         """One transaction, no effects outside it (a batched write may run twice after a rollback)."""
         verdict = self.gate.check(conn, msg.channel, msg.sender, msg.profile_name)
         if not verdict.admitted:
@@ -143,12 +145,16 @@ class Inbox:
             payload["profile_name"] = msg.profile_name
         if msg.images:
             payload["images"] = msg.images
+        if msg.unreadable:
+            payload["unreadable"] = msg.unreadable
         accepted = accept(conn, channel=msg.channel, external_id=msg.external_id, peer=msg.sender, sender=msg.sender,
                           text=msg.text, payload=payload)
         if not accepted.created:
             log.info("inbox.duplicate", channel=msg.channel, external_id=msg.external_id)
             return Published(verdict, accepted)
         done = Published(verdict, accepted, turn=True)
+        if self.outbox.may_hold(msg.channel, msg.sender):  # they wrote again: held replies go back in line
+            done.queued = outbox.release_held(conn, msg.channel, msg.sender) > 0
         code = parse_approval(msg.text) if is_owner and not msg.images else None
         if code is not None:
             reply = self.gate.approve(conn, code)
@@ -156,6 +162,11 @@ class Inbox:
             outbox.queue(conn, conversation_id=accepted.conversation_id, channel=msg.channel, recipient=msg.sender,
                          text=reply, inbox_id=accepted.inbox_id)
             done.turn, done.queued = False, True
-        if also is not None and also(conn, done):
+        elif msg.unreadable:
+            outbox.queue(conn, conversation_id=accepted.conversation_id, channel=msg.channel, recipient=msg.sender,
+                         text=CANT_READ.format(types=", ".join(msg.unreadable)), inbox_id=accepted.inbox_id)
             done.queued = True
+            if not msg.text.strip() and not msg.images:  # nothing else in it: no turn
+                close(conn, accepted, msg.text, None, msg.channel)
+                done.turn = False
         return done

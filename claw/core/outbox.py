@@ -32,6 +32,7 @@ MAX_ATTEMPTS = 12
 @dataclass
 class OutgoingMessage:
     id: int
+    channel: str
     conversation_id: str
     recipient: str
     text: str
@@ -42,8 +43,8 @@ class OutgoingMessage:
 
     @classmethod
     def of(cls, row: Row[Any]) -> OutgoingMessage:
-        return cls(row.id, row.conversation_id, row.recipient, row.text, dict(row.payload or {}), row.attempts,
-                   row.external_id, row.status)
+        return cls(row.id, row.channel, row.conversation_id, row.recipient, row.text, dict(row.payload or {}),
+                   row.attempts, row.external_id, row.status)
 
 
 @dataclass
@@ -64,6 +65,18 @@ class Change:
     payload: dict[str, Any]
     status: Literal["pending", "held", "failed"] | None = None
     error: str | None = None
+
+
+class DeliveryLedger(Protocol):
+    """What a channel may read and record on its outbox rows (``Outbox`` is one)."""
+
+    async def get(self, outbox_id: int) -> OutgoingMessage | None: ...
+
+    async def recent(self, channel: str, recipient: str, since: datetime) -> list[OutgoingMessage]: ...
+
+    async def change(self, change: Callable[[OutgoingMessage], Change | None], *, outbox_id: int | None = None,
+                     channel: str | None = None, containing: str | None = None
+                     ) -> tuple[OutgoingMessage, Change] | None: ...
 
 
 class Sender(Protocol):
@@ -115,11 +128,19 @@ class Outbox:
         self._stopping = False
         #: outbox id -> last error, for rows not yet sent (shown by /healthz)
         self.backlog: dict[int, str] = {}
+        #: (channel, recipient) that may have held rows; None until loaded (then every sender is asked)
+        self._held: set[tuple[str, str]] | None = None
+
+    def may_hold(self, channel: str, recipient: str) -> bool:
+        """Whether the recipient may have held messages (a superset: releasing finds out, costs one UPDATE)."""
+        return self._held is None or (channel, recipient) in self._held
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
+        self._held = await self.db.tx(lambda c: {(r.channel, r.recipient) for r in c.execute(
+            select(outbox.c.channel, outbox.c.recipient).where(outbox.c.status == "held"))})
         await self._reconcile_interrupted()
         while not self._stopping:
             self._wake.clear()
@@ -146,10 +167,6 @@ class Outbox:
         rows = await self.db.tx(lambda c: c.execute(select(outbox).where(
             outbox.c.channel == channel, outbox.c.recipient == recipient, outbox.c.created_at >= since)).all())
         return [OutgoingMessage.of(r) for r in rows]
-
-    async def held_recipients(self, channel: str) -> set[str]:
-        return await self.db.tx(lambda c: set(c.execute(select(outbox.c.recipient).where(
-            outbox.c.channel == channel, outbox.c.status == "held")).scalars()))
 
     async def change(self, change: Callable[[OutgoingMessage], Change | None], *, outbox_id: int | None = None,
                      channel: str | None = None, containing: str | None = None) -> tuple[OutgoingMessage, Change] | None:
@@ -178,9 +195,16 @@ class Outbox:
             return item, decided
 
         done = await self.db.tx(apply)
-        if done is not None and done[1].status == "pending":
-            self.wake()
+        if done is not None:
+            self._noted(done[0], done[1].status)
+            if done[1].status == "pending":
+                self.wake()
         return done
+
+    def _noted(self, row: Any, status: str | None) -> None:
+        """After the commit, on the loop: remember whose messages are held (their next message releases them)."""
+        if status == "held" and self._held is not None:
+            self._held.add((row.channel, row.recipient))
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -233,6 +257,7 @@ class Outbox:
     async def _settle(self, row: Any, result: DeliveryResult) -> None:
         """Record the outcome; the backlog (read by /healthz) changes on the loop, after the commit."""
         status = await self.db.tx(lambda c: self._record(c, row, result))
+        self._noted(row, status)
         if status in ("sent", "failed"):
             self.backlog.pop(row.id, None)
         else:

@@ -24,6 +24,8 @@ def provider_plugin(name: str) -> ProviderPlugin:
     except KeyError:
         installed = ", ".join(plugins.names(plugins.PROVIDERS)) or "none"
         raise ProviderError(f"unknown provider {name!r} (installed: {installed}; or \"auto\", \"none\")") from None
+    except Exception as exc:  # installed, but broken
+        raise ProviderError(f"the provider {name!r} cannot be loaded ({type(exc).__name__}: {exc})") from None
     return found
 
 
@@ -37,7 +39,8 @@ def resolve(settings: ProviderSettings) -> tuple[ProviderPlugin | None, Provider
     if name == "none":
         return None, settings
     if name == "auto":
-        candidates = sorted((provider_plugin(n) for n in plugins.names(plugins.PROVIDERS)), key=lambda p: p.auto_order)
+        installed, _ = plugins.load_all(plugins.PROVIDERS)  # one that fails to load is logged and passed over
+        candidates: list[ProviderPlugin] = sorted(installed.values(), key=lambda p: p.auto_order)
         chosen = next((p for p in candidates if p.detected()), None)
         if chosen is None and settings.api_key and candidates:
             chosen = candidates[0]

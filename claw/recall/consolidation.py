@@ -63,7 +63,6 @@ class Consolidator:
         self.debounce_s = debounce_s
         self.stats = ConsolidationStats()
         self._dirty: dict[str, float] = {}  # conversation -> monotonic time of its last new episode
-        self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
 

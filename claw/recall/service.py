@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, event, select
 from sqlalchemy.engine import Connection
 
 from claw.agent import journal
@@ -57,6 +57,11 @@ TRUSTED_SPEAKERS = frozenset({"owner", "claw", "task"})
 NO_RESULT_TOOLS = {"recall", "remember", "forget"}
 #: Built once: read at the end of every turn (was the message forgotten while the turn ran?).
 _inbox_text = select(inbox.c.text).where(inbox.c.id == bindparam("inbox_id"))
+
+
+def after_commit(conn: Connection, fn: Callable[[], None]) -> None:
+    """Run ``fn`` once the transaction ``conn`` is in has committed (never after a rollback)."""
+    event.listen(conn, "commit", lambda _conn: fn(), once=True)
 
 
 def estimate_tokens(text: str) -> int:
@@ -159,8 +164,8 @@ class MemoryService:
         while True:
             await self._embed_wake.wait()
             self._embed_wake.clear()
-            try:
-                while await self.run(self.store.embed_pending):
+            try:  # on a thread of its own: a slow embedding server must not hold up recall on memory's thread
+                while await asyncio.to_thread(self.store.embed_pending):
                     pass
                 delay = EMBED_RETRY_MIN
             except Exception as exc:  # the server is down or answered nonsense: the episodes stay pending
@@ -169,8 +174,8 @@ class MemoryService:
                 delay = min(delay * 2, EMBED_RETRY_MAX)
                 self._embed_wake.set()
 
-    def _episodes_written(self) -> None:
-        """From any thread: new episodes may need embeddings."""
+    def episodes_written(self) -> None:
+        """From any thread, once they are committed: new episodes may need embeddings."""
         if self._loop is not None and self._embed_wake is not None:
             self._loop.call_soon_threadsafe(self._embed_wake.set)
 
@@ -198,7 +203,8 @@ class MemoryService:
                 args = json.dumps(action.get("args") or {}, ensure_ascii=False, default=str, separators=(",", ":"))
                 pending = results.get(name) or []
                 content = pending.pop(0) if pending else (action.get("error") or "")
-                status = "ok" if action.get("ok") else ("waiting" if action.get("pending_confirmation") else "failed")
+                status = ("ok" if action.get("ok") else "waiting" if action.get("pending_confirmation")
+                          else "not run" if action.get("not_run") else "failed")
                 line = f"{name}({args}) -> {status}"
                 if content and name not in NO_RESULT_TOOLS:
                     line += ": " + _one_line(content, TOOL_RESULT_CHARS)
@@ -213,7 +219,9 @@ class MemoryService:
         """Dispatcher hook: write the turn's episodes inside the transaction that closes the inbox row."""
         episodes = self.turn_episodes(conn, item, outcome)
         with self._forgotten_lock:
-            forgotten = self._forgotten.pop(item.conversation_id, [])
+            forgotten = list(self._forgotten.get(item.conversation_id, []))
+        if forgotten:  # done with them once this turn's writes are committed (a retried turn needs them again)
+            after_commit(conn, lambda: self._forgotten_done(item.conversation_id, forgotten))
         if item.text != FORGOTTEN and conn.execute(_inbox_text, {"inbox_id": item.inbox_id}).scalar() == FORGOTTEN:
             forgotten.append(item.text)  # `claw memory forget` matched this message while its turn ran
         if forgotten:
@@ -223,6 +231,14 @@ class MemoryService:
         # Facts are the owner's: what other senders say is kept and searchable in their own
         # conversation, but never consolidated into facts (no one else writes the owner's profile).
         self._write(conn, episodes, item.conversation_id, consolidate=item.is_owner)
+
+    def _forgotten_done(self, conversation: str, texts: list[str]) -> None:
+        with self._forgotten_lock:
+            left = [t for t in self._forgotten.get(conversation, []) if t not in texts]
+            if left:
+                self._forgotten[conversation] = left
+            else:
+                self._forgotten.pop(conversation, None)
 
     def _forget_in_turn(self, conn: Connection, item: TurnInput, episodes: list[dict[str, Any]],
                         forgotten: list[str]) -> list[dict[str, Any]]:
@@ -273,7 +289,7 @@ class MemoryService:
         except Exception as exc:  # noqa: BLE001 - memory must never fail a finished turn
             log.error("memory.episodes_not_stored", conversation=conversation, count=len(episodes), error=str(exc))
             return
-        self._episodes_written()
+        after_commit(conn, self.episodes_written)
         if consolidate:
             self.on_activity(conversation)
 
@@ -422,4 +438,4 @@ class MemoryFacade:
         service = self.service
         await service.run(service.store.add_episode, scrub(text), conversation=conversation, speaker=speaker, at=at,
                           meta=_scrub_meta(meta or {}))
-        service._episodes_written()
+        service.episodes_written()

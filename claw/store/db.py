@@ -1,7 +1,9 @@
-"""The database: one SQLite file in WAL mode (any SQLAlchemy URL works), used from one writer thread.
+"""The database: one SQLite file in WAL mode (any SQLAlchemy URL works).
 
-SQLite work is short and synchronous; the daemon runs it on one dedicated
-thread so the event loop never blocks and writes never race each other.
+SQLite work is short and synchronous; the daemon runs its own on one dedicated
+thread (``Database.tx``), so the event loop never blocks and the pipeline's
+writes never race each other. Memory writes from its own threads; SQLite
+serialises writers, and ``busy_timeout`` makes one wait for the other.
 """
 
 from __future__ import annotations
@@ -124,13 +126,13 @@ class Database:
             self._flushing = False
 
     def _run_batch(self, fns: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
+        if len(fns) == 1:
+            return [self._run_alone(fns[0])]
         try:
             with self.engine.begin() as conn:
                 return [(True, fn(conn)) for fn in fns]
-        except Exception:
-            if len(fns) == 1:
-                return [self._run_alone(fns[0])]
-        return [self._run_alone(fn) for fn in fns]
+        except Exception:  # rolled back: each again, alone
+            return [self._run_alone(fn) for fn in fns]
 
     def _run_alone(self, fn: Callable[[Connection], Any]) -> tuple[bool, Any]:
         try:

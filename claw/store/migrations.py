@@ -5,10 +5,12 @@ so an upgrade is all or nothing and ``claw_migrations`` says which ran. Never
 edit, rename or reorder a step that has shipped: append a new one.
 
 Steps create tables from the current definitions in ``claw.store.schema``
-(``checkfirst``) and alter existing tables only where something is missing, so
-a fresh database and one upgraded from the first release end up with the same
-schema (``tests/test_migrations.py`` checks exactly that). Everything here is
-SQLAlchemy Core, so another database behind ``database_url`` stays possible.
+(``checkfirst``). A step that changes an existing table adds only what is
+missing (a column, an index), so it is a no-op on a fresh database, whose
+tables were created with it already. A fresh database and one upgraded from the
+first release end up with the same schema: ``tests/test_migrations.py`` checks
+exactly that. Everything here is SQLAlchemy Core, so another database behind
+``database_url`` stays possible.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from claw.tasks import models as m
+from claw.config import field_errors
 from claw.tasks.service import TaskService, summary
 from claw.tasks.spec import TaskRequest, TaskSpecError
 from claw.web.schema import Operation
@@ -60,8 +60,7 @@ def operations(service: TaskService, authorized: Callable[[Request], bool]) -> l
             except (json.JSONDecodeError, UnicodeDecodeError):
                 return JSONResponse({"error": "body is not valid JSON"}, status_code=400)
             except ValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-                return JSONResponse({"error": problems}, status_code=422)
+                return JSONResponse({"error": field_errors(exc)}, status_code=422)
             created = await service.create(req, created_by=by)
             return JSONResponse({"task": service.view(created.task, detail=True),
                                  "summary": summary(created, service.tz)}, status_code=201)
@@ -70,8 +69,7 @@ def operations(service: TaskService, authorized: Callable[[Request], bool]) -> l
     async def show(request: Request) -> Response:
         async def go() -> Response:
             task = await service.get(task_id(request))
-            journal = await service.db.tx(lambda c: m.journal_entries(c, task.id))
-            runs = await service.db.tx(lambda c: m.recent_runs(c, task.id))
+            journal, runs = await service.history(task.id)
             return JSONResponse({"task": service.view(task, detail=True), "journal": journal, "runs": runs})
         return await guarded(request, go)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from claw.cli.common import config_of, daemon_auth, daemon_url
+from claw.cli.common import config_of, daemon_auth, daemon_running, daemon_url
 from claw.config import Config, local_timezone
 
 
@@ -31,18 +31,21 @@ def _setup(ctx: click.Context) -> tuple[Config, Any, Any]:
 
 
 def _daemon(config: Config) -> tuple[str, dict[str, str]] | None:
-    """The running daemon's URL and auth headers, or None when it does not answer."""
+    """The running daemon's URL and auth headers, or None when no daemon serves this home.
+
+    A daemon that runs but does not answer is an error, never a reason to write the table behind its back
+    (it would not see the change until it restarts).
+    """
     import httpx
 
-    auth = daemon_auth(config)
-    if auth is None:
+    if not daemon_running(config):
         return None
-    url = daemon_url(config)
+    url, auth = daemon_url(config), daemon_auth(config) or {}
     try:
-        if httpx.get(f"{url}/healthz", timeout=1.5).status_code != 200:
-            return None
-    except httpx.HTTPError:
-        return None
+        httpx.get(f"{url}/healthz", timeout=10).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"the daemon of {config.home} at {url} does not answer ({type(exc).__name__}); "
+                                   "try again, or stop it first") from None
     return url, auth
 
 

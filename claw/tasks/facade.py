@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from claw.config import field_errors
 from claw.skill import TaskInfo, TaskKind, ToolContext, ToolError
-from claw.tasks import models as m
 from claw.tasks.service import TaskService, summary
 from claw.tasks.spec import TaskRequest, TaskSpecError
 
@@ -21,7 +21,7 @@ def _request(fields: dict[str, Any]) -> TaskRequest:
     try:
         return TaskRequest.model_validate(fields)
     except ValidationError as exc:
-        raise ToolError("; ".join(f"{'.'.join(map(str, e['loc'])) or 'request'}: {e['msg']}" for e in exc.errors())) from None
+        raise ToolError(field_errors(exc)) from None
 
 
 class TasksFacade:
@@ -71,11 +71,14 @@ class TasksFacade:
         return [t.info() for t in await self.service.all() if t.kind == kind]
 
     async def save_state(self, task_id: int, state: dict[str, Any]) -> None:
-        await self.service.db.tx(lambda c: m.set_runtime(c, task_id, state=state))
+        await self.service.save_state(task_id, state)
 
     async def remove(self, task_id: int, kind: str) -> bool:
-        task = await self.service.db.tx(lambda c: m.get_task(c, task_id))
-        if task is None or task.kind != kind:
+        try:
+            task = await self.service.get(task_id)
+        except TaskSpecError:
+            return False
+        if task.kind != kind:
             return False
         await self.service.delete(task_id)
         return True

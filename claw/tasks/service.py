@@ -54,6 +54,7 @@ log = structlog.get_logger("claw.tasks")
 #: The wall clock moving this much more (or less) than the monotonic clock between two looks is a clock jump.
 CLOCK_JUMP_SECONDS = 1.0
 CLOCK_LOOK_SECONDS = 2.0
+ALREADY_RAN = "this run already happened"
 
 Notify = Callable[..., Awaitable[Any]]
 
@@ -259,6 +260,14 @@ class TaskService:
         log.info("tasks.created", task_id=task.id, kind=kind, by="skill")
         return task.info()
 
+    async def save_state(self, task_id: int, state: dict[str, Any]) -> None:
+        """Bookkeeping of a skill-run task (a camera watcher's episode): no reschedule."""
+        await self.db.tx(lambda c: m.set_runtime(c, task_id, state=state))
+
+    async def history(self, task_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """A task's goal journal and its recent runs."""
+        return await self.db.tx(lambda c: (m.journal_entries(c, task_id), m.recent_runs(c, task_id)))
+
     async def get(self, task_id: int) -> m.Task:
         task = await self.db.tx(lambda c: m.get_task(c, task_id))
         if task is None:
@@ -353,6 +362,8 @@ class TaskService:
         task = await self.db.tx(lambda c: m.get_task(c, task_id))
         if task is None or task.status != "active":
             return
+        # The table is the record of the schedule: it learns the next run now, whatever becomes of this one.
+        await self.db.tx(partial(m.set_runtime, task_id=task.id, next_run_at=self.scheduler.next_run(task.id)))
         scheduled = scheduled.astimezone(UTC)
         run_key = scheduled.isoformat()
         late = (datetime.now(UTC) - scheduled).total_seconds()
@@ -361,7 +372,12 @@ class TaskService:
         if late > self.settings.grace_seconds and scheduled < self.up_since:
             await self._missed(task, run_key, scheduled)
             return
-        await self._run(task, run_key, scheduled, manual=False)
+        result = await self._run(task, run_key, scheduled, manual=False)
+        if result.status == "skipped" and (task.trigger or {}).get("type") == "at":  # a one-shot has no later time
+            if result.detail == ALREADY_RAN:
+                await self._finish_status(task, "done", "ran")  # before a restart that came before its bookkeeping
+            else:
+                await self._finish_status(task, "missed", f"not run at its time: {result.detail}")
 
     async def _missed(self, task: m.Task, run_key: str, scheduled: datetime) -> None:
         run_id = await self.runner.claim(task.id, run_key, scheduled, status="missed")
@@ -392,7 +408,7 @@ class TaskService:
             return RunResult("skipped", blocked)
         run_id = await self.runner.claim(task.id, run_key, scheduled)
         if run_id is None:
-            return RunResult("skipped", "this run already happened")
+            return RunResult("skipped", ALREADY_RAN)
         try:
             result = await self.runner.execute(task, run_key)
         except Exception as exc:

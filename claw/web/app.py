@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,12 +22,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from claw.config import ServerSection
-from claw.core import history
-from claw.core.dispatcher import Dispatcher
+from claw.config import ServerSection, field_errors
 from claw.core.inbox import Inbox
-from claw.skill import Shared
-from claw.store.db import Database
 from claw.web.schema import Operation, openapi
 
 if TYPE_CHECKING:
@@ -40,7 +36,7 @@ class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=16_000)
-    sender: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@+-]+$")
+    sender: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[\w.@+-]+$")
     id: str | None = Field(None, min_length=1, max_length=128)  # idempotency key: the same id is processed once
 
 
@@ -61,7 +57,7 @@ class StillWorking(BaseModel):
 
 class TranscriptQuery(BaseModel):
     after: int = Field(0, ge=0, le=2**62)
-    sender: str = Field("owner", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@+-]+$")
+    sender: str = Field("owner", min_length=1, max_length=64, pattern=r"^[\w.@+-]+$")
 
 
 class TranscriptLine(BaseModel):
@@ -90,15 +86,23 @@ class Health(BaseModel):
     components: dict[str, Any]
 
 
+class Replies(Protocol):
+    """Waiting for a turn's result (``claw.core.dispatcher.Dispatcher``)."""
+
+    async def wait_for(self, inbox_id: int, within: float, new: bool = False) -> dict[str, Any] | None: ...
+
+    def busy(self) -> int: ...
+
+
 @dataclass
 class WebDeps:
     """What the HTTP front door uses."""
 
     token: str
     inbox: Inbox
-    dispatcher: Dispatcher
-    db: Database
-    shared: Shared
+    replies: Replies
+    transcript: Callable[[str, int], Awaitable[list[dict[str, Any]]]]  # (conversation, after id) -> messages
+    home: Callable[[], dict[str, Any]]  # areas and entities
     health: Callable[[], dict[str, Any]]
     server: ServerSection
     tasks: TaskService | None = None
@@ -107,10 +111,6 @@ class WebDeps:
 
 def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
-
-
-def problems(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
 
 
 class BodyTooLarge(Exception):
@@ -171,13 +171,13 @@ def create_app(deps: WebDeps) -> Starlette:
         try:
             msg = MessageIn.model_validate(data)
         except ValidationError as exc:
-            return error(422, problems(exc))
+            return error(422, field_errors(exc))
         if not msg.text.strip():
             return error(422, "text: must not be blank")
         sender = msg.sender or "owner"
         accepted = await deps.inbox.enqueue(channel="web", external_id=msg.id or uuid.uuid4().hex, peer=sender, sender=sender,
                                             text=msg.text, payload={"owner": True})
-        result = await deps.dispatcher.wait_for(accepted.inbox_id, deps.server.reply_timeout, new=accepted.created)
+        result = await deps.replies.wait_for(accepted.inbox_id, deps.server.reply_timeout, new=accepted.created)
         if result is None:
             return JSONResponse({"id": accepted.inbox_id, "status": "accepted",
                                  "detail": "still working; the reply will appear in GET /api/messages"}, status_code=202)
@@ -189,15 +189,14 @@ def create_app(deps: WebDeps) -> Starlette:
         try:
             query = TranscriptQuery.model_validate(dict(request.query_params))
         except ValidationError as exc:
-            return error(400, problems(exc))
-        rows = await deps.db.tx(lambda c: history.since(c, f"web:{query.sender}", query.after))
-        return JSONResponse({"messages": rows, "busy": deps.dispatcher.busy() > 0})
+            return error(400, field_errors(exc))
+        rows = await deps.transcript(f"web:{query.sender}", query.after)
+        return JSONResponse({"messages": rows, "busy": deps.replies.busy() > 0})
 
     async def get_home(request: Request) -> Response:
         if not authorized(request):
             return error(401, "missing or wrong token")
-        home = deps.shared.home
-        return JSONResponse(home.snapshot() if home is not None else {"areas": [], "entities": []})
+        return JSONResponse(deps.home())
 
     async def page(request: Request) -> Response:
         if not authorized(request, allow_query=True) and "token" in request.query_params:

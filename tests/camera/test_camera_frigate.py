@@ -14,6 +14,7 @@ from claw.config import TasksSection
 from claw.core.dispatcher import Pending
 from claw.core.gate import SenderGate
 from claw.core.inbox import Inbox
+from claw.core.outbox import Outbox
 from claw.providers.base import ProviderSettings
 from claw.providers.models import SkillModels
 from claw.skill import Shared
@@ -101,7 +102,7 @@ async def test_frigate_without_mqtt_polls_its_events_api(vision_llm: FakeLLM, fr
 
     db = Database(f"sqlite:///{tmp_path / 'claw.db'}")
     migrate(db.engine)
-    service = TaskService(db, TasksSection(), ZoneInfo("UTC"), inbox=Inbox(db, SenderGate({}), Pending().mark, lambda: None),
+    service = TaskService(db, TasksSection(), ZoneInfo("UTC"), inbox=Inbox(db, SenderGate({}), Pending().mark, Outbox(db, {})),
                           notify=notify, owner=("web", "owner"), toolbox=SkillSet(), llm=None, shared=Shared())
     tasks = TasksFacade(service)
     cfg = CameraSource(type="frigate", url=frigate.url, frigate_camera="driveway")

@@ -22,7 +22,7 @@ def fast(grace: float = 60.0) -> str:
 
 
 def cli(d: Daemon, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = dict(d.env, CLAW_URL=d.url)
+    env = d.env  # the CLI finds the daemon of this home by itself ($CLAW_HOME/serve.json)
     proc = subprocess.run([sys.executable, "-m", "claw", "tasks", *args], env=env, capture_output=True, text=True,
                           timeout=60)
     if ok:

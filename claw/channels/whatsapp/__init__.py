@@ -37,11 +37,9 @@ class WhatsApp(ChannelPlugin):
         return await check_whatsapp(config)
 
     def audit(self, config: Any) -> list[Check]:
-        validate = getattr(config, "validate_signature", True)  # not switchable today; checked if it ever is
         return [
             *super().audit(config),
-            Check(bool(validate), "Twilio webhook signature checking " + ("on" if validate else "OFF"),
-                  "remove validate_signature = false from [whatsapp]"),
+            Check(True, "Twilio webhook signature checking on"),  # always: an unsigned webhook is refused (403)
             Check(bool(config.public_url), "WhatsApp public_url " + (
                 "set" if config.public_url else "missing: signatures cannot be checked against what Twilio signed"),
                 'set [whatsapp] public_url = "https://<your tunnel host>"'),

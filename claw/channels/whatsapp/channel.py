@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.engine import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -28,15 +27,13 @@ from claw.channels.whatsapp.config import STATUS_PATH, WEBHOOK_PATH, WhatsAppCon
 from claw.channels.whatsapp.media import Media, MediaError, MediaFetcher
 from claw.channels.whatsapp.send import Outbound, WaState
 from claw.channels.whatsapp.twilio import HttpxTwilioClient
-from claw.core import inbox, outbox
-from claw.core.inbox import Inbound, Published
+from claw.core.inbox import Inbound
 
 log = structlog.get_logger("claw.whatsapp")
 
 MAX_BODY = 64_000
 MAX_MEDIA = 10
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-CANT_READ = "Sorry, I can't read that kind of file yet ({types}). Photos work, and text of course."
 IMAGE_FAILED = "(I couldn't download the photo you sent.)"
 
 
@@ -127,13 +124,10 @@ class WhatsAppChannel:
                                  s.template_sid, callback)
         self.fetcher = MediaFetcher(s.api_base, (s.sid, s.token) if s.sid and s.token else None, s.max_media_bytes)
         self._background: set[asyncio.Task[None]] = set()
-        #: Recipients who may have held rows (outside the 24h window): their next message releases them.
-        self._held: set[str] = set()
 
     # -- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._held = await self.outbox.held_recipients(self.name)
         s = self.settings
         log.info("whatsapp.ready", webhook=f"{s.public_url or '(public_url not set)'}{WEBHOOK_PATH}",
                  from_number=s.from_number, allowed=len(s.allowed), problems=self.problems or None)
@@ -158,18 +152,13 @@ class WhatsAppChannel:
         if self.problems:
             return DeliveryResult("retry", error="; ".join(self.problems), retry_after=60)
         result = await self.outbound.deliver(item)
-        if result.status == "held":
-            self._held.add(item.recipient)
         delay = self.settings.status_check_seconds
         if result.status == "sent" and delay > 0:
             self._spawn(self._check_later(item.id, delay))
         return result
 
     async def reconcile(self, item: OutgoingMessage) -> DeliveryResult:
-        result = await self.outbound.reconcile(item)
-        if result.status == "held":
-            self._held.add(item.recipient)
-        return result
+        return await self.outbound.reconcile(item)
 
     # -- HTTP ---------------------------------------------------------------------------
 
@@ -187,33 +176,11 @@ class WhatsAppChannel:
             log.warning("whatsapp.rate_limited", sender=number, sid=msg.MessageSid)
             return twiml()
         images, skipped, text = await self._media(msg)
-        released: dict[str, int] = {}
-
-        def also(conn: Connection, done: Published) -> bool:
-            """In the inbound transaction: held replies go back in line; files we cannot read get a note."""
-            accepted = done.accepted
-            if accepted is None or not accepted.created:
-                return False
-            released["n"] = outbox.release_held(conn, self.name, number) if number in self._held else 0
-            queued = released["n"] > 0
-            if skipped and done.turn:
-                outbox.queue(conn, conversation_id=accepted.conversation_id, channel=self.name, recipient=number,
-                             text=CANT_READ.format(types=", ".join(skipped)), inbox_id=accepted.inbox_id)
-                queued = True
-                if not text.strip() and not images:
-                    inbox.close(conn, accepted, text, None, "whatsapp")
-                    done.turn = False
-            return queued
-
-        extra: dict[str, Any] = {"media_skipped": skipped} if skipped else {}
-        done = await self.inbox.publish(Inbound(self.name, msg.MessageSid, number, text, msg.ProfileName, images, extra),
-                                        also=also, batched=True)
-        if released.get("n"):
-            self._held.discard(number)
+        done = await self.inbox.publish(Inbound(self.name, msg.MessageSid, number, text, msg.ProfileName, images,
+                                                unreadable=skipped), batched=True)
         if done.accepted is not None:
             log.info("whatsapp.accepted", sid=msg.MessageSid, inbox_id=done.accepted.inbox_id,
-                     duplicate=not done.accepted.created, sender=done.verdict.status, images=len(images),
-                     released=released.get("n", 0))
+                     duplicate=not done.accepted.created, sender=done.verdict.status, images=len(images))
         return twiml()
 
     async def status(self, request: Request) -> Response:
@@ -224,9 +191,7 @@ class WhatsAppChannel:
             report = StatusReport.model_validate(params)
         except ValidationError:
             return Response("bad status fields", status_code=400)
-        held = await self.outbound.on_status(report.MessageSid, report.MessageStatus.lower(), report.ErrorCode)
-        if held:
-            self._held.add(held)
+        await self.outbound.on_status(report.MessageSid, report.MessageStatus.lower(), report.ErrorCode)
         return Response(status_code=204)
 
     async def _signed_params(self, request: Request) -> dict[str, str] | None:

@@ -28,7 +28,7 @@ from twilio.rest import Client
 from claw.channels.base import DeliveryResult, OutgoingMessage
 from claw.channels.whatsapp.text import split_message
 from claw.channels.whatsapp.twilio import last_retry_after
-from claw.core.outbox import Change, Outbox
+from claw.core.outbox import Change, DeliveryLedger, backoff
 from claw.store.db import as_utc, utcnow
 
 log = structlog.get_logger("claw.whatsapp")
@@ -45,10 +45,6 @@ RANK = {"accepted": 0, "queued": 0, "sending": 1, "sent": 2, "delivered": 3, "re
 
 def wa(number: str) -> str:
     return number if number.startswith("whatsapp:") else f"whatsapp:{number}"
-
-
-def backoff(attempts: int) -> float:
-    return float(min(300, 2 ** min(attempts, 9)))
 
 
 @dataclass
@@ -75,7 +71,7 @@ class NotSent(Exception):
 
 
 class Outbound:
-    def __init__(self, client: Client, outbox: Outbox, from_number: str, template_sid: str | None,
+    def __init__(self, client: Client, outbox: DeliveryLedger, from_number: str, template_sid: str | None,
                  status_callback: str | None):
         self.client = client
         self.outbox = outbox
@@ -139,11 +135,9 @@ class Outbound:
 
     # -- status reports (callback route or fetch) ---------------------------------------
 
-    async def on_status(self, sid: str, status: str, error_code: int | None) -> str | None:
-        """Record delivered/read/failed on the row; a late 63016 puts the message back in line.
-
-        Returns the recipient when their message is now held (their next message releases it).
-        """
+    async def on_status(self, sid: str, status: str, error_code: int | None) -> None:
+        """Record delivered/read/failed on the row; a late 63016 puts the message back in line, or holds it
+        until the recipient writes again."""
         def apply(item: OutgoingMessage) -> Change | None:
             state = WaState.of(item.payload)
             if sid not in state.known():
@@ -166,11 +160,7 @@ class Outbound:
                 change.payload["wa"] = asdict(state)
             return change
 
-        done = await self.outbox.change(apply, channel="whatsapp", containing=f'"{sid}"')
-        if done is None:
-            return None
-        item, change = done
-        return item.recipient if change.status == "held" else None
+        await self.outbox.change(apply, channel="whatsapp", containing=f'"{sid}"')
 
     async def check_later(self, sids: list[str], delay: float) -> None:
         """Without a status callback, fetch the messages once after ``delay`` to catch a late failure."""
