@@ -9,13 +9,13 @@ the dispatcher, the agent or the database.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from claw.core import history, outbox
@@ -65,14 +65,22 @@ CANT_READ = "Sorry, I can't read that kind of file yet ({types}). Photos work, a
 # Built once: on the webhook hot path, building and cache-keying statements per call costs more than running them.
 _find = select(inbox.c.id, inbox.c.conversation_id).where(
     inbox.c.channel == bindparam("channel"), inbox.c.external_id == bindparam("external_id"))
-_inserts = {name: dialect.insert(inbox).on_conflict_do_nothing(index_elements=[inbox.c.channel, inbox.c.external_id])
-            for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
+_inserts: dict[str, Any] = {}
+
+
+def _insert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for the database in use (SQLite, or PostgreSQL imported only then)."""
+    if dialect not in _inserts:
+        module = importlib.import_module(f"sqlalchemy.dialects.{dialect}")
+        _inserts[dialect] = module.insert(inbox).on_conflict_do_nothing(index_elements=[inbox.c.channel,
+                                                                                       inbox.c.external_id])
+    return _inserts[dialect]
 
 
 def accept(conn: Connection, *, channel: str, external_id: str, peer: str, sender: str, text: str,
            payload: dict[str, Any] | None = None, origin: str = "user") -> Accepted:
     conv = ensure_conversation(conn, channel, peer)
-    inserted = conn.execute(_inserts[conn.dialect.name], {
+    inserted = conn.execute(_insert(conn.dialect.name), {
         "channel": channel, "external_id": external_id, "conversation_id": conv, "sender": sender, "origin": origin,
         "text": text, "payload": payload or {}, "status": "pending", "received_at": utcnow(),
     })

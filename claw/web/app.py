@@ -225,9 +225,11 @@ def create_app(deps: WebDeps) -> Starlette:
         from claw.tasks.api import operations
 
         api += operations(deps.tasks, authorized)
-    document = openapi([op for op, _ in api])
+    document: dict[str, Any] = {}
 
     async def schema(request: Request) -> Response:
+        if not document:  # built on first use: nothing at start-up pays for it
+            document.update(openapi([op for op, _ in api]))
         return JSONResponse(document)
 
     routes: list[BaseRoute] = [Route(op.path, handler, methods=[op.method]) for op, handler in api]
