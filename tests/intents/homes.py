@@ -85,3 +85,92 @@ GERMAN_HOME = {
 def write_home(path: Path, home: dict) -> Path:
     path.write_text(yaml.safe_dump(home, allow_unicode=True, sort_keys=False))
     return path
+
+
+def family_home() -> dict:
+    """A two-storey family house named the way people name devices in Home Assistant: several lights per
+    room (few of them called after the room), one thermostat, speakers, blinds, two locks, floors."""
+    floors = [
+        {"id": "basement", "name": "Basement", "level": -1},
+        {"id": "ground", "name": "Ground Floor", "level": 0},
+        {"id": "first", "name": "First Floor", "level": 1},
+    ]
+    areas = [
+        {"id": "kitchen", "name": "Kitchen", "floor": "ground"},
+        {"id": "living_room", "name": "Living Room", "floor": "ground", "aliases": ["lounge"]},
+        {"id": "dining_room", "name": "Dining Room", "floor": "ground"},
+        {"id": "hallway", "name": "Hallway", "floor": "ground", "aliases": ["hall"]},
+        {"id": "master_bedroom", "name": "Master Bedroom", "floor": "first", "aliases": ["bedroom"]},
+        {"id": "kids_room", "name": "Kids Room", "floor": "first", "aliases": ["nursery"]},
+        {"id": "bathroom", "name": "Bathroom", "floor": "first"},
+        {"id": "office", "name": "Office", "floor": "first", "aliases": ["study"]},
+        {"id": "laundry", "name": "Laundry", "floor": "basement"},
+        {"id": "garage", "name": "Garage", "floor": "ground"},
+        {"id": "garden", "name": "Garden", "aliases": ["backyard"]},
+    ]
+    dimmable: dict[str, object] = {"brightness": None, "supported_color_modes": ["brightness"]}
+    colour: dict[str, object] = {"brightness": None, "supported_color_modes": ["hs", "color_temp"]}
+
+    def light(oid: str, name: str, area: str, attrs: dict[str, object], state: str = "off") -> dict:
+        return {"id": f"light.{oid}", "name": name, "area": area, "state": state, "attributes": dict(attrs)}
+
+    entities = [
+        light("kitchen_ceiling", "Kitchen Ceiling", "kitchen", dimmable, "on"),
+        light("island_pendants", "Island Pendants", "kitchen", dimmable),
+        light("under_cabinet", "Under Cabinet Lights", "kitchen", dimmable),
+        light("living_room_ceiling", "Living Room Ceiling", "living_room", dimmable),
+        light("floor_lamp", "Floor Lamp", "living_room", dimmable, "on"),
+        light("tv_backlight", "TV Backlight", "living_room", colour),
+        light("chandelier", "Dining Chandelier", "dining_room", dimmable),
+        light("dining_wall", "Dining Wall Lights", "dining_room", dimmable),
+        light("hallway", "Hallway Light", "hallway", dimmable),
+        light("bedroom_ceiling", "Bedroom Ceiling", "master_bedroom", dimmable),
+        light("left_bedside", "Left Bedside Lamp", "master_bedroom", colour),
+        light("right_bedside", "Right Bedside Lamp", "master_bedroom", colour),
+        light("kids_ceiling", "Kids Room Light", "kids_room", dimmable),
+        light("star_projector", "Star Projector", "kids_room", colour),
+        light("bathroom", "Bathroom Light", "bathroom", dimmable),
+        light("mirror", "Mirror Light", "bathroom", dimmable),
+        light("office_ceiling", "Office Ceiling", "office", dimmable),
+        light("desk_lamp", "Desk Lamp", "office", dimmable),
+        light("laundry", "Laundry Light", "laundry", dimmable),
+        light("garage", "Garage Light", "garage", dimmable),
+        light("garden", "Garden Lights", "garden", dimmable),
+        light("patio_string", "Patio String Lights", "garden", dimmable),
+        {"id": "climate.thermostat", "name": "Thermostat", "area": "hallway", "state": "heat",
+         "attributes": {"temperature": 20, "current_temperature": 19.5, "hvac_modes": ["off", "heat", "cool", "auto"],
+                        "min_temp": 7, "max_temp": 30}},
+        {"id": "media_player.kitchen_speaker", "name": "Kitchen Speaker", "area": "kitchen", "state": "idle",
+         "attributes": {"volume_level": 0.2, "is_volume_muted": False}},
+        {"id": "media_player.living_room_sonos", "name": "Living Room Sonos", "area": "living_room", "state": "paused",
+         "attributes": {"volume_level": 0.3, "is_volume_muted": False, "media_title": "Classic FM"}},
+        {"id": "media_player.bedroom_speaker", "name": "Bedroom Speaker", "area": "master_bedroom", "state": "idle",
+         "attributes": {"volume_level": 0.1, "is_volume_muted": False}},
+        {"id": "media_player.office_speaker", "name": "Office Speaker", "area": "office", "state": "playing",
+         "attributes": {"volume_level": 0.25, "is_volume_muted": False, "media_title": "Focus"}},
+        {"id": "cover.living_room_blinds", "name": "Living Room Blinds", "area": "living_room", "state": "open",
+         "attributes": {"device_class": "blind"}},
+        {"id": "cover.bedroom_blinds", "name": "Bedroom Blinds", "area": "master_bedroom", "state": "closed",
+         "attributes": {"device_class": "blind"}},
+        {"id": "cover.office_blinds", "name": "Office Blinds", "area": "office", "state": "closed",
+         "attributes": {"device_class": "blind"}},
+        {"id": "cover.garage_door", "name": "Garage Door", "area": "garage", "state": "closed",
+         "attributes": {"device_class": "garage"}},
+        {"id": "lock.front_door", "name": "Front Door", "area": "hallway", "state": "locked", "attributes": {}},
+        {"id": "lock.back_door", "name": "Back Door", "area": "kitchen", "state": "locked", "attributes": {}},
+        {"id": "fan.bedroom_fan", "name": "Bedroom Fan", "area": "master_bedroom", "state": "off",
+         "attributes": {"percentage": 0}},
+        {"id": "fan.office_fan", "name": "Office Fan", "area": "office", "state": "off", "attributes": {"percentage": 0}},
+        {"id": "switch.coffee_machine", "name": "Coffee Machine", "area": "kitchen", "state": "off", "attributes": {}},
+        {"id": "switch.dehumidifier", "name": "Dehumidifier", "area": "laundry", "state": "on", "attributes": {}},
+        {"id": "switch.christmas_tree", "name": "Christmas Tree", "area": "living_room", "state": "off", "attributes": {}},
+        {"id": "sensor.kitchen_temperature", "name": "Kitchen Temperature", "area": "kitchen", "state": "21.5",
+         "attributes": {"unit_of_measurement": "°C", "device_class": "temperature"}},
+        {"id": "sensor.bedroom_temperature", "name": "Bedroom Temperature", "area": "master_bedroom", "state": "18.0",
+         "attributes": {"unit_of_measurement": "°C", "device_class": "temperature"}},
+        {"id": "sensor.outdoor_temperature", "name": "Outdoor Temperature", "area": "garden", "state": "7.5",
+         "attributes": {"unit_of_measurement": "°C", "device_class": "temperature"}},
+        {"id": "sensor.bathroom_humidity", "name": "Bathroom Humidity", "area": "bathroom", "state": "62",
+         "attributes": {"unit_of_measurement": "%", "device_class": "humidity"}},
+    ]
+    return {"floors": floors, "areas": areas, "entities": entities}

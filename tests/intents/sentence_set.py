@@ -14,16 +14,17 @@ from skills.home.demo import DemoProvider
 from skills.home.registry import HomeRegistry
 from skills.intents.engine import Decision, FastPath
 from skills.intents.matcher import Matcher
-from tests.intents.homes import generated_home, write_home
+from tests.intents.homes import family_home, generated_home, write_home
 
 SENTENCES = Path(__file__).with_name("sentences.yaml")
 
 
 @dataclass
 class Case:
-    home: str  # demo | big
+    home: str  # demo | big | family
     text: str
-    expect: Any  # "not_local" | {"service", "entity_ids", "data"?} | {"status": [entity ids]}
+    #: "not_local" | {"service", "entity_ids", "data"?} | {"status": [entity ids]} | {"confirm": [entity ids]}
+    expect: Any
     before: list[str] = field(default_factory=list)
 
     @property
@@ -36,16 +37,16 @@ class Case:
         return self.expect != "not_local"
 
 
-def load_cases() -> list[Case]:
-    return [Case(**row) for row in yaml.safe_load(SENTENCES.read_text())]
+def load_cases(path: Path = SENTENCES) -> list[Case]:
+    return [Case(**row) for row in yaml.safe_load(path.read_text())]
 
 
 async def start_home(kind: str, folder: Path | None = None) -> tuple[HomeRegistry, DemoProvider]:
-    """The demo house, or the generated 500-entity home, on the simulated backend (no ticking)."""
+    """The demo house, the generated 500-entity home or the family house, on the simulated backend (no ticking)."""
     file = None
-    if kind == "big":
-        folder = folder or Path(tempfile.mkdtemp(prefix="claw-big-home-"))
-        file = write_home(folder / "big_home.yaml", generated_home())
+    if kind in ("big", "family"):
+        folder = folder or Path(tempfile.mkdtemp(prefix=f"claw-{kind}-home-"))
+        file = write_home(folder / f"{kind}_home.yaml", generated_home() if kind == "big" else family_home())
     registry = HomeRegistry(structlog.get_logger())
     provider = DemoProvider(file, tick_seconds=None)
     registry.add_provider(provider)
@@ -70,6 +71,9 @@ def judge(case: Case, decision: Decision) -> str:
     if not case.local:
         return "wrong"
     expect = case.expect
+    if "confirm" in expect:  # an action that waits for the owner's yes
+        ok = plan.kind == "confirm" and sorted(plan.entity_ids) == sorted(expect["confirm"])
+        return "correct" if ok else "wrong"
     if "status" in expect:
         return "correct" if plan.kind == "status" and sorted(plan.entity_ids) == sorted(expect["status"]) else "wrong"
     if len(plan.calls) != 1:
