@@ -32,6 +32,7 @@ from claw.core.gate import SenderGate
 from claw.core.inbox import Inbox
 from claw.core.notify import Notifier
 from claw.core.outbox import Outbox
+from claw.core.skill_state import SkillState
 from claw.logging import add_secrets
 from claw.providers.llm import build_llm
 from claw.providers.models import SkillModels
@@ -139,7 +140,7 @@ class App:
             name=name, timezone=self.tz, data_dir=self.home / "data" / name,
             log=structlog.get_logger(f"skills.{name}"), notify_owner=self.notifier.notify_owner, shared=self.shared,
             models=self.models, tasks=TasksFacade(self.tasks) if self.tasks else None,
-            memory=MemoryFacade(self.memory), public_url=self.public_url, language=cfg.agent.language,
+            memory=MemoryFacade(self.memory), state=SkillState(self.db, name), public_url=self.public_url, language=cfg.agent.language,
             local_intents=cfg.agent.local_intents)
 
     # -- lifecycle ----------------------------------------------------------

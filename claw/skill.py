@@ -51,7 +51,9 @@ __all__ = [
     "LLMError",
     "LLMResponse",
     "LocalReply",
+    "Confirm",
     "Memory",
+    "State",
     "Message",
     "Models",
     "Prompt",
@@ -109,6 +111,9 @@ class ToolContext:
     origin: str = "user"  # "user" or "scheduler"
     services: list[ServiceCall] = field(default_factory=list)
     confirmed: bool = False  # the owner explicitly approved this very call
+    #: A follow-up call the tool proposes ("use the speakers just found"): the owner's next "yes" runs it,
+    #: with no model call. Only kept when the owner asked in their own words.
+    offer: Confirm | None = None
 
     def record_service(self, service: str, entity_ids: list[str], data: dict[str, Any], ok: bool, error: str | None = None) -> None:
         self.services.append(ServiceCall(service, list(entity_ids), dict(data), ok, error))
@@ -127,13 +132,24 @@ class IncomingMessage:
 
 
 @dataclass
+class Confirm:
+    """A sensitive call a local answer proposes instead of making: the owner's yes runs ``tool`` with ``args``."""
+
+    tool: str
+    args: dict[str, Any]
+    summary: str  # what it does, as the owner reads it: "Unlock the Front Door"
+
+
+@dataclass
 class LocalReply:
-    """A reply a skill produced without the LLM (the local fast path)."""
+    """A reply a skill produced without the LLM (the local fast path); with ``confirm``, the reply is ignored
+    and the daemon asks the owner to confirm that call, exactly as when the model makes it."""
 
     text: str
     handled_by: str = "local"
     actions: list[dict[str, Any]] = field(default_factory=list)
     services: list[ServiceCall] = field(default_factory=list)
+    confirm: Confirm | None = None
 
 
 # -- what the daemon lends a skill -------------------------------------------------------------
@@ -254,6 +270,19 @@ class Memory(Protocol):
                           meta: dict[str, Any] | None = None) -> None: ...
 
 
+class State(Protocol):
+    """A skill's own small records in claw.db (JSON values by key), kept across restarts and backups.
+
+    For what the owner set up through the skill (adopted devices, a chosen default), never for bulk data.
+    """
+
+    async def get(self, key: str, default: Any = None) -> Any: ...
+
+    async def put(self, key: str, value: Any) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+
 @dataclass
 class SkillContext:
     """What the daemon lends a skill. Services are None where this daemon has none (tasks switched off)."""
@@ -267,6 +296,7 @@ class SkillContext:
     models: Models | None = None
     tasks: Tasks | None = None
     memory: Memory | None = None
+    state: State | None = None
     #: The https address the outside world reaches this box at (a channel's public URL), if any.
     public_url: str | None = None
     #: ``[agent] language`` and whether the local fast path is on.
@@ -286,6 +316,7 @@ class _ToolMark:
     name: str | None
     sensitive: Sensitive
     description: str | None
+    summary: Callable[[Any, Any], str] | None = None
 
 
 def tool(
@@ -294,15 +325,18 @@ def tool(
     name: str | None = None,
     sensitive: Sensitive = False,
     description: str | None = None,
+    summary: Callable[[Any, Any], str] | None = None,
 ) -> Any:
     """Mark a skill method as a tool.
 
     ``sensitive`` (or a function of the validated arguments, and optionally the
     ToolContext, returning bool) means the call waits for the owner's explicit yes.
+    ``summary(skill, args)`` says what a call does, as the owner reads it when asked
+    to confirm ("Unlock the Front Door"); without it the call is shown as written.
     """
 
     def mark(f: Callable[..., Any]) -> Callable[..., Any]:
-        setattr(f, _TOOL_MARK, _ToolMark(name, sensitive, description))
+        setattr(f, _TOOL_MARK, _ToolMark(name, sensitive, description, summary))
         return f
 
     return mark(fn) if fn is not None else mark
@@ -373,6 +407,7 @@ class Tool:
         summary, arg_docs = _parse_docstring(method.__doc__)
         self.description = mark.description or summary or self.name
         self._sensitive = mark.sensitive
+        self._summary = mark.summary
         hints = get_type_hints(method)
         self._context_param: str | None = None
         fields: dict[str, Any] = {}
@@ -415,6 +450,15 @@ class Tool:
         if len(inspect.signature(rule).parameters) >= 2:
             return bool(cast("Callable[[Any, ToolContext | None], bool]", rule)(args, ctx))
         return bool(cast("Callable[[Any], bool]", rule)(args))
+
+    def summary(self, args: BaseModel) -> str | None:
+        """What this call does, for the owner's confirmation; None when the tool says nothing (or fails to)."""
+        if self._summary is None:
+            return None
+        try:
+            return str(self._summary(self.skill, args)).strip() or None
+        except Exception:  # a summary must never stop the question being asked
+            return None
 
     @property
     def may_be_sensitive(self) -> bool:

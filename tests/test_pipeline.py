@@ -120,7 +120,7 @@ def test_sensitive_tool_waits_for_confirmation_across_restart(fake_llm, daemon_f
     install_counter_skill(d.home)
     d.start()
     out = d.say("open the vault")
-    assert "needs your OK" in out["reply"] and "open_vault" in out["reply"]
+    assert "Reply yes to confirm" in out["reply"] and "open_vault" in out["reply"]
     assert out["actions"][0].get("pending_confirmation") is True
     assert counter_calls(d.home, "vault.txt") == []
     assert len(fake_llm.requests) == 1  # the turn ends with the question, no second LLM call
@@ -129,7 +129,7 @@ def test_sensitive_tool_waits_for_confirmation_across_restart(fake_llm, daemon_f
     d.start()
     out = d.say("yes")
     assert out["handled_by"] == "confirm"
-    assert out["reply"] == "Done: the vault is open"
+    assert out["reply"] == "The vault is open"
     assert counter_calls(d.home, "vault.txt") == ["guests"]
     assert len(fake_llm.requests) == 1  # confirming costs no tokens
     again = d.say("yes")  # nothing pending any more: goes to the model

@@ -31,22 +31,26 @@ def describe(tool: str, args: dict[str, Any]) -> str:
     return f"{tool}({shown})"
 
 
-def create(conn: Connection, conversation_id: str, tool: str, args: dict[str, Any], minutes: int) -> str:
-    """Store the action (replacing any earlier one) and return the question to put to the owner."""
+def create(conn: Connection, conversation_id: str, tool: str, args: dict[str, Any], minutes: int,
+           summary: str | None = None) -> str:
+    """Store the action (replacing any earlier one) and return the question to put to the owner.
+
+    ``summary`` is what the call does in words ("Unlock the Front Door"); without one the call is shown as written.
+    """
     now = utcnow()
     conn.execute(
         update(pending_actions)
         .where(pending_actions.c.conversation_id == conversation_id, pending_actions.c.status == "waiting")
         .values(status="cancelled")
     )
-    summary = describe(tool, args)
+    summary = summary or describe(tool, args)
     conn.execute(
         insert(pending_actions).values(
             conversation_id=conversation_id, tool=tool, args=args, summary=summary, status="waiting",
             created_at=now, expires_at=now + timedelta(minutes=minutes),
         )
     )
-    return f"This needs your OK first: {summary}. Reply yes to go ahead, or no to cancel (expires in {minutes} min)."
+    return f"{summary}? Reply yes to confirm, or no to cancel (it expires in {minutes} min)."
 
 
 # Built once: asked on every owner message.

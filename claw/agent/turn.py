@@ -25,7 +25,7 @@ from claw.core.events import TurnInput, TurnOutcome
 from claw.providers import usage as usage_log
 from claw.providers.base import LLMError, LLMResponse, Message, Prompt, ToolCall, ToolResult, ToolSpec
 from claw.providers.llm import LLM
-from claw.skill import IncomingMessage, Skill, Tool, ToolContext, ToolError
+from claw.skill import Confirm, IncomingMessage, Skill, Tool, ToolContext, ToolError
 from claw.store.db import Database
 
 log = structlog.get_logger("claw.agent")
@@ -101,9 +101,19 @@ class Agent:
                 except Exception as exc:
                     log.error("skill.intercept_failed", skill=skill.name, error=str(exc))
                     continue
+                if local is not None and local.confirm is not None:
+                    return await self._ask_owner(item, local.confirm)
                 if local is not None:
                     return TurnOutcome(local.text, local.handled_by, local.actions, [s.as_dict() for s in local.services])
         return None
+
+    async def _ask_owner(self, item: TurnInput, proposed: Confirm) -> TurnOutcome:
+        """A skill's local answer is a sensitive call: ask for the yes, as when the model asks for it."""
+        minutes = self.settings.confirm_minutes
+        question = await self.db.tx(lambda c: confirm.create(c, item.conversation_id, proposed.tool, proposed.args,
+                                                            minutes, proposed.summary))
+        action = {"tool": proposed.tool, "args": proposed.args, "ok": False, "pending_confirmation": True}
+        return TurnOutcome(question, "confirm", [action])
 
     async def _confirm(self, item: TurnInput, j: Journal, pending: confirm.PendingAction) -> TurnOutcome:
         data = {"action_id": pending.id, "tool": pending.tool, "args": pending.args}
@@ -124,10 +134,11 @@ class Agent:
         assert data is not None
         call = ToolCall(id=f"confirm-{data['action_id']}", name=data["tool"], arguments=data["args"])
         result = await self._tool(item, j, call, confirmed=True)
+        content = str(result["content"]).strip()
         if result["ok"]:
-            reply = f"Done: {result['content']}" if result["content"] else "Done."
+            reply = content[:1].upper() + content[1:] if content else "Done."
         else:
-            reply = f"That didn't work: {result['content']}"
+            reply = f"That didn't work: {content}"
         return TurnOutcome(reply, "confirm", j.actions(), j.services())
 
     # -- the planner --------------------------------------------------------
@@ -214,7 +225,9 @@ class Agent:
             if not item.is_owner:
                 return await self._record(j, call, "refused: only the owner can approve this action", ok=False)
             minutes = self.settings.confirm_minutes
-            question = await self.db.tx(lambda c: confirm.create(c, item.conversation_id, tool.name, plain_args, minutes))
+            summary = tool.summary(args)
+            question = await self.db.tx(lambda c: confirm.create(c, item.conversation_id, tool.name, plain_args, minutes,
+                                                                summary))
             return await self._record(j, call, "waiting for the owner's confirmation; do not retry", ok=False,
                                       needs_confirmation=question)
         await j.start(call)
@@ -229,6 +242,10 @@ class Agent:
         except Exception as exc:
             log.exception("tool.crashed", tool=call.name)
             ok, content = False, f"the tool failed: {type(exc).__name__}: {exc}"
+        if ok and ctx.offer is not None and item.origin == "user" and item.is_owner:
+            offer, minutes = ctx.offer, self.settings.confirm_minutes
+            await self.db.tx(lambda c: confirm.create(c, item.conversation_id, offer.tool, offer.args, minutes,
+                                                      offer.summary))
         return await self._record(j, call, content, ok=ok, services=[s.as_dict() for s in ctx.services],
                                   args=plain_args, from_tool=True)
 

@@ -97,6 +97,12 @@ def m006_camera_watchers_are_tasks(conn: Connection) -> None:
     legacy.drop(conn)
 
 
+@migration
+def m007_skill_state(conn: Connection) -> None:
+    """Skills' own small records (adopted devices), so the owner's choices survive a restart without a config edit."""
+    _create(conn, schema.skill_state)
+
+
 def migrate(engine: Engine) -> list[str]:
     """Run the steps not yet recorded (blocking); returns their names. A newer database is refused untouched."""
     try:

@@ -217,3 +217,12 @@ task_notes = Table(
     Column("key", String, primary_key=True),
     Column("value", JSON),
 )
+
+skill_state = Table(
+    "skill_state",
+    metadata,
+    Column("skill", String, primary_key=True),
+    Column("key", String, primary_key=True),
+    Column("value", JSON),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

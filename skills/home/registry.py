@@ -46,7 +46,7 @@ DOMAIN_WORDS: dict[str, frozenset[str]] = {
         "switch": {"switch"}, "plug": {"switch"}, "outlet": {"switch"}, "socket": {"switch"},
         "fan": {"fan"},
         "thermostat": {"climate"}, "heating": {"climate"}, "climate": {"climate"}, "hvac": {"climate"},
-        "ac": {"climate"}, "aircon": {"climate"},
+        "ac": {"climate"}, "aircon": {"climate"}, "heat": {"climate"}, "heater": {"climate"},
         "speaker": {"media_player"}, "sonos": {"media_player"}, "music": {"media_player"},
         "player": {"media_player"}, "tv": {"media_player"}, "stereo": {"media_player"},
         "cover": {"cover"}, "blind": {"cover"}, "shade": {"cover"}, "curtain": {"cover"}, "shutter": {"cover"},

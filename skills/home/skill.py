@@ -126,6 +126,16 @@ _ACTION_DOMAINS: dict[str, list[tuple[str, ...]]] = {
     "lock": [("lock",)],
     "unlock": [("lock",)],
 }
+#: action -> (imperative, past tense), for questions and results the owner reads
+_VERB = {"on": ("Turn on", "Turned on"), "off": ("Turn off", "Turned off"), "open": ("Open", "Opened"),
+         "close": ("Close", "Closed"), "lock": ("Lock", "Locked"), "unlock": ("Unlock", "Unlocked"),
+         "set": ("Set", "Set")}
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else "devices"
+
+
 _SERVICE = {
     ("on", "light"): "light.turn_on", ("off", "light"): "light.turn_off",
     ("on", "switch"): "switch.turn_on", ("off", "switch"): "switch.turn_off",
@@ -276,6 +286,14 @@ class Home(Skill):
             raise ToolError("failed: " + "; ".join(errors) + self._stale_note())
         return done
 
+    def _summary(self, args: Any) -> str:
+        """What a home_control call does, as the owner reads it when asked to confirm ("Unlock the Front Door")."""
+        try:
+            names = [e.name for e in self._targets(args.target, args.action)]
+        except (HomeError, ToolError):
+            names = [args.target]
+        return f"{_VERB[args.action][0]} the {_and(names)}"
+
     # ---- tools -------------------------------------------------------------------------
 
     @tool
@@ -300,7 +318,7 @@ class Home(Skill):
             out.append(f"... and {len(entities) - 120} more; ask about an area or a kind of device")
         return "\n".join(out) + self._stale_note()
 
-    @tool(sensitive=lambda args: args.action == "unlock")
+    @tool(sensitive=lambda args: args.action == "unlock", summary=lambda skill, args: skill._summary(args))
     async def home_control(
         self,
         target: str,
@@ -336,7 +354,10 @@ class Home(Skill):
             for e in entities:
                 groups.setdefault(_SERVICE[(action, e.domain)], []).append(e)
             plan = [(s, ents, {}) for s, ents in groups.items()]
-        return "Done: " + "; ".join(await self._call(ctx, plan))
+        lines = await self._call(ctx, plan)
+        if action == "set" or light_opts or temperature is not None or mode:
+            return "Set " + "; ".join(lines)
+        return f"{_VERB[action][1]} the {_and([e.name for _, ents, _ in plan for e in ents])}."
 
     def _targets(self, target: str, action: str) -> list[Entity]:
         tiers = _ACTION_DOMAINS[action]

@@ -16,7 +16,7 @@ from typing import Any
 from skills.home import services as svc
 from skills.home.provider import Entity
 
-from .matcher import NO_AREA, PRONOUN, Match, SlotIndex
+from .matcher import HOME, NO_AREA, OUTSIDE, PRONOUN, Match, SlotIndex
 
 # Domains each intent may act on.
 _ON_OFF = {
@@ -37,6 +37,8 @@ _MEDIA_SERVICE = {
 # Words that make an English "the light in the kitchen" mean several devices.
 _EN_PLURAL = frozenset({"lights", "lamps", "fans", "all", "every", "everything", "each", "both", "switches"})
 _EN_SINGULAR = frozenset({"light", "lamp", "fan", "switch", "speaker", "thermostat", "blind", "curtain", "shade", "cover"})
+_COLOUR_MODES = frozenset({"hs", "xy", "rgb", "rgbw", "rgbww"})
+_OUTDOOR_WORDS = frozenset({"outside", "outdoor", "outdoors", "exterior"})
 _STATE_DOMAINS = ("light", "switch", "fan", "cover", "lock", "climate", "media_player", "sensor", "binary_sensor")
 
 
@@ -52,7 +54,7 @@ class Plan:
     """What the fast path will do: service calls (control) or an answer from current state (status)."""
 
     intent: str
-    kind: str  # control | status
+    kind: str  # control | status | confirm (a sensitive control: it waits for the owner's yes)
     entity_ids: list[str]
     calls: list[Call] = field(default_factory=list)
     response: str = "default"
@@ -114,14 +116,27 @@ class Resolver:
         return [e.name for e in entities]
 
     def _in_place(self, entities: list[Entity], area: str | None, floor: str | None) -> list[Entity]:
-        if area:
+        if area == OUTSIDE:
+            entities = [e for e in entities if self._outdoors(e)]
+        elif area and area != HOME:
             entities = [e for e in entities if e.area == area]
         if floor:
             areas = {a.id for a in self.registry.areas() if a.floor == floor}
             entities = [e for e in entities if e.area in areas]
         return entities
 
+    def _outdoors(self, e: Entity) -> bool:
+        """Outside: a device named so ("Outdoor Temperature"), or in an area on no floor of the house."""
+        if set(e.name.casefold().split()) & _OUTDOOR_WORDS:
+            return True
+        a = self.registry.area(e.area)
+        return a is not None and a.floor is None and bool(self.registry.floors())
+
     def _place_name(self, area: str | None, floor: str | None) -> str:
+        if area == HOME:
+            return " in this home"
+        if area == OUTSIDE:
+            return " outside"
         if area:
             a = self.registry.area(area)
             return f" in {a.name if a else area}"
@@ -203,25 +218,21 @@ class Resolver:
             return Refusal("unknown", f"There is no {kind_word} in this home.")
         return pool  # "all the lights", "are any locks unlocked"
 
-    def _singular_check(self, m: Match, sit: Situation, found: list[Entity], kind: str, area: str | None) -> list[Entity] | Refusal:
-        """English "the light in the kitchen" with two kitchen lights: the one named just "light" there, else ask.
-
-        Only when a device word was said in the singular; "the kitchen lights" or
-        "the kitchen brightness" mean all of them, as in Home Assistant.
-        """
+    def _singular_check(self, m: Match, sit: Situation, found: list[Entity], kind: str, area: str | None) -> list[Entity]:
+        """An area and a kind mean every such device there, as in Home Assistant ("turn off the kitchen light"
+        with three kitchen lights turns off all three); English "the light in the kitchen" means the one
+        device there named just "light", when there is exactly one."""
         if len(found) <= 1 or not sit.language.startswith("en") or m.intent == "HassGetState":
             return found
         words = set(re.findall(r"[\w']+", sit.text.casefold()))
         said = words & _EN_SINGULAR
-        if not said or words & _EN_PLURAL:
-            return found
         a = self.registry.area(area) if area else None
-        if a is not None:
+        if said and not words & _EN_PLURAL and a is not None:
             area_words = set(a.name.casefold().split()) | {w for al in a.aliases for w in al.casefold().split()}
             plain = [e for e in found if set(e.name.casefold().split()) - area_words == said]
             if len(plain) == 1:
                 return plain
-        return Refusal("ambiguous", f"I'm not sure which {kind} you mean: {_join(self._labels(found))}.", self._labels(found))
+        return found
 
     def _no_place(self, m: Match, sit: Situation, pool: list[Entity], kind: str, fallback: str) -> list[Entity] | Refusal:
         """A command for "here" from a sender with no known room."""
@@ -255,11 +266,11 @@ class Resolver:
             return found
         calls: dict[str, list[str]] = {}
         for e in found:
-            service = _ON_OFF[e.domain][0 if on else 1]
-            if svc.is_sensitive(service):
-                return Refusal("sensitive", f"{service} on {e.name} needs your confirmation", [e.name])
-            calls.setdefault(service, []).append(e.entity_id)
-        return Plan(m.intent, "control", [e.entity_id for e in found], [Call(s, ids) for s, ids in calls.items()], m.response, m.slots)
+            calls.setdefault(_ON_OFF[e.domain][0 if on else 1], []).append(e.entity_id)
+        kind = "confirm" if any(svc.is_sensitive(service) for service in calls) else "control"
+        if kind == "confirm" and len(calls) > 1:
+            return Refusal("sensitive", "unlocking goes one door at a time, with your yes", self._names(found))
+        return Plan(m.intent, kind, [e.entity_id for e in found], [Call(s, ids) for s, ids in calls.items()], m.response, m.slots)
 
     def _HassTurnOn(self, m: Match, sit: Situation) -> Plan | Refusal | None:
         return self._on_off(m, sit, True)
@@ -276,6 +287,7 @@ class Resolver:
             data["brightness_pct"] = _number(m.slots["brightness"])
         elif "color" in m.slots:
             data["color_name"] = str(m.slots["color"])
+            found = _colour_capable(found)
         elif "temperature" in m.slots:
             data["color_temp_kelvin"] = _number(m.slots["temperature"])
         else:
@@ -300,6 +312,14 @@ class Resolver:
     def _HassClimateGetTemperature(self, m: Match, sit: Situation) -> Plan | Refusal | None:
         m.slots.setdefault("domain", "climate")
         found = self._targets(m, sit, ("climate",))
+        area, floor = _area(m), m.slots.get("floor")
+        if not isinstance(found, list) and "name" not in m.slots and (area or floor) and area != HOME:
+            sensors = [e for e in self._in_place(self.registry.entities(), area, floor)
+                       if e.domain == "sensor" and e.attributes.get("device_class") == "temperature"]
+            if len(sensors) == 1:  # no thermostat there, one thermometer: that is the temperature there
+                return Plan("HassGetState", "status", [sensors[0].entity_id], response="one",
+                            slots={**m.slots, "name": sensors[0].name},
+                            query={"matched": [sensors[0].entity_id], "unmatched": []})
         if not isinstance(found, list):
             return found
         if len(found) != 1:
@@ -346,6 +366,13 @@ class Resolver:
         unmatched = [e.entity_id for e in found if e.entity_id not in matched]
         return Plan(m.intent, "status", [e.entity_id for e in found], response=m.response, slots=m.slots,
                     query={"matched": matched, "unmatched": unmatched})
+
+
+def _colour_capable(found: list[Entity]) -> list[Entity]:
+    """Colour goes to the lights that can show it, when the lights say what they support."""
+    capable = [e for e in found if set(e.attributes.get("supported_color_modes") or ()) & _COLOUR_MODES]
+    known = any("supported_color_modes" in e.attributes for e in found)
+    return capable if known and capable else found
 
 
 def _area(m: Match) -> str | None:

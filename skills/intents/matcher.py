@@ -12,8 +12,10 @@ import functools
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
 from hassil import Intents
 from hassil.expression import Sentence, TextChunk
 from hassil.intents import IntentData, SlotList, TextSlotList, TextSlotValue
@@ -31,6 +33,25 @@ SUPPORTED = frozenset({
 PRONOUN = "__last__"
 #: Area slot value meaning "the message did not say, and its sender has no area".
 NO_AREA = "__no_area__"
+#: Area slot values for the whole home ("in the house") and for what is outdoors ("outside").
+HOME = "__home__"
+OUTSIDE = "__outside__"
+#: Words for them, per language (added to the area list unless an area of the home is called so).
+PLACE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {HOME: ("house", "home", "whole house", "entire house", "apartment", "flat", "whole home"),
+           OUTSIDE: ("outside", "outdoors")},
+}
+#: Everyday words for a home's only device of a kind (climate; a garage door), per language.
+SOLE_WORDS: dict[str, dict[tuple[str, str | None], tuple[str, ...]]] = {
+    "en": {("climate", None): ("heat", "heating", "the heating", "thermostat", "ac", "a/c", "air conditioning",
+                               "aircon", "air con", "climate"),
+           ("cover", "garage"): ("garage", "garage door")},
+}
+#: Words for floors by level, per language, when the home's floors do not already use them.
+LEVEL_WORDS: dict[str, dict[int, tuple[str, ...]]] = {
+    "en": {-1: ("basement", "cellar"), 0: ("downstairs", "ground floor", "ground"), 1: ("upstairs", "first floor"),
+           2: ("second floor",), 3: ("third floor",)},
+}
 
 # Words that point back at the last devices, per language (only where a pronoun fits HA's {name} position).
 PRONOUNS: dict[str, tuple[str, ...]] = {
@@ -79,7 +100,7 @@ def load_language(code: str) -> Language:
         data = get_intents(base[0])
         assert data is not None
     responses = data.get("responses", {})
-    intents = Intents.from_dict(data)
+    intents = Intents.from_dict(_with_our_sentences(data, code))
     return Language(
         code=intents.language or code,
         intents=intents,
@@ -87,6 +108,22 @@ def load_language(code: str) -> Language:
         errors=dict(responses.get("errors", {})),
         load_seconds=time.perf_counter() - started,
     )
+
+
+OUR_SENTENCES = Path(__file__).with_name("sentences")
+
+
+def _with_our_sentences(data: dict[str, Any], code: str) -> dict[str, Any]:
+    """home-assistant-intents' data plus our sentences for the language (``sentences/<lang>.yaml``), if any."""
+    path = OUR_SENTENCES / f"{code.split('-')[0]}.yaml"
+    if not path.is_file():
+        return data
+    ours = yaml.safe_load(path.read_text(encoding="utf-8"))
+    merged = {**data, "intents": dict(data["intents"])}
+    for name, intent in ours.get("intents", {}).items():
+        base = merged["intents"].get(name, {"data": []})
+        merged["intents"][name] = {**base, "data": [*base["data"], *intent["data"]]}
+    return merged
 
 
 def normalize(text: str) -> str:
@@ -124,27 +161,50 @@ def build_slots(registry: Any, language: str) -> SlotIndex:
             if (key, entity.domain) not in seen:
                 seen.add((key, entity.domain))
                 values.append(TextSlotValue.from_tuple((text, key, {"domain": entity.domain}), allow_template=False))
-    for word in PRONOUNS.get(language.split("-")[0], ()):
+    lang = language.split("-")[0]
+    entities = registry.entities()
+    for (domain, device_class), words in SOLE_WORDS.get(lang, {}).items():
+        kind = [e for e in entities if e.domain == domain
+                and (device_class is None or e.attributes.get("device_class") == device_class)]
+        if len(kind) != 1:
+            continue  # only the home's one thermostat is "the heat"
+        for word in words:
+            key = normalize(word)
+            if key not in names:
+                names[key] = [kind[0].entity_id]
+                values.append(TextSlotValue.from_tuple((word, key, {"domain": domain}), allow_template=False))
+    for word in PRONOUNS.get(lang, ()):
         for domain in sorted(domains):
             values.append(TextSlotValue.from_tuple((word, PRONOUN, {"domain": domain}), allow_template=False))
+    taken = {normalize(t) for a in registry.areas() for t in [a.name, *a.aliases]}
+    taken |= {normalize(t) for f in registry.floors() for t in [f.name, *f.aliases]}
     areas: list[TextSlotValue] = []
     for area in registry.areas():
         for text in dict.fromkeys([area.name, *area.aliases]):
             if text.strip():
                 areas.append(TextSlotValue.from_tuple((text, area.id), allow_template=False))
+    for value, words in PLACE_WORDS.get(lang, {}).items():
+        areas += [TextSlotValue.from_tuple((w, value), allow_template=False) for w in words if normalize(w) not in taken]
     floors: list[TextSlotValue] = []
+    levels: dict[int, list[str]] = {}
     for floor in registry.floors():
+        if floor.level is not None:
+            levels.setdefault(floor.level, []).append(floor.id)
         for text in dict.fromkeys([floor.name, *floor.aliases]):
             if text.strip():
                 floors.append(TextSlotValue.from_tuple((text, floor.id), allow_template=False))
+    for level, words in LEVEL_WORDS.get(lang, {}).items():
+        if len(levels.get(level, [])) == 1:  # "upstairs" means the one floor at that level
+            floors += [TextSlotValue.from_tuple((w, levels[level][0]), allow_template=False)
+                       for w in words if normalize(w) not in taken]
     lists: dict[str, SlotList] = {
         "name": TextSlotList(name="name", values=values),
         "area": TextSlotList(name="area", values=areas),
         "floor": TextSlotList(name="floor", values=floors),
     }
-    words = tuple({frozenset(_WORD.findall(v.text_in.text.casefold())) for v in [*values, *areas, *floors]
-                   if isinstance(v.text_in, TextChunk)} - {frozenset()})
-    return SlotIndex((id(registry), registry.version), lists, names, time.perf_counter() - started, words)
+    phrases = tuple({frozenset(_WORD.findall(v.text_in.text.casefold())) for v in [*values, *areas, *floors]
+                     if isinstance(v.text_in, TextChunk)} - {frozenset()})
+    return SlotIndex((id(registry), registry.version), lists, names, time.perf_counter() - started, phrases)
 
 
 @dataclass

@@ -12,7 +12,7 @@ import asyncio
 import time
 from typing import Any
 
-from claw.skill import IncomingMessage, LocalReply, Skill, SkillConfig
+from claw.skill import Confirm, IncomingMessage, LocalReply, Skill, SkillConfig
 
 from .engine import FastPath
 from .matcher import LanguageNotSupported, Matcher, _templates, load_language
@@ -112,6 +112,8 @@ class LocalIntents(Skill):
         if decision.plan is not None and message.llm_available and not self._backends_ok(path, decision.plan.entity_ids):
             self.ctx.log.info("intents.deferred", reason="backend_down", entities=decision.plan.entity_ids)
             return None  # the planner gives the honest "can't reach Home Assistant" answer and can retry
+        if decision.plan is not None and decision.plan.kind == "confirm":
+            return self._confirm(path, decision.plan)
         if decision.plan is not None:
             reply = await path.execute(decision.plan, message.conversation)
             self.ctx.log.info("intents.handled", intent=decision.plan.intent, entities=decision.plan.entity_ids,
@@ -126,6 +128,16 @@ class LocalIntents(Skill):
         if message.llm_available or refusal.reason == "unsupported":
             return None
         return LocalReply(self._no_llm_text(refusal), "local")
+
+    def _confirm(self, path: FastPath, plan: Any) -> LocalReply:
+        """A sensitive command (unlock): the daemon asks the owner, and their yes runs the home's own tool."""
+        [call] = plan.calls
+        [entity_id] = call.entity_ids
+        action = call.service.split(".", 1)[1]  # lock.unlock -> unlock
+        name = path.registry.name_of(entity_id)
+        self.ctx.log.info("intents.confirm", service=call.service, entity=entity_id)
+        return LocalReply("", "local", confirm=Confirm("home_control", {"target": entity_id, "action": action},
+                                                      f"{action.capitalize()} the {name}"))
 
     @staticmethod
     def _no_llm_text(refusal: Any) -> str:

@@ -155,12 +155,12 @@ timeout = 3
     requests_before = len(fake_llm.requests)
     out = d.say("unlock the front door")
     replies.append(out["reply"])
-    assert "needs your OK" in out["reply"]
+    assert "Reply yes to confirm" in out["reply"]
     assert out["actions"][0].get("pending_confirmation") is True
     assert not fake.calls_to("lock", "unlock") and out["services"] == []
     out = d.say("yes")
     replies.append(out["reply"])
-    assert out["handled_by"] == "confirm" and out["reply"].startswith("Done")
+    assert out["handled_by"] == "confirm" and out["reply"] == "Unlocked the Front Door."
     assert [c.entity_ids for c in fake.calls_to("lock", "unlock")] == [["lock.front_door"]]
     assert out["services"] == [{"service": "lock.unlock", "entity_ids": ["lock.front_door"], "data": {}, "ok": True}]
     assert len(fake_llm.requests) == requests_before + 1  # the yes costs no LLM call

@@ -50,14 +50,17 @@ async def test_follow_up_it_means_the_last_device(tmp_path):
 async def test_refusals_go_to_the_planner_or_explain_without_llm(tmp_path):
     registry, _ = await start_home("demo")
     skill = await skill_for(registry, tmp_path)
-    for text in ("turn on the lamp", "turn on the spaceship", "unlock the front door lock", "play jazz in the kitchen"):
+    for text in ("turn on the lamp", "turn on the spaceship", "play jazz in the kitchen"):
         assert await skill.intercept(message(text, llm=True)) is None, text
     ambiguous = await skill.intercept(message("turn on the lamp", llm=False))
     assert ambiguous.text.startswith("I'm not sure which lamp") and "Floor Lamp" in ambiguous.text and not ambiguous.services
     unknown = await skill.intercept(message("turn on the spaceship", llm=False))
     assert "spaceship" in unknown.text and not unknown.services
-    unlock = await skill.intercept(message("unlock the front door lock", llm=False))
-    assert "confirmation" in unlock.text and not unlock.services
+    for llm in (True, False):  # unlocking is recognised and proposed for the owner's yes, with or without a model
+        unlock = await skill.intercept(message("unlock the front door lock", llm=llm))
+        assert unlock.confirm.tool == "home_control" and not unlock.services
+        assert unlock.confirm.args == {"target": "lock.front_door", "action": "unlock"}
+        assert unlock.confirm.summary == "Unlock the Front Door Lock"
     assert registry.get("lock.front_door").state == "locked"
     assert registry.get("light.floor_lamp").state == "on" and registry.get("light.office_lamp").state == "off"
 

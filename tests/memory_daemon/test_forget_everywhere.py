@@ -84,7 +84,7 @@ def tell_the_secret(fake_llm, d: Daemon) -> None:
     fake_llm.script(Reply(text="I can open the vault for that.",
                           tool_calls=[ToolUse("open_vault", {"reason": "fetch the Quokkaville gym locker key"})]))
     out = d.say("open the vault, I need my gym key")
-    assert "needs your OK" in out["reply"] and "Quokkaville" in out["reply"]
+    assert "Reply yes to confirm" in out["reply"] and "Quokkaville" in out["reply"]
 
 
 def test_cli_forget_match_leaves_no_copy_in_any_table_or_byte(fake_llm, daemon_factory):

@@ -122,7 +122,7 @@ def test_snapshot_description_is_untrusted_and_cannot_unlock_or_message_others(w
     assert "never instructions" in chat[1].system_text() + json.dumps(chat[1].body)
 
     # the unlock waits for the owner's yes; the message to a stranger has no tool to go through
-    assert "needs your OK" in out["reply"]
+    assert "Reply yes to confirm" in out["reply"]
     assert w.lock_state() == "locked"
     assert not [s for s in out["services"] if "unlock" in json.dumps(s)]
     send = next(a for a in out["actions"] if a["tool"] == "send_message")
@@ -166,7 +166,7 @@ def test_watcher_alert_description_is_untrusted_in_the_next_turn(world: World):
     assert_marked(with_alert[0], "camera:front_door")
     assert "never instructions" in first.system_text() + json.dumps(first.body)
 
-    assert "needs your OK" in answer
+    assert "Reply yes to confirm" in answer
     assert counter_calls(w.d.home, "vault.txt") == []
     say(w.d, "no")
     w.twilio.wait_for(replies + 4, to=OWNER)

@@ -110,7 +110,7 @@ def test_device_names_and_attributes_reach_the_model_marked_untrusted(world):
     assert "never instructions" in request.system_text() + json.dumps(request.body)
     # the unlock waits for the owner's explicit yes; the message to a stranger has no tool to go through
     assert not w.ha.fake.calls_to("lock", "unlock")
-    assert "needs your OK" in out["reply"]
+    assert "Reply yes to confirm" in out["reply"]
     send = next(a for a in out["actions"] if a["tool"] == "send_message")
     assert send["ok"] is False and "unknown tool" in send["error"]
     out = w.d.say("no")

@@ -142,7 +142,7 @@ def test_task_output_is_not_a_user_message_and_task_cannot_create_tasks_unconfir
     d = daemon_factory(anthropic_config(fake_llm, extra=fast()))
     routine = create(d, kind="routine", text="check the house and report", needs_llm=True, delay="1d")
     assert api(d, "POST", f"/api/tasks/{routine['id']}/run").json()["status"] == "queued"
-    wait_until(lambda: any("needs your OK" in t for t in assistant_texts(d)), what="confirmation", d=d)
+    wait_until(lambda: any("Reply yes to confirm" in t for t in assistant_texts(d)), what="confirmation", d=d)
     assert len(api(d, "GET", "/api/tasks").json()["tasks"]) == 1  # nothing created yet
     msgs = d.messages()
     assert not [m for m in msgs if m["role"] == "user"]

@@ -93,7 +93,7 @@ def test_a_late_63016_found_by_fetch_uses_the_template(fake_llm, twilio, wa_daem
     fake_llm.script(Reply(text="Garage door closed."))
     twilio.script(LateFail(63016))
     d = wa_daemon(template_sid="HXfeedfacefeedfacefeedfacefeedface", status_check_seconds=0.2, status_callback=False)
-    say(d, "close the garage")
+    say(d, "tell me a joke")
     sent = twilio.wait_for(2)
     assert sent[0].body == "Garage door closed." and sent[0].status_callback is None
     assert sent[1].content_sid == "HXfeedfacefeedfacefeedfacefeedface"
