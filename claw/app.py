@@ -230,7 +230,7 @@ class App:
         routes = [route for channel in self.channels.values() for route in channel.routes()] + self.skills.routes()
         return WebDeps(token=self.web_token, inbox=self.inbox, replies=self.dispatcher, transcript=self.transcript,
                        home=self.home_snapshot, health=self.health, server=self.config.server, tasks=self.tasks,
-                       routes=routes)
+                       call_tool=self.agent.call_tool, routes=routes)
 
     async def transcript(self, conversation: str, after: int) -> list[dict[str, Any]]:
         return await self.db.tx(lambda c: history.since(c, conversation, after))

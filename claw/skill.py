@@ -504,6 +504,11 @@ class Skill:
         """Answer a message without the LLM, or return None to let the planner handle it."""
         return None
 
+    def tool_notes(self) -> dict[str, str]:
+        """Words to add to tools' descriptions from what the skill knows now (its cameras' names, a simulated
+        house), by tool name; asked for every model call, so keep it cheap and stable."""
+        return {}
+
     def routes(self) -> list[BaseRoute]:
         """HTTP routes the skill serves on the daemon (e.g. signed links to snapshots); asked after ``setup``."""
         return []

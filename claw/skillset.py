@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute
 from claw import plugins
 from claw.config import Config, ConfigError, describe_errors, local_timezone
 from claw.providers.base import ToolSpec
-from claw.skill import Shared, Skill, SkillConfig, SkillContext, Tool
+from claw.skill import Shared, Skill, SkillConfig, SkillContext, State, Tool
 
 log = structlog.get_logger("claw.skills")
 
@@ -144,7 +144,14 @@ class SkillSet:
         return out
 
     def specs(self) -> list[ToolSpec]:
-        return [ToolSpec(t.name, t.description, t.parameters) for t in self.tools.values()]
+        notes: dict[str, str] = {}
+        for skill in self.skills:
+            try:
+                notes.update(skill.tool_notes())
+            except Exception as exc:  # a note is a nicety: the tools still go out
+                log.warning("skill.tool_notes_failed", skill=skill.name, error=str(exc))
+        return [ToolSpec(t.name, f"{t.description} {notes[t.name]}" if t.name in notes else t.description, t.parameters)
+                for t in self.tools.values()]
 
     def interceptors(self) -> list[Skill]:
         return sorted(
@@ -177,7 +184,7 @@ class SkillSet:
                 log.warning("skill.close_failed", skill=s.name, error=str(exc))
 
 
-def standalone_context(config: Config) -> Callable[[str], SkillContext]:
+def standalone_context(config: Config, state: Callable[[str], State] | None = None) -> Callable[[str], SkillContext]:
     """Contexts for skills set up outside the daemon (``claw doctor``, ``claw intents test``): no owner to
     notify, no standing tasks, no memory; what they share stays among them."""
     shared = Shared()
@@ -189,6 +196,7 @@ def standalone_context(config: Config) -> Callable[[str], SkillContext]:
     def context(name: str) -> SkillContext:
         return SkillContext(name=name, timezone=tz, data_dir=config.home / "data" / name,
                             log=structlog.get_logger(f"skills.{name}"), notify_owner=nobody, shared=shared,
+                            state=state(name) if state else None,
                             language=config.agent.language, local_intents=config.agent.local_intents)
 
     return context

@@ -50,6 +50,11 @@ def create(conn: Connection, conversation_id: str, tool: str, args: dict[str, An
             created_at=now, expires_at=now + timedelta(minutes=minutes),
         )
     )
+    return question(summary, minutes)
+
+
+def question(summary: str, minutes: int) -> str:
+    """What the owner is asked: "Unlock the Front Door? Reply yes to confirm, ..."."""
     return f"{summary}? Reply yes to confirm, or no to cancel (it expires in {minutes} min)."
 
 

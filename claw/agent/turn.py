@@ -81,6 +81,21 @@ class Agent:
             return TurnOutcome(NO_LLM_REPLY.format(config=self.config_hint), "setup")
         return await self._plan(item, j, self.llm, recent)
 
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> str:
+        """Run one tool for the owner's own command line (``claw discover --adopt``): no turn and no model.
+
+        A sensitive call is refused: those wait for the owner's yes in a chat. Raises KeyError for an
+        unknown tool and ToolError for bad arguments or a failed call.
+        """
+        tool = self.toolbox.tools[name]
+        args = tool.validate(arguments)
+        ctx = ToolContext("cli", "owner", "cli", True)
+        if tool.is_sensitive(args, ctx):
+            raise ToolError(f"{name} with these arguments needs the owner's yes: ask for it in a chat")
+        log.info("tool.direct", tool=name)
+        result = await asyncio.wait_for(tool.invoke(args, ctx), TOOL_TIMEOUT)
+        return result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, default=str)
+
     # -- before the planner -------------------------------------------------
 
     async def _before_planner(self, item: TurnInput, j: Journal,

@@ -95,14 +95,18 @@ def _api(config: Config) -> tuple[str, dict[str, str]]:
 
 
 def _send(config: Config, text: str, sender: str | None) -> dict[str, Any]:
-    import httpx
-
-    url, headers = _api(config)
     body: dict[str, Any] = {"text": text}
     if sender:
         body["sender"] = sender
+    return _post(config, "/api/messages", body, config.server.reply_timeout + 10)
+
+
+def _post(config: Config, path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+    import httpx
+
+    url, headers = _api(config)
     try:
-        r = httpx.post(f"{url}/api/messages", json=body, headers=headers, timeout=config.server.reply_timeout + 10)
+        r = httpx.post(f"{url}{path}", json=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
         raise click.ClickException(f"cannot reach the daemon at {url} ({type(exc).__name__}); is `claw serve` running?") from None
     data = r.json() if r.headers.get("content-type", "").startswith("application/json") else {"error": r.text}
@@ -225,28 +229,57 @@ def intents_group() -> None:
 @intents_group.command("test")
 @click.argument("text", nargs=-1, required=True)
 @click.option("--sender", default="owner", help="Sender whose area applies ([skills.intents] areas).")
+@click.option("--llm/--no-llm", "llm", default=None,
+              help="Answer as with or without a language model (default: as configured).")
 @click.pass_context
-def intents_test(ctx: click.Context, text: tuple[str, ...], sender: str) -> None:
-    """Show what a sentence would match (intent, slots, entities, service calls) without acting."""
+def intents_test(ctx: click.Context, text: tuple[str, ...], sender: str, llm: bool | None) -> None:
+    """Show what the daemon would answer to a sentence from the owner, acting on nothing: the decision
+    (local, confirm, planner or setup), the reply text, and the readings behind it, as JSON (logs on stderr)."""
+    from claw import logging as claw_logging
+    from claw.agent.confirm import question
+    from claw.agent.turn import NO_LLM_REPLY
+    from claw.core.skill_state import SkillState
+    from claw.providers.llm import resolve
     from claw.skillset import SkillSet, standalone_context
+    from claw.store.db import Database
+    from claw.store.migrations import migrate
 
     config = _load(ctx)
+    claw_logging.setup(ctx.obj.get("log_level") or "warning")
+    if llm is None:
+        llm = resolve(config.llm)[0] is not None
+    db = Database(config.database_url)
+    migrate(db.engine)
 
     async def run() -> dict[str, Any]:
-        skillset = SkillSet()
-        await skillset.load(config, standalone_context(config))
+        skillset = SkillSet()  # the daemon's skills on its database: adopted devices included
+        await skillset.load(config, standalone_context(config, state=lambda name: SkillState(db, name)))
         try:
             skill = next((s for s in skillset.skills if s.name == "intents"), None)
             if skill is None or not hasattr(skill, "explain"):
                 return {"error": "the intents skill is not loaded (is hassil installed?)"}
-            return await skill.explain(" ".join(text), sender=sender)
+            return await skill.explain(" ".join(text), sender=sender, llm=llm)
         finally:
             await skillset.close()
 
-    result = asyncio.run(run())
+    try:
+        result = asyncio.run(run())
+    finally:
+        db.close()
     if "error" in result:
         raise click.ClickException(result["error"])
-    click.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    answer = result.pop("answer")
+    out: dict[str, Any]
+    if answer and answer["confirm"]:
+        out = {"decision": "confirm", "reply": question(answer["confirm"]["summary"], config.agent.confirm_minutes)}
+    elif answer:
+        out = {"decision": "local", "reply": answer["text"]}
+    elif llm:
+        out = {"decision": "planner", "reply": None}  # the model answers; nothing is decided here
+    else:
+        hint = config.source if config.source != "(defaults)" else str(config.home / "config.toml")
+        out = {"decision": "setup", "reply": NO_LLM_REPLY.format(config=hint)}
+    click.echo(json.dumps({**out, **result}, indent=2, ensure_ascii=False, default=str))
 
 
 @main.group("pairing")
@@ -355,34 +388,52 @@ def pairing_revoke(ctx: click.Context, address: str, channel: str | None) -> Non
 
 
 @main.command("discover")
-@click.option("--timeout", type=click.FloatRange(0.1, 60), default=3.0, show_default=True,
-              help="Seconds each search (SSDP, mDNS, port probe) may take; they run at the same time.")
+@click.option("--timeout", type=click.FloatRange(0.1, 60), default=None,
+              help="Seconds each search (SSDP, mDNS, port probe) may take; they run at the same time "
+                   "(default: [home.discovery] timeout).")
 @click.option("--subnet", "subnets", multiple=True, metavar="CIDR",
-              help="Network to probe, repeatable (default: this box's own networks, each at most a /24).")
+              help="Network to probe, repeatable (default: [home.discovery] subnets, else this box's own networks, "
+                   "each at most a /24). Given subnets turn multicast off unless the config turns it on.")
 @click.option("--interface", "interfaces", multiple=True, metavar="ADDR",
               help="IPv4 address to send SSDP/mDNS from, repeatable (default: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was found as JSON.")
+@click.option("--adopt", is_flag=True, help="Start using what was found (the running daemon keeps it in claw.db).")
+@click.option("--list", "listing", is_flag=True, help="List the devices adopted so far, without searching.")
+@click.option("--forget", "forget", multiple=True, metavar="ADDR", help="Stop using an adopted device, repeatable.")
 @click.pass_context
-def discover_devices(ctx: click.Context, timeout: float, subnets: tuple[str, ...], interfaces: tuple[str, ...],
-                     as_json: bool) -> None:
-    """Find home devices on the local network and print the config lines to add.
+def discover_devices(ctx: click.Context, timeout: float | None, subnets: tuple[str, ...], interfaces: tuple[str, ...],
+                     as_json: bool, adopt: bool, listing: bool, forget: tuple[str, ...]) -> None:
+    """Find home devices on the local network; --adopt starts using them, --list and --forget manage them.
 
-    The search comes from an installed skill that offers an ``async cli_discover(...)``
-    hook on its class (the home skill does), so claw itself knows no device protocol.
+    The search comes from an installed skill whose class offers ``cli_discover`` (and ``cli_devices``, the
+    tool call that adopts, lists or forgets), as the home skill does: claw itself knows no device protocol.
+    Adopting goes through the running daemon, so the devices come up at once and stay after a restart.
     """
     from claw.skillset import discover as find_skills
+    from claw.skillset import skill_config
 
     config = _load(ctx)
     hooks = [cls for cls, _ in find_skills(config.home).classes if callable(getattr(cls, "cli_discover", None))]
     if not hooks:
         raise click.ClickException("no installed skill offers device discovery (is the home skill installed?)")
     for cls in hooks:
+        manage = cls.cli_devices  # type: ignore[attr-defined]
+        if listing or forget:
+            tool, arguments = manage("forget" if forget else "list", list(forget))
+            click.echo(_post(config, f"/api/tools/{tool}", {"arguments": arguments}, 60)["content"])
+            continue
+        if adopt:
+            _api(config)  # say at once when there is no daemon to adopt into
         try:
-            text = asyncio.run(cls.cli_discover(  # type: ignore[attr-defined]
-                timeout=timeout, subnets=list(subnets), interfaces=list(interfaces), as_json=as_json))
-        except ValueError as exc:
+            text, found = asyncio.run(cls.cli_discover(  # type: ignore[attr-defined]
+                skill_config(cls, config), timeout=timeout, subnets=list(subnets), interfaces=list(interfaces),
+                as_json=as_json, adopting=adopt))
+        except (ValueError, ConfigError) as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(text)
+        if adopt and found:
+            tool, arguments = manage("adopt", found)
+            click.echo(_post(config, f"/api/tools/{tool}", {"arguments": arguments}, 120)["content"])
 
 
 @main.command()

@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from claw.config import ServerSection, field_errors
 from claw.core.inbox import Inbox
+from claw.skill import ToolError
 from claw.web.schema import Operation, openapi
 
 if TYPE_CHECKING:
@@ -38,6 +39,16 @@ class MessageIn(BaseModel):
     text: str = Field(min_length=1, max_length=16_000)
     sender: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[\w.@+-]+$")
     id: str | None = Field(None, min_length=1, max_length=128)  # idempotency key: the same id is processed once
+
+
+class ToolCallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    arguments: dict[str, Any] = {}
+
+
+class ToolCallOut(BaseModel):
+    content: str
 
 
 class TurnResult(BaseModel):
@@ -106,6 +117,8 @@ class WebDeps:
     health: Callable[[], dict[str, Any]]
     server: ServerSection
     tasks: TaskService | None = None
+    #: (tool, arguments) -> the tool's answer, for the owner's CLI; raises KeyError or ToolError
+    call_tool: Callable[[str, dict[str, Any]], Awaitable[str]] | None = None
     routes: list[BaseRoute] = field(default_factory=list)  # channels' webhooks, skills' routes
 
 
@@ -183,6 +196,27 @@ def create_app(deps: WebDeps) -> Starlette:
                                  "detail": "still working; the reply will appear in GET /api/messages"}, status_code=202)
         return JSONResponse({"id": accepted.inbox_id, "duplicate": not accepted.created, **result})
 
+    async def post_tool(request: Request) -> Response:
+        if not authorized(request):
+            return error(401, "missing or wrong token")
+        assert deps.call_tool is not None
+        try:
+            call = ToolCallIn.model_validate_json(await read_body(request, limit))
+        except BodyTooLarge:
+            return error(413, f"body larger than {limit} bytes (server.max_body_bytes)")
+        except ValidationError as exc:
+            return error(422, field_errors(exc))
+        name = request.path_params["name"]
+        try:
+            content = await deps.call_tool(name, call.arguments)
+        except KeyError:
+            return error(404, f"no tool named {name!r}")
+        except ToolError as exc:
+            return error(409, str(exc))
+        except TimeoutError:
+            return error(504, f"{name} did not finish in time")
+        return JSONResponse({"content": content})
+
     async def get_messages(request: Request) -> Response:
         if not authorized(request):
             return error(401, "missing or wrong token")
@@ -221,6 +255,11 @@ def create_app(deps: WebDeps) -> Starlette:
                                                                    401: "missing or wrong token"},
                    returns={200: HomeSnapshot}), get_home),
     ]
+    if deps.call_tool is not None:
+        api.append((Operation("POST", "/api/tools/{name}", "Run one tool as the owner, outside any chat (the CLI)", {
+            200: "what the tool answered", 401: "missing or wrong token", 404: "no such tool",
+            409: "refused or failed (a sensitive call needs a yes in a chat)", 413: "body too large",
+            422: "invalid fields"}, body=ToolCallIn, returns={200: ToolCallOut}), post_tool))
     if deps.tasks is not None:
         from claw.tasks.api import operations
 

@@ -28,6 +28,7 @@ class CameraSource(BaseModel):
     token: str | None = None  # homeassistant: a long-lived token when not using the home provider's
     frigate_camera: str | None = None  # frigate: the camera name in Frigate (default: this table's name)
     label: str | None = None  # how messages name the camera (default: the table name)
+    area: str | None = None  # what it looks at ("driveway", "garden"), told to the model with its name
     timeout: float = Field(10.0, gt=0)
     #: Change gate: a pixel counts as changed when its blurred grey level moves more than this (0-255)...
     pixel_threshold: int = Field(25, ge=1, le=255)

@@ -106,6 +106,14 @@ class CameraSkill(Skill):
             out["mqtt"] = self.listener.health()
         return out
 
+    def tool_notes(self) -> dict[str, str]:
+        """The cameras by name (and what each looks at), so "what's outside?" picks one without a failed call."""
+        if not self.cameras:
+            return dict.fromkeys(("camera_snapshot", "camera_watch"), "No cameras are configured.")
+        names = "; ".join(f"{c.name}" + (f" ({c.label})" if c.label != c.name else "")
+                          + (f", looks at {c.cfg.area}" if c.cfg.area else "") for c in self.cameras.values())
+        return dict.fromkeys(("camera_snapshot", "camera_watch"), f"Cameras: {names}.")
+
     def public_url(self) -> str | None:
         """Where the owner's channel can fetch pictures: [camera] public_url, else the daemon's (a channel's),
         else none (text only)."""

@@ -259,6 +259,7 @@ class DemoProvider:
             registry.upsert_area(area)
         for entity in self.home.entities:
             device = replace(entity, attributes=dict(entity.attributes), aliases=list(entity.aliases), provider=self.name)
+            device.attributes["simulated"] = True  # never passes for a real device: tools, replies and the panel say so
             if device.domain == "media_player":
                 device.attributes.setdefault("source_list", list(self.home.favorites))
                 device.attributes.setdefault("group_members", [device.entity_id])

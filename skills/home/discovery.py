@@ -29,6 +29,7 @@ PORTS: dict[int, str] = {1400: "sonos", 8123: "home-assistant", 80: "hue", 443: 
 MAX_HOSTS = 1024  # never probe more addresses than this in one call
 MAX_CONCURRENCY = 128
 KINDS = ("sonos", "hue", "home-assistant", "googlecast", "homekit", "unknown")
+ADOPTABLE = ("sonos", "home-assistant")  # kinds a home backend runs
 
 
 @dataclass
@@ -75,36 +76,37 @@ KIND_LABELS = {
 }
 
 
-def report(found: list[Found], known: set[str] | frozenset[str] = frozenset()) -> str:
-    """What was found, one line each, then the config lines for what is not configured yet.
-
-    ``known`` holds addresses already in the config (shown, but left out of the hint).
-    """
+def report(found: list[Found], known: set[str] | frozenset[str] = frozenset(), how: str = "") -> str:
+    """What was found, one line each (``known`` addresses marked as in use), and ``how`` to use the rest."""
     if not found:
-        return ("Nothing found on the network. Multicast (SSDP/mDNS) may be blocked here; "
-                "devices can still be added by address, e.g. [home.sonos] hosts = [...].")
+        return ("Nothing found on the network. Multicast (SSDP/mDNS) may be blocked here, or [home.discovery] "
+                "subnets limit the search; a speaker can still be added by address.")
     lines = [f"Found {len(found)}:"]
     for f in found:
         where = f.address + (f":{f.port}" if f.port else "")
         extra = f", {f.detail['model']}" if f.detail.get("model") else ""
-        mark = " (already configured)" if f.address in known else ""
+        mark = " (in use)" if f.address in known else ""
+        if f.kind not in ADOPTABLE:
+            mark = " (no backend in claw: add it to Home Assistant, which claw then uses)"
         lines.append(f"- {KIND_LABELS.get(f.kind, f.kind)}: {f.name} at {where} (via {f.source}{extra}){mark}")
-    hint = config_hint([f for f in found if f.address not in known])
-    if hint:
-        lines += ["", "To use them, add to config.toml:", "", hint]
-    else:
-        lines += ["", "Everything found is already configured."]
+    if all(f.address in known or f.kind not in ADOPTABLE for f in found):
+        lines += ["", "Nothing new to adopt."]
+    elif how:
+        lines += ["", how]
     return "\n".join(lines)
 
 
 async def run_cli(
-    timeout: float = 3.0,
+    settings: Any,
+    timeout: float | None = None,
     subnets: list[str] | None = None,
     interfaces: list[str] | None = None,
     as_json: bool = False,
-) -> str:
-    """``claw discover``: run every pass and return the text to print (or JSON).
+    adopting: bool = False,
+) -> tuple[str, list[str]]:
+    """``claw discover``: the text to print (or JSON) and the addresses a backend could adopt.
 
+    ``settings`` is ``[home.discovery]``: its subnets and multicast switches apply unless options are given.
     Raises ``ValueError`` for a subnet that is not a network.
     """
     for cidr in subnets or []:
@@ -112,13 +114,20 @@ async def run_cli(
             ipaddress.ip_network(cidr, strict=False)
         except ValueError:
             raise ValueError(f"--subnet {cidr!r} is not a network; expected CIDR such as 192.168.1.0/24") from None
-    found = await discover(timeout=timeout, subnets=subnets or None, interfaces=interfaces or None)
+    subnets = subnets or settings.subnets
+    ssdp, mdns = settings.multicast(subnets)
+    found = await discover(timeout=timeout or settings.timeout, subnets=subnets, interfaces=interfaces or settings.interfaces,
+                           ssdp=ssdp, mdns=mdns, tcp=settings.probe, max_hosts=settings.max_hosts)
+    addresses = [f.address for f in found if f.kind in ADOPTABLE]
     if as_json:
         import json
         from dataclasses import asdict
 
-        return json.dumps({"found": [asdict(f) for f in found], "config": config_hint(found)}, indent=2, default=str)
-    return report(found)
+        text = json.dumps({"found": [asdict(f) for f in found], "config": config_hint(found)}, indent=2, default=str)
+        return text, addresses
+    how = "" if adopting else ("To use them: `claw discover --adopt` while claw serve runs, or say \"use them\" after "
+                               "asking claw to find them; or add to config.toml:\n\n" + config_hint(found))
+    return report(found, how=how), addresses
 
 
 async def discover(

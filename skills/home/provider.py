@@ -33,6 +33,10 @@ class UnknownTarget(TargetError):
     """Nothing fits; ``candidates`` holds the closest names, possibly none."""
 
 
+class NothingQueued(HomeError):
+    """A speaker asked to play with nothing to resume: the owner should pick something."""
+
+
 class InvalidService(HomeError):
     """A service call refused before any device is touched (unknown service, bad value)."""
 

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import services as svc
-from .provider import AmbiguousTarget, Area, Entity, Floor, HomeError, Provider, UnknownTarget
+from .provider import AmbiguousTarget, Area, Entity, Floor, HomeError, NothingQueued, Provider, UnknownTarget
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ DOMAIN_WORDS: dict[str, frozenset[str]] = {
         "camera": {"camera"}, "sensor": {"sensor", "binary_sensor"}, "temperature": {"sensor", "climate"},
     }.items()
 }
+#: A word for the home's one device of a class ("open the garage" -> the garage door named "Overhead Door").
+_SOLE_CLASS = {"garage": "garage", "gate": "gate"}
 _DOWNSTAIRS = frozenset({"downstairs", "ground", "ground floor", "main floor", "lower floor"})
 _UPSTAIRS = frozenset({"upstairs", "first", "first floor", "upper floor", "second floor"})
 
@@ -162,9 +164,21 @@ class HomeRegistry:
 
     def add_provider(self, provider: Provider) -> None:
         self._providers[provider.name] = provider
+        self._provider_errors.pop(provider.name, None)
 
     def remove_provider(self, name: str) -> None:
+        """Forget a provider and everything it brought: its entities, and areas and floors left empty."""
         self._providers.pop(name, None)
+        self._provider_errors.pop(name, None)
+        for entity_id in [e.entity_id for e in self._entities.values() if e.provider == name]:
+            self.remove_entity(entity_id)
+        used = {e.area for e in self._entities.values()}
+        for area_id in [a for a in self._areas if a not in used]:
+            self.remove_area(area_id)
+        floors = {a.floor for a in self._areas.values()}
+        for floor_id in [f for f in self._floors if f not in floors]:
+            del self._floors[floor_id]
+            self.version += 1
 
     def provider_failed(self, name: str, error: str) -> None:
         """Record a provider that could not start, so health tells the owner."""
@@ -208,7 +222,8 @@ class HomeRegistry:
         by_provider: dict[str, list[str]] = {}
         for entity in entities:
             by_provider.setdefault(entity.provider, []).append(entity.entity_id)
-        errors = []
+        errors: list[str] = []
+        kinds: set[type[HomeError]] = set()
         for pname, ids in by_provider.items():
             provider = self._providers.get(pname)
             if provider is None:
@@ -218,10 +233,12 @@ class HomeRegistry:
                 await provider.call_service(domain, name, ids, dict(clean))
             except HomeError as exc:
                 errors.append(str(exc))
+                kinds.add(type(exc))
             except Exception as exc:  # a provider bug is still an honest error, not a crash
                 errors.append(f"{pname} failed: {type(exc).__name__}: {exc}")
+                kinds.add(HomeError)
         if errors:
-            raise HomeError("; ".join(errors))
+            raise (NothingQueued if kinds == {NothingQueued} else HomeError)("; ".join(errors))
         return clean
 
     # ---- reading ------------------------------------------------------------------------
@@ -271,6 +288,7 @@ class HomeRegistry:
                     "area": e.area,
                     "state": e.state,
                     "attributes": dict(e.attributes),
+                    "simulated": bool(e.attributes.get("simulated")),
                 }
                 for e in self._entities.values()
             ],
@@ -385,6 +403,10 @@ class HomeRegistry:
             if hits:
                 return self._pick(hits, many or plural, said)
             raise UnknownTarget(f"there is no {' or '.join(sorted(doms))}", said, [])
+        if (cls := _SOLE_CLASS.get(leftover[0] if len(leftover) == 1 else "")) is not None:
+            sole = [e for e in pool if e.attributes.get("device_class") == cls]
+            if len(sole) == 1:
+                return sole  # "the garage" is the home's one garage door, whatever it is called
         return self._fuzzy(sing, pool, many or plural, said, kind)
 
     def _pick(self, hits: list[Entity], many: bool, said: str) -> list[Entity]:

@@ -12,20 +12,24 @@ import difflib
 import ipaddress
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from claw.skill import Skill, SkillConfig, ToolContext, ToolError, tool
+from claw.skill import Confirm, Skill, SkillConfig, ToolContext, ToolError, tool
 
+from . import adopt
 from . import services as svc
 from .describe import describe
-from .discovery import run_cli
-from .provider import Entity, HomeError, Provider, UnknownTarget
+from .discovery import Found, run_cli
+from .provider import Entity, HomeError, NothingQueued, Provider, UnknownTarget
 from .registry import HomeRegistry
 
 BACKENDS = ("demo", "homeassistant", "sonos")
+SIMULATED = ("(Simulated: claw's demo house, no real device is touched. Tell the owner so; to use real ones, "
+             "search with discover or set up [home] in config.toml.)")
 
 
 class HomeAssistantConfig(BaseModel):
@@ -62,10 +66,15 @@ class DiscoveryConfig(BaseModel):
     timeout: float = Field(3.0, gt=0, le=30)
     subnets: list[str] | None = None  # CIDRs to TCP-probe; default: this box's own networks (each at most a /24)
     interfaces: list[str] | None = None  # IPv4 addresses for SSDP/mDNS; default: all
-    ssdp: bool = True
-    mdns: bool = True
+    ssdp: bool | None = None  # multicast; default: on, unless subnets are given (then only those are searched)
+    mdns: bool | None = None
     probe: bool = True
     max_hosts: int = Field(1024, ge=1, le=4096)
+
+    def multicast(self, subnets: list[str] | None = None) -> tuple[bool, bool]:
+        """(ssdp, mdns): what is set, else on only when no subnets limit the search."""
+        default = not (subnets if subnets is not None else self.subnets)
+        return (default if self.ssdp is None else self.ssdp, default if self.mdns is None else self.mdns)
 
     @field_validator("subnets")
     @classmethod
@@ -101,8 +110,8 @@ class HomeConfig(SkillConfig):
             return []
         return [self.backend] if isinstance(self.backend, str) else list(self.backend)
 
-    def backends(self) -> list[str]:
-        """Named backends plus configured ones; the demo house only when nothing else is (or when named)."""
+    def backends(self, adopted: Iterable[str] = ()) -> list[str]:
+        """Named, configured and adopted backends; the demo house only when nothing else is (or when named)."""
         named = self.named_backends()
         chosen = [n for n in named if n != "none"]
         if self.file is not None:
@@ -111,6 +120,7 @@ class HomeConfig(SkillConfig):
             chosen.append("homeassistant")
         if self.sonos is not None and self.sonos.enabled:
             chosen.append("sonos")
+        chosen += [name for name in adopted if not (name == "sonos" and self.sonos and not self.sonos.enabled)]
         chosen = list(dict.fromkeys(chosen))
         if not chosen and "none" not in named:
             chosen = ["demo"]
@@ -166,18 +176,62 @@ class Home(Skill):
     name = "home"
     section = "home"
     Config = HomeConfig
-    #: ``claw discover`` finds this hook on the skill class, so ``claw`` never imports ``skills.home``.
-    cli_discover = staticmethod(run_cli)
+    #: ``claw discover`` finds these hooks on the skill class, so ``claw`` never imports ``skills.home``.
+
+    @staticmethod
+    async def cli_discover(config: HomeConfig, **options: Any) -> tuple[str, list[str]]:
+        return await run_cli(config.discovery, **options)
+
+    @staticmethod
+    def cli_devices(action: str, addresses: list[str]) -> tuple[str, dict[str, Any]]:
+        """The tool call the daemon runs for ``claw discover --adopt|--list|--forget``."""
+        return "home_devices", {"action": action, "addresses": addresses or None}
 
     def __init__(self, config: HomeConfig, ctx: Any):
         super().__init__(config, ctx)
         self.config: HomeConfig = config
         self.registry = HomeRegistry(ctx.log)
+        self.adopted: list[adopt.Adopted] = []
+        self._running: dict[str, tuple[str, ...]] = {}  # backend -> the settings it was started with
+        self._found: dict[str, Found] = {}  # address -> what the last search saw, for "yes, use them"
 
     # ---- lifecycle ---------------------------------------------------------------------
 
     async def setup(self) -> None:
-        for name in self.config.backends():
+        self.adopted = await adopt.load(self.ctx.state)
+        await self._reconcile()
+        self.ctx.shared.home = self.registry
+
+    def _wanted(self) -> dict[str, tuple[str, ...]]:
+        """Backend -> the settings it should run with, from config.toml and what the owner adopted."""
+        wanted: dict[str, tuple[str, ...]] = {}
+        for name in self.config.backends(adopt.BACKEND[a.kind] for a in self.adopted):
+            if name == "sonos":
+                wanted[name] = tuple(dict.fromkeys(self._sonos_hosts()))
+            elif name == "homeassistant":
+                wanted[name] = (self._ha_url(),)
+            else:
+                wanted[name] = ()
+        return wanted
+
+    def _sonos_hosts(self) -> list[str]:
+        configured = self.config.sonos.hosts if self.config.sonos else []
+        return [*configured, *(a.address for a in self.adopted if a.kind == "sonos")]
+
+    def _ha_url(self) -> str:
+        if self.config.homeassistant is not None:  # config.toml wins over an adopted instance
+            return self.config.homeassistant.url
+        return next(a.url for a in self.adopted if a.kind == "home-assistant")
+
+    async def _reconcile(self) -> None:
+        """Run exactly the wanted backends: stop what left or changed (the demo house first), start what is new."""
+        wanted = self._wanted()
+        for name in [n for n, key in self._running.items() if wanted.get(n) != key]:
+            await self._stop(name)
+        for name, key in wanted.items():
+            if name in self._running:
+                continue
+            self._running[name] = key
             try:
                 provider = self._make_provider(name)
             except Exception as exc:
@@ -191,7 +245,17 @@ class Home(Skill):
                 self._failed(name, exc)
                 continue
             self.ctx.log.info("home.provider_started", provider=name, entities=len(self.registry.entities()))
-        self.ctx.shared.home = self.registry
+
+    async def _stop(self, name: str) -> None:
+        self._running.pop(name, None)
+        provider = self.registry.providers.get(name)
+        if provider is not None:
+            try:
+                await provider.stop()
+            except Exception as exc:
+                self.ctx.log.warning("home.provider_stop_failed", provider=name, error=str(exc))
+        self.registry.remove_provider(name)
+        self.ctx.log.info("home.provider_stopped", provider=name)
 
     def _failed(self, name: str, exc: Exception) -> None:
         detail = str(exc) or type(exc).__name__
@@ -207,21 +271,19 @@ class Home(Skill):
         if name == "homeassistant":
             from .homeassistant import HomeAssistantProvider
 
-            assert cfg.homeassistant is not None
-            token = cfg.homeassistant.token or os.environ.get("HOMEASSISTANT_TOKEN", "")
-            return HomeAssistantProvider(
-                cfg.homeassistant.url,
-                token,
-                log=self.ctx.log,
-                timeout=cfg.homeassistant.timeout,
-                verify_ssl=cfg.homeassistant.verify_ssl,
-            )
+            ha = cfg.homeassistant or HomeAssistantConfig(url=self._ha_url())
+            token = ha.token or os.environ.get("HOMEASSISTANT_TOKEN", "")
+            if not token:
+                raise HomeError(f"Home Assistant at {ha.url} needs a long-lived access token: set HOMEASSISTANT_TOKEN "
+                                "in claw's environment (or token in [home.homeassistant]) and restart; "
+                                "`claw doctor` checks it")
+            return HomeAssistantProvider(ha.url, token, log=self.ctx.log, timeout=ha.timeout, verify_ssl=ha.verify_ssl)
         if name == "sonos":
             from .sonos import SonosProvider  # imported only when configured: soco is optional
 
-            sonos = cfg.sonos or SonosConfig()
+            sonos = cfg.sonos or SonosConfig(discover=False, scan_network=False)  # adopted: the addresses are known
             return SonosProvider(
-                sonos.hosts,
+                self._sonos_hosts(),
                 sonos.discover,
                 sonos.scan_network,
                 self.ctx.log,
@@ -249,7 +311,12 @@ class Home(Skill):
         return area.name if area else ""
 
     def _line(self, e: Entity) -> str:
-        return f"{e.name}: {describe(e)}"
+        return f"{e.name}: {describe(e)}" + (" (simulated)" if e.attributes.get("simulated") else "")
+
+    def tool_notes(self) -> dict[str, str]:
+        if "demo" not in self._running:
+            return {}
+        return dict.fromkeys(("home_status", "home_control", "music"), SIMULATED)
 
     def _stale_note(self) -> str:
         bad = [
@@ -278,6 +345,8 @@ class Home(Skill):
                 sent = await self.registry.call_service(service, ids, data)
             except HomeError as exc:
                 ctx.record_service(service, ids, data, False, str(exc))
+                if isinstance(exc, NothingQueued):
+                    raise
                 errors.append(f"{', '.join(e.name for e in ents)}: {exc}")
                 continue
             ctx.record_service(service, ids, sent, True)
@@ -355,9 +424,10 @@ class Home(Skill):
                 groups.setdefault(_SERVICE[(action, e.domain)], []).append(e)
             plan = [(s, ents, {}) for s, ents in groups.items()]
         lines = await self._call(ctx, plan)
+        simulated = " " + SIMULATED if any(e.attributes.get("simulated") for _, ents, _ in plan for e in ents) else ""
         if action == "set" or light_opts or temperature is not None or mode:
-            return "Set " + "; ".join(lines)
-        return f"{_VERB[action][1]} the {_and([e.name for _, ents, _ in plan for e in ents])}."
+            return "Set " + "; ".join(lines) + simulated
+        return f"{_VERB[action][1]} the {_and([e.name for _, ents, _ in plan for e in ents])}.{simulated}"
 
     def _targets(self, target: str, action: str) -> list[Entity]:
         tiers = _ACTION_DOMAINS[action]
@@ -435,7 +505,13 @@ class Home(Skill):
             else:
                 plan = []
             if not query:
+                if lead.state not in ("playing", "paused") and not lead.attributes.get("media_content_id"):
+                    return self._choices(lead)  # nothing to resume: say what can be played
                 plan.append(("media_player.media_play", [lead], {}))
+                try:
+                    return "; ".join(await self._call(ctx, plan))
+                except NothingQueued:
+                    return self._choices(lead)
             elif _URI.match(query.strip()):
                 plan.append(("media_player.play_media", [lead], {"media_content_id": query.strip(), "media_content_type": "music"}))
             else:
@@ -476,19 +552,89 @@ class Home(Skill):
         return "; ".join(await self._call(ctx, [(service, targets, {})]))
 
     @tool
-    async def discover(self) -> str:
-        """Find devices on the network; gives the config lines to add."""
+    async def discover(self, ctx: ToolContext) -> str:
+        """Find devices on the network (Sonos, Home Assistant, Hue, Cast...); the owner's yes starts using them."""
         from .discovery import discover, report
 
         d = self.config.discovery
-        found = await discover(
-            timeout=d.timeout, subnets=d.subnets, interfaces=d.interfaces, ssdp=d.ssdp, mdns=d.mdns,
-            tcp=d.probe, max_hosts=d.max_hosts, log=self.ctx.log,
-        )
-        return report(found, known=self._configured_addresses())
+        ssdp, mdns = d.multicast()
+        found = await discover(timeout=d.timeout, subnets=d.subnets, interfaces=d.interfaces, ssdp=ssdp, mdns=mdns,
+                               tcp=d.probe, max_hosts=d.max_hosts, log=self.ctx.log)
+        self._found = {f.address: f for f in found}
+        new = [f for f in found if adopt.adoptable(f) and f.address not in self._in_use()]
+        text = report(found, known=self._in_use(), how="")
+        if new:
+            labels = [adopt.from_found(f).label for f in new]
+            ctx.offer = Confirm("home_devices", {"action": "adopt", "addresses": [f.address for f in new]},
+                                f"Start using {_and(labels)}")
+            text += ("\n\nAsk the owner whether to use them: their yes adds them at once (no call needed; "
+                     "or call home_devices with action adopt).")
+        return text
 
-    def _configured_addresses(self) -> set[str]:
-        known: set[str] = set()
+    @tool(name="home_devices")
+    async def devices(self, action: Literal["list", "adopt", "forget"], ctx: ToolContext,
+                      addresses: list[str] | None = None) -> str:
+        """Devices claw adopted from a search (beyond config.toml): list, adopt (start using), forget.
+
+        Args:
+            addresses: IP addresses; adopt without any takes all the last search found.
+        """
+        if action == "list":
+            return self._listing()
+        if not ctx.is_owner:
+            raise ToolError("only the owner can change which devices claw uses")
+        if action == "forget":
+            gone = [a for a in self.adopted if a.address in (addresses or [])]
+            if not gone:
+                raise ToolError("none of those is adopted; " + self._listing())
+            self.adopted = [a for a in self.adopted if a not in gone]
+            await adopt.save(self.ctx.state, self.adopted)
+            await self._reconcile()
+            return f"Stopped using {_and([a.label for a in gone])}. " + self._listing()
+        wanted = addresses or [a for a, f in self._found.items() if adopt.adoptable(f)]
+        if not wanted:
+            raise ToolError("nothing to adopt: search first (discover), or give addresses")
+        new: list[adopt.Adopted] = []
+        problems: list[str] = []
+        for address in dict.fromkeys(wanted):
+            found = self._found.get(address) or await self._probe(address)
+            if found is None or not adopt.adoptable(found):
+                problems.append(f"{address}: no Sonos speaker or Home Assistant answers there")
+            elif address in self._in_use():
+                problems.append(f"{address}: already in use")
+            else:
+                new.append(adopt.from_found(found))
+        if new:
+            self.adopted += new
+            await adopt.save(self.ctx.state, self.adopted)
+            await self._reconcile()
+        lines = [f"Now using {_and([a.label for a in new])}." if new else "Nothing new adopted."]
+        lines += problems
+        if new:
+            lines.append(self._entities_of(new))
+        return "\n".join(line for line in lines if line) + self._stale_note()
+
+    async def _probe(self, address: str) -> Found | None:
+        """Look at one address the owner named (a speaker or Home Assistant), without any multicast."""
+        from .discovery import discover
+
+        found = await discover(timeout=self.config.discovery.timeout, subnets=[f"{address}/32"], ssdp=False,
+                               mdns=False, log=self.ctx.log)
+        return next((f for f in found if adopt.adoptable(f)), None)
+
+    def _entities_of(self, devices: list[adopt.Adopted]) -> str:
+        backends = {adopt.BACKEND[a.kind] for a in devices}
+        names = [e.name for e in self.registry.entities() if e.provider in backends]
+        return f"Devices: {', '.join(names)}." if names else ""
+
+    def _listing(self) -> str:
+        if not self.adopted:
+            return "No adopted devices (config.toml may still name some)."
+        return "Adopted: " + "; ".join(f"{a.label}, since {a.adopted_at[:10]}" for a in self.adopted)
+
+    def _in_use(self) -> set[str]:
+        """Addresses claw already talks to: config.toml, adopted, and speakers their households brought in."""
+        known = {a.address for a in self.adopted}
         if self.config.sonos is not None:
             known.update(self.config.sonos.hosts)
         for e in self.registry.entities("media_player"):
@@ -516,6 +662,16 @@ class Home(Skill):
             return playing
         names = ", ".join(s.name for s in speakers)
         raise ToolError(f"which room? speakers: {names}")
+
+    @staticmethod
+    def _choices(speaker: Entity) -> str:
+        """What the owner can pick when a speaker has nothing to play (never a raw UPnP error)."""
+        a = speaker.attributes
+        titles = [str(t) for t in a.get("favorites") or a.get("source_list") or []]
+        if not titles:
+            return f"Nothing is queued on {speaker.name}, and it has no favourites: name a station, or give a URI."
+        return (f"Nothing is queued on {speaker.name}. Favourites and radio stations: {', '.join(titles)}. "
+                "Which one should play?")
 
     def _favorite(self, speaker: Entity, query: str) -> tuple[str, list[str]]:
         """Best favorite for ``query``, and the other plausible ones to mention."""

@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from .provider import Area, Entity, HomeError, Registry
+from .provider import Area, Entity, HomeError, NothingQueued, Registry
 
 SERVICES = (
     "media_play",
@@ -475,6 +475,8 @@ class SonosProvider:
                 await asyncio.to_thread(fn, sp)
             except _errors() as err:
                 self.log.warning("sonos.call_failed", room=sp.room, ip=sp.ip, action=what, error=_reason(err))
+                if what == "play" and getattr(err, "error_code", None) == "701":  # UPnP: Transition not available
+                    raise NothingQueued(f"nothing is queued on {sp.room}") from err
                 raise HomeError(f"Sonos {sp.room} ({sp.ip}) could not {what}: {_reason(err)}") from err
 
     @staticmethod

@@ -6,6 +6,7 @@ would happen without acting: ``analyse`` (pure) and ``execute`` (service calls).
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -59,6 +60,12 @@ class Decision:
 class _Memory:
     entity_ids: list[str]
     at: float
+
+
+#: Words that are not a device's name, though they fill the name slot of a sentence ("turn on all the ...").
+NOT_NAMES = frozenset("""a an the all every each both my our your this that these those some any it them
+    in on at of to for with and or please now here there everything everywhere whole entire house home
+    apartment flat room rooms place""".split())
 
 
 class FastPath:
@@ -132,7 +139,11 @@ class FastPath:
         if not found:
             return None
         best = max(found, key=lambda m: (m.literal_chunks, -len(m.slot_text["name"])))
-        return Refusal("unknown", f"I don't know a device called {best.slot_text['name'].strip()!r}.")
+        said = best.slot_text["name"].strip()
+        content = [w for w in re.findall(r"\w+", said.casefold()) if w not in NOT_NAMES]
+        if not content or self.matcher.knows_any(said):
+            return None  # words of a real device or area, or no device at all: only the model can tell
+        return Refusal("unknown", f"I don't know a device called {said!r}.")
 
     # ---- acting -------------------------------------------------------------------------
 
@@ -149,13 +160,19 @@ class FastPath:
                     continue
                 services.append(ServiceCall(call.service, list(call.entity_ids), dict(sent), True))
         self.remember(conversation, plan.entity_ids)
-        entities = [e for e in (self.registry.get(i) for i in plan.entity_ids) if e is not None]
+        reply = self.preview(plan)
         if errors:
-            text = f"That didn't work: {'; '.join(errors)}"
-        else:
-            text = self.reply_text(plan, entities)
-        action = {"tool": "home_control" if plan.kind == "control" else "home_status", "args": self._args(plan, entities), "ok": not errors}
-        return LocalReply(text, "local", [action], services)
+            reply.text = f"That didn't work: {'; '.join(errors)}"
+            reply.actions[0]["ok"] = False
+        reply.services = services
+        return reply
+
+    def preview(self, plan: Plan) -> LocalReply:
+        """The reply ``execute`` gives when every call succeeds, worded from the devices' states now."""
+        entities = [e for e in (self.registry.get(i) for i in plan.entity_ids) if e is not None]
+        action = {"tool": "home_control" if plan.kind == "control" else "home_status", "args": self._args(plan, entities),
+                  "ok": True}
+        return LocalReply(self.reply_text(plan, entities), "local", [action])
 
     def _args(self, plan: Plan, entities: list[Entity]) -> dict[str, Any]:
         args: dict[str, Any] = {"target": ", ".join(e.name for e in entities), "intent": plan.intent, "entity_ids": plan.entity_ids}

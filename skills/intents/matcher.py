@@ -293,6 +293,13 @@ class Matcher:
         said = set(_WORD.findall(haystack))
         return any(words <= said for words in self.slots.words)
 
+    def knows_any(self, text: str) -> bool:
+        """Whether a word of ``text`` belongs to a name, area or floor of the home (so it may mean a real device)."""
+        if self.slots is None:
+            return True
+        known = {w for words in self.slots.words for w in words}
+        return bool(set(_WORD.findall(text.casefold())) & known)
+
     def _candidates(self, text: str, unmatched: bool = False) -> Intents:
         """Only the templates whose required words occur in ``text``: the same filter hassil applies, precomputed."""
         intents = self.language.intents

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import asdict
 from typing import Any
 
 from claw.skill import Confirm, IncomingMessage, LocalReply, Skill, SkillConfig
 
-from .engine import FastPath
+from .engine import Decision, FastPath
 from .matcher import LanguageNotSupported, Matcher, _templates, load_language
+
+SIMULATED_NOTE = ("\n(That was claw's simulated demo house: no real device was touched. Ask me to find your "
+                  "devices, or run `claw discover --adopt`, to use yours.)")
 
 
 class IntentsConfig(SkillConfig):
@@ -44,6 +48,7 @@ class LocalIntents(Skill):
         self.load_seconds: float | None = None
         self._loading: asyncio.Task[Matcher] | None = None
         self._error: str | None = None
+        self._told_simulated = False
 
     async def setup(self) -> None:
         self.enabled = self.ctx.local_intents
@@ -102,32 +107,44 @@ class LocalIntents(Skill):
         return areas.get(f"{message.channel}:{message.sender}") or areas.get(message.sender)
 
     async def intercept(self, message: IncomingMessage) -> LocalReply | None:
+        reply, _ = await self._answer(message, act=True)
+        return reply
+
+    async def _answer(self, message: IncomingMessage, act: bool) -> tuple[LocalReply | None, Decision | None]:
+        """The local answer to a message (None: the planner's turn) and the decision behind it; ``act=False``
+        words the same reply without calling any device (``claw intents test``)."""
         if not self.enabled or not message.is_owner:
-            return None
+            return None, None
         path = await self._fast_path()
         if path is None:
-            return None
+            return None, None
         area = self.area_of(message)
         decision = path.analyse(message.text, message.conversation, area)
-        if decision.plan is not None and message.llm_available and not self._backends_ok(path, decision.plan.entity_ids):
-            self.ctx.log.info("intents.deferred", reason="backend_down", entities=decision.plan.entity_ids)
-            return None  # the planner gives the honest "can't reach Home Assistant" answer and can retry
-        if decision.plan is not None and decision.plan.kind == "confirm":
-            return self._confirm(path, decision.plan)
-        if decision.plan is not None:
-            reply = await path.execute(decision.plan, message.conversation)
-            self.ctx.log.info("intents.handled", intent=decision.plan.intent, entities=decision.plan.entity_ids,
-                              ms=round(decision.match_ms, 2), ok=all(s.ok for s in reply.services))
-            return reply
+        plan = decision.plan
+        if plan is not None and message.llm_available and not self._backends_ok(path, plan.entity_ids):
+            self.ctx.log.info("intents.deferred", reason="backend_down", entities=plan.entity_ids)
+            return None, decision  # the planner gives the honest "can't reach Home Assistant" answer and can retry
+        if plan is not None and plan.kind == "confirm":
+            return self._confirm(path, plan), decision
+        if plan is not None:
+            reply = await path.execute(plan, message.conversation) if act else path.preview(plan)
+            if not self._told_simulated and any(
+                    (e := path.registry.get(i)) is not None and e.attributes.get("simulated") for i in plan.entity_ids):
+                self._told_simulated = act  # the first reply that touches the demo house says what it is
+                reply.text += SIMULATED_NOTE
+            if act:
+                self.ctx.log.info("intents.handled", intent=plan.intent, entities=plan.entity_ids,
+                                  ms=round(decision.match_ms, 2), ok=all(s.ok for s in reply.services))
+            return reply, decision
         refusal = decision.refusal
         if refusal is None and not message.llm_available:
             refusal = path.unknown_target(message.text, area)
         if refusal is None:
-            return None
+            return None, decision
         self.ctx.log.info("intents.deferred", reason=refusal.reason, detail=refusal.message, llm=message.llm_available)
         if message.llm_available or refusal.reason == "unsupported":
-            return None
-        return LocalReply(self._no_llm_text(refusal), "local")
+            return None, decision
+        return LocalReply(self._no_llm_text(refusal), "local"), decision
 
     def _confirm(self, path: FastPath, plan: Any) -> LocalReply:
         """A sensitive command (unlock): the daemon asks the owner, and their yes runs the home's own tool."""
@@ -148,17 +165,23 @@ class LocalIntents(Skill):
             return f"I can't do that: {refusal.message}."
         return refusal.message
 
-    async def explain(self, text: str, sender: str = "owner", channel: str = "cli") -> dict[str, Any]:
-        """What ``text`` would do, without acting (``claw intents test``)."""
+    async def explain(self, text: str, sender: str = "owner", channel: str = "cli", llm: bool = True) -> dict[str, Any]:
+        """What the daemon's fast path would answer to the owner's ``text``, acting on nothing (``claw intents
+        test``): the decision as readings, and ``answer`` (None: the message goes on to the model, if any)."""
         if not self.enabled:
-            return {"text": text, "local": False, "refused": {"reason": "disabled", "message": "[agent] local_intents = false"}}
-        path = await self._fast_path()
-        if path is None:
-            return {"text": text, "local": False, "refused": {"reason": "unavailable", "message": self._error or "no home registry"}}
-        area = self.config.areas.get(f"{channel}:{sender}") or self.config.areas.get(sender)
-        out = path.analyse(text, "cli", area).describe()
-        out["language"] = path.language
-        out["match_ms"] = round(path.analyse(text, "cli", area).match_ms, 2)
+            return {"text": text, "local": False, "answer": None,
+                    "refused": {"reason": "disabled", "message": "[agent] local_intents = false"}}
+        if await self._fast_path() is None:
+            return {"text": text, "local": False, "answer": None,
+                    "refused": {"reason": "unavailable", "message": self._error or "no home registry"}}
+        reply, decision = await self._answer(IncomingMessage(text, "cli", sender, channel, True, llm), act=False)
+        out = decision.describe() if decision is not None else {"text": text, "local": False}
+        if decision is not None:
+            out["match_ms"] = round(decision.match_ms, 2)
+        out["language"] = self.language
+        out["answer"] = None if reply is None else {
+            "text": reply.text, "handled_by": reply.handled_by,
+            "confirm": None if reply.confirm is None else asdict(reply.confirm)}
         return out
 
     def health(self) -> dict[str, Any]:

@@ -22,7 +22,7 @@ def test_every_operation_with_schemathesis(live):
     d = live.d
     schema = schemathesis.openapi.from_url(f"{d.url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 11  # health, messages (2), home, tasks (7)
+    assert len(operations) == 12  # health, messages (2), home, tools, tasks (7)
     for operation in operations:
         before = live.count("inbox")
 

@@ -37,3 +37,19 @@ async def noop(*args: object, **kwargs: object) -> None:
 
 def tool_ctx() -> ToolContext:
     return ToolContext(conversation="c1", sender="owner", channel="test", is_owner=True)
+
+
+class MemoryState:
+    """``claw.skill.State`` in a dict, for skills set up without a database."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, object] = {}
+
+    async def get(self, key: str, default: object = None) -> object:
+        return self.data.get(key, default)
+
+    async def put(self, key: str, value: object) -> None:
+        self.data[key] = value
+
+    async def delete(self, key: str) -> None:
+        self.data.pop(key, None)

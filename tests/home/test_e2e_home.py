@@ -213,7 +213,8 @@ def test_demo_home_snapshot_and_live_state(fake_llm, daemon_factory):
     assert all(set(a) == {"id", "name", "floor"} for a in snap["areas"])
     area_ids = {a["id"] for a in snap["areas"]}
     assert {"kitchen", "living_room", "bedroom", "office", "garage", "front_door"} <= area_ids
-    assert all(set(e) == {"entity_id", "name", "area", "state", "attributes"} for e in snap["entities"])
+    assert all(set(e) == {"entity_id", "name", "area", "state", "attributes", "simulated"} for e in snap["entities"])
+    assert all(e["simulated"] is True for e in snap["entities"])  # the demo house never passes for a real one
     assert all(e["area"] is None or e["area"] in area_ids for e in snap["entities"])
     assert all(isinstance(e["attributes"], dict) for e in snap["entities"])
     domains = {e["entity_id"].split(".")[0] for e in snap["entities"]}
@@ -283,7 +284,7 @@ interfaces = ["127.0.0.1"]
     found = fake_llm.requests[-1].tool_results()[0].content
     assert "Sonos speaker: Kitchen at 127.0.0.2:1400" in found
     assert "Sonos speaker: Living Room at 127.0.0.3:1400" in found
-    assert "already configured" in found
+    assert "(in use)" in found and "Nothing new to adopt" in found
 
 
 def run_claw(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -295,6 +296,7 @@ def run_claw(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
 
 def test_claw_discover_finds_the_mdns_service_on_loopback(tmp_path):
     service = FakeMdnsService("_sonos._tcp.local.", "Kitchen", KITCHEN, 1400).start()
+    (tmp_path / "config.toml").write_text("[home.discovery]\nmdns = true  # given subnets turn multicast off unless set\n")
     try:
         r = run_claw("discover", "--timeout", "2", "--subnet", "127.0.0.1/32", "--interface", "127.0.0.1",
                      home=tmp_path)

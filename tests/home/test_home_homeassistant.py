@@ -155,3 +155,34 @@ async def test_fake_serves_camera_snapshots(fake_ha):
     assert ok.status_code == 200 and ok.headers["content-type"] == "image/jpeg"
     assert ok.content[:2] == b"\xff\xd8" and ok.content[-2:] == b"\xff\xd9"
     assert denied.status_code == 401
+
+
+async def test_set_the_heat_reaches_the_only_thermostat_locally_and_through_the_tool(fake_ha, tmp_path):
+    """The README's "set the heat to 21": Home Assistant's one climate entity is named "Thermostat"."""
+    from zoneinfo import ZoneInfo
+
+    from claw.skill import IncomingMessage, Shared, SkillContext
+    from skills.home import Home, HomeConfig
+    from skills.intents.skill import IntentsConfig, LocalIntents
+    from tests.home.support import noop, tool_ctx
+
+    ctx = SkillContext("home", ZoneInfo("UTC"), tmp_path, structlog.get_logger(), noop, Shared())
+    home = Home(HomeConfig(homeassistant={"url": fake_ha.url, "token": fake_ha.token}), ctx)
+    await home.setup()
+    try:
+        control = next(t for t in home.tools() if t.name == "home_control")
+        for target in ("heat", "the heating", "thermostat"):
+            fake_ha.calls.clear()
+            await control.invoke(control.validate({"target": target, "action": "set", "temperature": 21}), tool_ctx())
+            assert [(c.domain, c.service, c.entity_ids) for c in fake_ha.calls] == \
+                [("climate", "set_temperature", ["climate.hall"])], target
+        intents = LocalIntents(IntentsConfig(), SkillContext("intents", ZoneInfo("UTC"), tmp_path, structlog.get_logger(),
+                                                             noop, ctx.shared))
+        await intents.setup()
+        for llm in (True, False):
+            fake_ha.calls.clear()
+            reply = await intents.intercept(IncomingMessage("set the heat to 22", "c1", "owner", "web", True, llm))
+            assert reply is not None and [s.entity_ids for s in reply.services] == [["climate.hall"]]
+            assert fake_ha.calls[-1].service_data["temperature"] == 22
+    finally:
+        await home.close()

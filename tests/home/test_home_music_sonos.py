@@ -39,3 +39,20 @@ async def test_play_jazz_fm_in_the_living_room_reaches_that_speaker(speakers, sk
         assert not speakers[KITCHEN].actions_named("SetAVTransportURI")
     finally:
         await skill.close()
+
+
+async def test_play_with_nothing_to_resume_offers_the_favourites(speakers, skill_ctx):
+    """A speaker that refuses Play (UPnP 701) answers with what can be played, never the raw error."""
+    config = HomeConfig(sonos={"hosts": [KITCHEN, LIVING], "discover": False, "scan_network": False, "timeout": 2, "poll_interval": 0})
+    skill = Home(config, skill_ctx)
+    await skill.setup()
+    try:
+        music = next(t for t in skill.tools() if t.name == "music")
+        speakers[KITCHEN].state.queue.clear()
+        speakers[KITCHEN].state.transport = "PAUSED_PLAYBACK"  # paused, yet nothing left to resume
+        await skill.registry.providers["sonos"].refresh()
+        reply = await music.invoke(music.validate({"action": "play", "room": "kitchen"}), tool_ctx())
+        assert reply.startswith("Nothing is queued on Kitchen") and "Jazz FM" in reply and "701" not in reply
+        assert speakers[KITCHEN].actions_named("Play")  # it was asked, and said no
+    finally:
+        await skill.close()

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from skills.home.provider import AmbiguousTarget, Area, Entity, Floor, UnknownTarget
+from skills.home.provider import AmbiguousTarget, Area, Entity, Floor, HomeError, UnknownTarget
 from skills.home.registry import HomeRegistry, State
 
 
@@ -148,7 +148,8 @@ async def test_subscribers_see_old_and_new_state(demo):
     registry.subscribe(lambda e, old, new: 1 / 0)  # a broken subscriber harms nobody
     await registry.call_service("cover.open_cover", ["cover.garage_door"])
     await asyncio.sleep(0)
-    assert seen == [("cover.garage_door", State("closed", {"device_class": "garage"}), State("open", {"device_class": "garage"}))]
+    attrs = {"device_class": "garage", "simulated": True}
+    assert seen == [("cover.garage_door", State("closed", attrs), State("open", attrs))]
     assert async_seen == ["open"]
     unsubscribe()
     await registry.call_service("cover.close_cover", ["cover.garage_door"])
@@ -161,7 +162,8 @@ async def test_snapshot_has_the_api_home_shape(demo):
     assert set(snap) == {"areas", "entities"}
     assert {"id": "kitchen", "name": "Kitchen", "floor": "ground"} in snap["areas"]
     light = next(e for e in snap["entities"] if e["entity_id"] == "light.kitchen")
-    assert set(light) == {"entity_id", "name", "area", "state", "attributes"}
+    assert set(light) == {"entity_id", "name", "area", "state", "attributes", "simulated"}
+    assert light["simulated"] is True
     assert light["name"] == "Kitchen Light" and light["area"] == "kitchen" and light["state"] == "on"
 
 
@@ -172,3 +174,18 @@ async def test_service_calls_route_to_the_owner(demo):
     entity = registry.get("light.kitchen_counter")
     assert entity.state == "on" and entity.attributes["brightness"] == 76
     assert registry.health()["ok"]
+
+
+def test_everyday_words_reach_the_homes_only_device_of_a_kind():
+    """"the heat" is the one thermostat and "the garage" the one garage door, whatever their names."""
+    registry = HomeRegistry()
+    registry.upsert_entity(Entity("cover.door_1", "Overhead Door", None, "closed", {"device_class": "garage"}, provider="x"))
+    registry.upsert_entity(Entity("cover.blind", "Office Blind", None, "closed", {}, provider="x"))
+    registry.upsert_entity(Entity("climate.hall", "Hallway", None, "heat", {}, provider="x"))
+    for said in ("the garage", "garage door", "garage"):
+        assert [e.entity_id for e in registry.resolve(said, ("cover",))] == ["cover.door_1"], said
+    for said in ("the heat", "heating", "the ac", "thermostat"):
+        assert [e.entity_id for e in registry.resolve(said, ("climate",))] == ["climate.hall"], said
+    registry.upsert_entity(Entity("cover.door_2", "Side Door", None, "closed", {"device_class": "garage"}, provider="x"))
+    with pytest.raises(HomeError):
+        registry.resolve("the garage", ("cover",))  # two garage doors: a question, never a guess

@@ -37,7 +37,7 @@ async def test_demo_is_the_default_and_registry_is_published(home, skill_ctx):
     assert skill_ctx.shared.home is home.registry
     assert list(home.registry.providers) == ["demo"]
     assert home.health()["ok"]
-    assert {t.name for t in home.tools()} == {"home_status", "home_control", "music", "discover"}
+    assert {t.name for t in home.tools()} == {"home_status", "home_control", "music", "discover", "home_devices"}
 
 
 async def test_tool_schemas_stay_small(home):
@@ -239,3 +239,67 @@ async def test_home_assistant_down_is_an_honest_reply(skill_ctx):
     finally:
         await skill.close()
         await ha.stop()
+
+
+async def test_adopting_home_assistant_replaces_the_demo_and_needs_a_token(fake_ha, tmp_path, monkeypatch):
+    """An adopted Home Assistant starts at once (the simulated house leaves), and comes back after a restart;
+    without a token it says where to put one; a [home.homeassistant] table wins over the adopted address."""
+    from dataclasses import replace as dc_replace
+    from urllib.parse import urlsplit
+    from zoneinfo import ZoneInfo
+
+    import structlog
+
+    from claw.skill import SkillContext
+    from skills.home.discovery import Found
+    from tests.home.support import MemoryState, noop, tool_ctx
+
+    address = urlsplit(fake_ha.url)
+    state = MemoryState()
+    ctx = SkillContext("home", ZoneInfo("UTC"), tmp_path, structlog.get_logger(), noop, state=state)
+    monkeypatch.delenv("HOMEASSISTANT_TOKEN", raising=False)
+    home = Home(HomeConfig(), ctx)
+    await home.setup()
+    devices = next(t for t in home.tools() if t.name == "home_devices")
+    home._found = {address.hostname: Found("home-assistant", "Home", address.hostname, address.port, "mdns")}
+    try:
+        reply = await devices.invoke(devices.validate({"action": "adopt"}), tool_ctx())
+        assert "Now using Home Assistant Home" in reply and "HOMEASSISTANT_TOKEN" in reply
+        assert home.registry.entities() == []  # the demo left; Home Assistant waits for its token
+    finally:
+        await home.close()
+
+    monkeypatch.setenv("HOMEASSISTANT_TOKEN", fake_ha.token)
+    again = Home(HomeConfig(), dc_replace(ctx, shared=type(ctx.shared)()))
+    await again.setup()  # after a restart: adopted, now with a token
+    try:
+        assert list(again.registry.providers) == ["homeassistant"]
+        assert again.registry.get("climate.hall").name == "Thermostat"
+        assert not any(e.attributes.get("simulated") for e in again.registry.entities())
+    finally:
+        await again.close()
+
+    table = Home(HomeConfig(homeassistant={"url": "http://127.0.0.1:9", "token": "t" * 10}), dc_replace(ctx, shared=type(ctx.shared)()))
+    assert table._wanted() == {"homeassistant": ("http://127.0.0.1:9",)}  # config.toml wins
+
+
+async def test_camera_names_are_in_the_camera_tools_descriptions(tmp_path):
+    from zoneinfo import ZoneInfo
+
+    import structlog
+
+    from claw.skill import SkillContext
+    from skills.camera.skill import CameraConfig, CameraSkill
+    from tests.home.support import noop
+
+    ctx = SkillContext("camera", ZoneInfo("UTC"), tmp_path, structlog.get_logger(), noop)
+    config = CameraConfig.model_validate({"driveway": {"url": "http://127.0.0.1:9/snap.jpg", "area": "the drive"},
+                                          "garden": {"url": "http://127.0.0.1:9/g.jpg", "label": "Back Garden"}})
+    skill = CameraSkill(config, ctx)
+    await skill.setup()
+    try:
+        notes = skill.tool_notes()
+    finally:
+        await skill.close()
+    assert notes["camera_snapshot"] == "Cameras: driveway, looks at the drive; garden (Back Garden)."
+    assert notes["camera_watch"] == notes["camera_snapshot"]

@@ -67,17 +67,31 @@ def test_local_intents_false_sends_everything_to_the_llm(fake_llm, daemon_factor
     assert out["handled_by"] == "llm" and len(fake_llm.requests) == 1
 
 
-def test_cli_intents_test_prints_the_match_without_acting(tmp_path):
+def test_cli_intents_test_says_exactly_what_the_daemon_answers(daemon_factory):
+    """`claw intents test` prints the daemon's decision and reply as JSON on stdout (logs go to stderr) and acts on
+    nothing; then the daemon, asked the same sentences on the same home, answers with the same words."""
     import json
     import os
     import subprocess
     import sys
 
+    d = daemon_factory("", start=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_", "CLAW_"))}
-    env["CLAW_HOME"] = str(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "claw", "intents", "test", "turn off the kitchen light"],
-                          env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout[done.stdout.index("{"):])
-    assert out["intent"] == "HassTurnOff" and out["entities"] == ["light.kitchen"]
-    assert out["calls"] == [{"service": "light.turn_off", "entity_ids": ["light.kitchen"], "data": {}}]
+    env["CLAW_HOME"] = str(d.home)
+    sentences = ["turn off the kitchen light", "unlock the front door", "turn on the spaceship", "tell me a joke"]
+    predicted = []
+    for text in sentences:
+        done = subprocess.run([sys.executable, "-m", "claw", "intents", "test", text], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        predicted.append(json.loads(done.stdout))  # nothing but the JSON on stdout
+    first = predicted[0]
+    assert first["intent"] == "HassTurnOff" and first["entities"] == ["light.kitchen"]
+    assert first["calls"] == [{"service": "light.turn_off", "entity_ids": ["light.kitchen"], "data": {}}]
+    assert [p["decision"] for p in predicted] == ["local", "confirm", "local", "setup"]
+
+    d.start()
+    for text, guess in zip(sentences, predicted, strict=True):
+        out = d.say(text)
+        assert out["reply"] == guess["reply"], text
+        assert out["handled_by"] == {"local": "local", "confirm": "confirm", "setup": "setup"}[guess["decision"]]

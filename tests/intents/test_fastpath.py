@@ -135,3 +135,22 @@ async def test_calls_reach_home_assistant(tmp_path, fake_ha: FakeHomeAssistant):
         assert (fake_ha.calls[-1].domain, fake_ha.calls[-1].service, fake_ha.calls[-1].entity_ids) == ("cover", "open_cover", ["cover.garage_door"])
     finally:
         await provider.stop()
+
+
+async def test_no_model_never_denies_a_device_that_exists(tmp_path):
+    """With no LLM, words that name a real device or area (or no device at all) never get "I don't know a device
+    called ..."; the turn then says plainly that the model is needed. Only a name with no known word is denied."""
+    registry, _ = await start_home("demo")
+    skill = await skill_for(registry, tmp_path)
+    handled = ["kitchen speaker to 40%", "dim the kitchen to 30%", "what's the temperature in the house?",
+               "turn on all the lights in the house"]
+    for text in handled:
+        reply = await skill.intercept(message(text, llm=False))
+        assert reply is not None and "don't know a device" not in reply.text, (text, reply)
+    unlock = await skill.intercept(message("unlock the front door", llm=False))
+    assert unlock.confirm is not None and unlock.confirm.args["action"] == "unlock"
+    for text in ("turn on the kitchen light strip please", "switch on the front door lock thing", "turn on all the the"):
+        reply = await skill.intercept(message(text, llm=False))
+        assert reply is None or "don't know a device" not in reply.text, (text, reply.text)
+    denied = await skill.intercept(message("turn on the spaceship", llm=False))
+    assert denied.text == "I don't know a device called 'spaceship'."
