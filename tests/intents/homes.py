@@ -174,3 +174,65 @@ def family_home() -> dict:
          "attributes": {"unit_of_measurement": "%", "device_class": "humidity"}},
     ]
     return {"floors": floors, "areas": areas, "entities": entities}
+
+
+def apartment_home() -> dict:
+    """A flat with a loft, written after the issue 13 matcher work for a second held-out set: lights named for
+    what they are rather than for the room, a heat pump as the only climate device, a soundbar, an awning."""
+    floors = [{"id": "main", "name": "Main Floor", "level": 0}, {"id": "loft", "name": "Loft", "level": 1}]
+    areas = [
+        {"id": "living_room", "name": "Living Room", "floor": "main", "aliases": ["lounge"]},
+        {"id": "kitchen", "name": "Kitchen", "floor": "main"},
+        {"id": "bedroom", "name": "Bedroom", "floor": "main"},
+        {"id": "guest_room", "name": "Guest Room", "floor": "main", "aliases": ["spare room"]},
+        {"id": "bathroom", "name": "Bathroom", "floor": "main"},
+        {"id": "entrance", "name": "Entrance", "floor": "main", "aliases": ["hall"]},
+        {"id": "den", "name": "Den", "floor": "loft"},
+        {"id": "balcony", "name": "Balcony"},
+    ]
+    dim: dict[str, object] = {"brightness": None, "supported_color_modes": ["brightness"]}
+    colour: dict[str, object] = {"brightness": None, "supported_color_modes": ["hs", "color_temp"]}
+    onoff: dict[str, object] = {"supported_color_modes": ["onoff"]}
+
+    def light(oid: str, name: str, area: str, attrs: dict[str, object], state: str = "off") -> dict:
+        return {"id": f"light.{oid}", "name": name, "area": area, "state": state, "attributes": dict(attrs)}
+
+    entities = [
+        light("sofa_lamp", "Sofa Lamp", "living_room", dim, "on"),
+        light("ceiling_spots", "Ceiling Spots", "living_room", dim),
+        light("led_strip", "LED Strip", "living_room", colour),
+        light("pendant", "Pendant", "kitchen", dim, "on"),
+        light("worktop", "Worktop Lights", "kitchen", dim),
+        light("nightstand", "Nightstand Lamp", "bedroom", colour),
+        light("wardrobe", "Wardrobe Light", "bedroom", onoff),
+        light("guest_ceiling", "Guest Ceiling", "guest_room", dim),
+        light("vanity", "Vanity Light", "bathroom", dim),
+        light("entrance", "Entrance Light", "entrance", dim),
+        light("den_ceiling", "Den Ceiling", "den", dim),
+        light("reading", "Reading Light", "den", colour),
+        light("lantern", "Lantern", "balcony", dim),
+        {"id": "climate.heat_pump", "name": "Heat Pump", "area": "living_room", "state": "heat",
+         "attributes": {"temperature": 21, "current_temperature": 20.5, "hvac_modes": ["off", "heat", "cool", "auto"],
+                        "min_temp": 10, "max_temp": 30}},
+        {"id": "media_player.soundbar", "name": "Soundbar", "area": "living_room", "state": "idle",
+         "attributes": {"volume_level": 0.2, "is_volume_muted": False}},
+        {"id": "media_player.kitchen_radio", "name": "Kitchen Radio", "area": "kitchen", "state": "playing",
+         "attributes": {"volume_level": 0.3, "is_volume_muted": False, "media_title": "Morning Show"}},
+        {"id": "media_player.den_speaker", "name": "Den Speaker", "area": "den", "state": "idle",
+         "attributes": {"volume_level": 0.15, "is_volume_muted": False}},
+        {"id": "cover.awning", "name": "Awning", "area": "balcony", "state": "closed", "attributes": {"device_class": "awning"}},
+        {"id": "cover.bedroom_shutter", "name": "Bedroom Shutter", "area": "bedroom", "state": "open",
+         "attributes": {"device_class": "shutter"}},
+        {"id": "cover.curtains", "name": "Curtains", "area": "living_room", "state": "open",
+         "attributes": {"device_class": "curtain"}},
+        {"id": "lock.apartment_door", "name": "Apartment Door", "area": "entrance", "state": "locked", "attributes": {}},
+        {"id": "switch.kettle", "name": "Kettle", "area": "kitchen", "state": "off", "attributes": {}},
+        {"id": "switch.towel_rail", "name": "Towel Rail", "area": "bathroom", "state": "off", "attributes": {}},
+        {"id": "switch.fairy_lights", "name": "Fairy Lights", "area": "balcony", "state": "off", "attributes": {}},
+        {"id": "fan.den_fan", "name": "Den Fan", "area": "den", "state": "off", "attributes": {"percentage": 0}},
+        {"id": "sensor.balcony_temperature", "name": "Balcony Temperature", "area": "balcony", "state": "4.5",
+         "attributes": {"unit_of_measurement": "°C", "device_class": "temperature"}},
+        {"id": "sensor.bathroom_humidity", "name": "Bathroom Humidity", "area": "bathroom", "state": "70",
+         "attributes": {"unit_of_measurement": "%", "device_class": "humidity"}},
+    ]
+    return {"floors": floors, "areas": areas, "entities": entities}

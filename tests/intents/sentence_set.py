@@ -14,14 +14,15 @@ from skills.home.demo import DemoProvider
 from skills.home.registry import HomeRegistry
 from skills.intents.engine import Decision, FastPath
 from skills.intents.matcher import Matcher
-from tests.intents.homes import family_home, generated_home, write_home
+from tests.intents.homes import apartment_home, family_home, generated_home, write_home
 
 SENTENCES = Path(__file__).with_name("sentences.yaml")
+HOMES = {"big": generated_home, "family": family_home, "apartment": apartment_home}
 
 
 @dataclass
 class Case:
-    home: str  # demo | big | family
+    home: str  # demo | big | family | apartment
     text: str
     #: "not_local" | {"service", "entity_ids", "data"?} | {"status": [entity ids]} | {"confirm": [entity ids]}
     expect: Any
@@ -42,11 +43,11 @@ def load_cases(path: Path = SENTENCES) -> list[Case]:
 
 
 async def start_home(kind: str, folder: Path | None = None) -> tuple[HomeRegistry, DemoProvider]:
-    """The demo house, the generated 500-entity home or the family house, on the simulated backend (no ticking)."""
+    """The demo house or one of HOMES, on the simulated backend (no ticking)."""
     file = None
-    if kind in ("big", "family"):
+    if kind in HOMES:
         folder = folder or Path(tempfile.mkdtemp(prefix=f"claw-{kind}-home-"))
-        file = write_home(folder / f"{kind}_home.yaml", generated_home() if kind == "big" else family_home())
+        file = write_home(folder / f"{kind}_home.yaml", HOMES[kind]())
     registry = HomeRegistry(structlog.get_logger())
     provider = DemoProvider(file, tick_seconds=None)
     registry.add_provider(provider)
