@@ -62,6 +62,14 @@ class _Memory:
     at: float
 
 
+#: Intents that ask rather than act, and the words a question opens with, per language.
+QUESTIONS = frozenset({"HassGetState", "HassClimateGetTemperature"})
+QUESTION_WORDS = {"en": frozenset("""is are was were am do does did which what what's whats how how's hows who
+    any tell show check has have can could will""".split())}
+
+#: Slots that carry what to set: a sentence of a name and one of these is a command with no other word.
+VALUE_SLOTS = frozenset({"color", "brightness", "temperature", "volume_level"})
+
 #: Words that are not a device's name, though they fill the name slot of a sentence ("turn on all the ...").
 NOT_NAMES = frozenset("""a an the all every each both my our your this that these those some any it them
     in on at of to for with and or please now here there everything everywhere whole entire house home
@@ -98,6 +106,14 @@ class FastPath:
 
     # ---- deciding -----------------------------------------------------------------------
 
+    def _asks(self, text: str) -> bool | None:
+        """Whether the text is worded as a question (None: this language's question words are not known)."""
+        words = QUESTION_WORDS.get(self.language.split("-")[0])
+        if words is None:
+            return None
+        first = re.findall(r"[\w']+", text.casefold())[:1]
+        return text.rstrip().endswith("?") or bool(first and first[0] in words)
+
     def analyse(self, text: str, conversation: str = "", area: str | None = None) -> Decision:
         started = time.perf_counter()
         self.matcher.refresh(self.registry)
@@ -107,9 +123,12 @@ class FastPath:
         readings = []
         if len(text.split()) < 2 and not self.matcher.language.intents.settings.ignore_whitespace:
             return Decision(text)  # "stop", "pause": in a chat, too terse to act on without asking
+        asks = self._asks(text)
         for m in self.matcher.recognize(text, area):
-            if m.literal_chunks == 0:
-                continue  # a bare device name ("kitchen light") is not a command
+            if m.literal_chunks == 0 and not VALUE_SLOTS & m.slots.keys():
+                continue  # a bare device name ("kitchen light") is not a command; "bedroom blue" is
+            if m.intent in QUESTIONS and asks is False:
+                continue  # "all lights off" is an order, not "are all lights off?"
             outcome = resolver.resolve(m, sit) if m.intent in SUPPORTED else Refusal("unsupported", f"{m.intent} is not handled locally")
             if outcome is not None:
                 readings.append(Reading(m, outcome))

@@ -224,7 +224,8 @@ class Resolver:
         device there named just "light", when there is exactly one."""
         if len(found) <= 1 or not sit.language.startswith("en") or m.intent == "HassGetState":
             return found
-        words = set(re.findall(r"[\w']+", sit.text.casefold()))
+        text = re.sub(r"^\W*(please\s+)?light\s+up\b", "", sit.text.casefold())  # "light up" is a verb
+        words = set(re.findall(r"[\w']+", text))
         said = words & _EN_SINGULAR
         a = self.registry.area(area) if area else None
         if said and not words & _EN_PLURAL and a is not None:
@@ -310,6 +311,15 @@ class Resolver:
         return self._checked(m, found, "climate.set_temperature", {"temperature": _number(m.slots["temperature"])})
 
     def _HassClimateGetTemperature(self, m: Match, sit: Situation) -> Plan | Refusal | None:
+        if m.slots.get("domain") == "sensor":  # a thermometer by name: "how hot is the spa"
+            sensors = self._targets(m, sit, ("sensor",))
+            if not isinstance(sensors, list):
+                return sensors
+            if len(sensors) != 1 or sensors[0].attributes.get("device_class") != "temperature":
+                return None
+            return Plan("HassGetState", "status", [sensors[0].entity_id], response="one",
+                        slots={**m.slots, "name": sensors[0].name},
+                        query={"matched": [sensors[0].entity_id], "unmatched": []})
         m.slots.setdefault("domain", "climate")
         found = self._targets(m, sit, ("climate",))
         area, floor = _area(m), m.slots.get("floor")

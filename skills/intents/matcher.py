@@ -17,10 +17,10 @@ from typing import Any
 
 import yaml
 from hassil import Intents
-from hassil.expression import Sentence, TextChunk
+from hassil.expression import Alternative, Expression, Group, ListReference, RuleReference, Sentence, TextChunk
 from hassil.intents import IntentData, SlotList, TextSlotList, TextSlotValue
 from hassil.recognize import RecognizeResult, recognize_all
-from hassil.util import CJK_WHITESPACE, normalize_for_matching, remove_skip_words_tracked
+from hassil.util import CJK_WHITESPACE, PUNCTUATION_STR, fold_case, normalize_for_matching, remove_skip_words_tracked
 
 #: Intents the fast path can carry out; any other best match goes to the planner.
 SUPPORTED = frozenset({
@@ -47,6 +47,8 @@ SOLE_WORDS: dict[str, dict[tuple[str, str | None], tuple[str, ...]]] = {
                                "aircon", "air con", "climate"),
            ("cover", "garage"): ("garage", "garage door")},
 }
+#: The last word of a thermometer's name that a question about temperature leaves out ("how hot is the spa").
+THERMOMETER_WORDS: dict[str, tuple[str, ...]] = {"en": ("temperature", "temp")}
 #: Words for floors by level, per language, when the home's floors do not already use them.
 LEVEL_WORDS: dict[str, dict[int, tuple[str, ...]]] = {
     "en": {-1: ("basement", "cellar"), 0: ("downstairs", "ground floor", "ground"), 1: ("upstairs", "first floor"),
@@ -119,7 +121,8 @@ def _with_our_sentences(data: dict[str, Any], code: str) -> dict[str, Any]:
     if not path.is_file():
         return data
     ours = yaml.safe_load(path.read_text(encoding="utf-8"))
-    merged = {**data, "intents": dict(data["intents"])}
+    merged = {**data, "intents": dict(data["intents"]),
+              "skip_words": [*data.get("skip_words", []), *ours.get("skip_words", [])]}
     for name, intent in ours.get("intents", {}).items():
         base = merged["intents"].get(name, {"data": []})
         merged["intents"][name] = {**base, "data": [*base["data"], *intent["data"]]}
@@ -173,6 +176,17 @@ def build_slots(registry: Any, language: str) -> SlotIndex:
             if key not in names:
                 names[key] = [kind[0].entity_id]
                 values.append(TextSlotValue.from_tuple((word, key, {"domain": domain}), allow_template=False))
+    places = {normalize(t) for a in registry.areas() for t in [a.name, *a.aliases]}
+    for e in entities:  # "Spa Temperature" is also "the spa" to a question about temperature
+        if e.domain != "sensor" or e.attributes.get("device_class") != "temperature":
+            continue
+        words = e.name.split()
+        if len(words) > 1 and words[-1].casefold() in THERMOMETER_WORDS.get(lang, ()):
+            short = " ".join(words[:-1])
+            key = normalize(short)
+            if key and key not in names and key not in places:
+                names[key] = [e.entity_id]
+                values.append(TextSlotValue.from_tuple((short, key, {"domain": "sensor"}), allow_template=False))
     for word in PRONOUNS.get(lang, ()):
         for domain in sorted(domains):
             values.append(TextSlotValue.from_tuple((word, PRONOUN, {"domain": domain}), allow_template=False))
@@ -240,6 +254,7 @@ _WORD = re.compile(r"\w+")
 #: when one of the home's names is said (or any text, when unmatched names are allowed).
 NAMED: tuple[str, ...] = ()
 _SLOT_ONLY = re.compile(r"\{(?:name|area|floor)[}:]")
+_PUNCTUATION = frozenset(PUNCTUATION_STR)
 
 
 @dataclass(frozen=True)
@@ -259,6 +274,32 @@ class _Templates:
     groups: tuple[tuple[int, tuple[_Template, ...]], ...]
 
 
+def _list_clauses(exp: Expression, rules: dict[str, Sentence], intents: Intents, depth: int = 0) -> set[frozenset[str]]:
+    """What hassil's required clauses leave out: a fixed word list the sentence cannot match without
+    ({color}, {lock_states}, {color_temperature_names}) needs one of its words in the text. Same rules as
+    hassil's: an optional part or an alternative with a branch needing nothing constrains nothing."""
+    if depth > 20:
+        return set()
+    if isinstance(exp, ListReference):
+        values = getattr(intents.slot_lists.get(exp.list_name), "values", None)
+        words = [v.text_in.text.split()[:1] if isinstance(v.text_in, TextChunk) else [] for v in values or ()]
+        if not words or not all(w and _PUNCTUATION.isdisjoint(w[0]) for w in words):
+            return set()  # the home's own lists, ranges, templates or punctuation: unknown until the message
+        return {frozenset(fold_case(w[0]) for w in words)}
+    if isinstance(exp, Alternative):
+        if exp.is_optional or not exp.items:
+            return set()
+        branches = [_list_clauses(item, rules, intents, depth + 1) for item in exp.items]
+        if any(not b for b in branches):
+            return set()
+        return {frozenset(word for b in branches for word in min(b, key=len))}
+    if isinstance(exp, Group):
+        return {c for item in exp.items for c in _list_clauses(item, rules, intents, depth + 1)}
+    if isinstance(exp, RuleReference) and exp.rule_name in rules:
+        return _list_clauses(rules[exp.rule_name].expression, rules, intents, depth + 1)
+    return set()
+
+
 @functools.lru_cache(maxsize=4)
 def _templates(code: str) -> _Templates:
     """Every sentence template with the literal text it requires, computed once (hassil redoes it per call)."""
@@ -270,7 +311,8 @@ def _templates(code: str) -> _Templates:
             rules = {**intents.expansion_rules, **data.expansion_rules}
             for sentence in data.sentences:
                 mask = 0
-                for clause in sentence.get_required_clauses(rules):
+                required = sentence.get_required_clauses(rules) | _list_clauses(sentence.expression, rules, intents)
+                for clause in required:
                     mask |= 1 << clauses.setdefault(clause, len(clauses))
                 if not mask and sentence.text is not None and _SLOT_ONLY.search(sentence.text):
                     mask = 1 << clauses.setdefault(NAMED, len(clauses))

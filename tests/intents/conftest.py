@@ -13,10 +13,10 @@ from tests.intents.sentence_set import new_path, start_home
 
 @pytest.fixture(scope="session")
 def paths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, FastPath]]:
-    """A fast path over the demo house and one over the generated 500-entity home."""
+    """Fast paths over the demo house, the generated 500-entity home and the family house."""
     folder = tmp_path_factory.mktemp("homes")
     out = {}
-    for kind in ("demo", "big"):
+    for kind in ("demo", "big", "family"):
         registry, _provider = asyncio.run(start_home(kind, folder))
         out[kind] = new_path(registry)
     yield out
