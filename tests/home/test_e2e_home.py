@@ -134,6 +134,17 @@ timeout = 3
     assert "Kitchen Light" in fake_llm.requests[1].tool_results()[0].content
     assert entity(api_home(d), "light.kitchen")["state"] == "on"
 
+    # "set the heat to 21" (a README example): the model says "heat", the home's only thermostat is "Thermostat"
+    fake_llm.script(
+        Reply(tool_calls=[ToolUse("home_control", {"target": "heat", "action": "set", "temperature": 21})]),
+        Reply(text="The heating is set to 21."),
+    )
+    out = d.say("set the heat to 21")
+    assert out["services"] == [{"service": "climate.set_temperature", "entity_ids": ["climate.hall"],
+                                "data": {"temperature": 21.0}, "ok": True}], out
+    assert [c.entity_ids for c in fake.calls_to("climate", "set_temperature")] == [["climate.hall"]]
+    fake.calls.clear()
+
     # an ambiguous name goes back to the model as a question listing the candidates; nothing is switched
     fake_llm.script(
         Reply(tool_calls=[ToolUse("home_control", {"target": "lamp", "action": "on"})]),
@@ -298,7 +309,7 @@ def test_claw_discover_finds_the_mdns_service_on_loopback(tmp_path):
     service = FakeMdnsService("_sonos._tcp.local.", "Kitchen", KITCHEN, 1400).start()
     (tmp_path / "config.toml").write_text("[home.discovery]\nmdns = true  # given subnets turn multicast off unless set\n")
     try:
-        r = run_claw("discover", "--timeout", "2", "--subnet", "127.0.0.1/32", "--interface", "127.0.0.1",
+        r = run_claw("discover", "--timeout", "4", "--subnet", "127.0.0.1/32", "--interface", "127.0.0.1",
                      home=tmp_path)
     finally:
         service.stop()
