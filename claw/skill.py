@@ -280,8 +280,6 @@ class State(Protocol):
 
     async def put(self, key: str, value: Any) -> None: ...
 
-    async def delete(self, key: str) -> None: ...
-
 
 @dataclass
 class SkillContext:
@@ -317,6 +315,7 @@ class _ToolMark:
     sensitive: Sensitive
     description: str | None
     summary: Callable[[Any, Any], str] | None = None
+    cli: bool = False
 
 
 def tool(
@@ -326,6 +325,7 @@ def tool(
     sensitive: Sensitive = False,
     description: str | None = None,
     summary: Callable[[Any, Any], str] | None = None,
+    cli: bool = False,
 ) -> Any:
     """Mark a skill method as a tool.
 
@@ -333,10 +333,12 @@ def tool(
     ToolContext, returning bool) means the call waits for the owner's explicit yes.
     ``summary(skill, args)`` says what a call does, as the owner reads it when asked
     to confirm ("Unlock the Front Door"); without it the call is shown as written.
+    ``cli`` lets the owner's command line call it through the daemon's API (``POST /api/tools/NAME``),
+    their command standing for the yes: for tools a ``claw`` subcommand needs, never by default.
     """
 
     def mark(f: Callable[..., Any]) -> Callable[..., Any]:
-        setattr(f, _TOOL_MARK, _ToolMark(name, sensitive, description, summary))
+        setattr(f, _TOOL_MARK, _ToolMark(name, sensitive, description, summary, cli))
         return f
 
     return mark(fn) if fn is not None else mark
@@ -408,6 +410,7 @@ class Tool:
         self.description = mark.description or summary or self.name
         self._sensitive = mark.sensitive
         self._summary = mark.summary
+        self.cli = mark.cli
         hints = get_type_hints(method)
         self._context_param: str | None = None
         fields: dict[str, Any] = {}

@@ -82,18 +82,23 @@ class Agent:
         return await self._plan(item, j, self.llm, recent)
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> str:
-        """Run one tool for the owner's own command line (``claw discover --adopt``): no turn and no model.
-
-        A sensitive call is refused: those wait for the owner's yes in a chat. Raises KeyError for an
-        unknown tool and ToolError for bad arguments or a failed call.
+        """Run one tool marked ``cli`` for the owner's own command line (``claw discover --adopt``): no turn,
+        no model, and the owner's command stands for their yes. Raises KeyError for a tool that is unknown or
+        not marked ``cli``, ToolError for bad arguments or a failed call, TimeoutError.
         """
-        tool = self.toolbox.tools[name]
+        tool = self.toolbox.tools.get(name)
+        if tool is None or not tool.cli:
+            raise KeyError(name)
         args = tool.validate(arguments)
-        ctx = ToolContext("cli", "owner", "cli", True)
-        if tool.is_sensitive(args, ctx):
-            raise ToolError(f"{name} with these arguments needs the owner's yes: ask for it in a chat")
-        log.info("tool.direct", tool=name)
-        result = await asyncio.wait_for(tool.invoke(args, ctx), TOOL_TIMEOUT)
+        ctx = ToolContext("cli", "owner", "cli", True, confirmed=True)  # the owner at their own shell
+        log.info("tool.direct", tool=name, args=args.model_dump(mode="json", exclude_none=True))
+        try:
+            result = await asyncio.wait_for(tool.invoke(args, ctx), TOOL_TIMEOUT)
+        except (ToolError, TimeoutError):
+            raise
+        except Exception as exc:
+            log.exception("tool.crashed", tool=name)
+            raise ToolError(f"the tool failed: {type(exc).__name__}: {exc}") from None
         return result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, default=str)
 
     # -- before the planner -------------------------------------------------
@@ -121,6 +126,13 @@ class Agent:
                 if local is not None:
                     return TurnOutcome(local.text, local.handled_by, local.actions, [s.as_dict() for s in local.services])
         return None
+
+    async def _offer(self, item: TurnInput, offer: dict[str, Any]) -> str:
+        """Keep what a tool offered for the owner's yes, and return the daemon's own question for it: the owner
+        reads what the yes will do in claw's words, whatever the model wrote above it."""
+        minutes = self.settings.confirm_minutes
+        return await self.db.tx(lambda c: confirm.create(c, item.conversation_id, offer["tool"], offer["args"],
+                                                         minutes, offer["summary"]))
 
     async def _ask_owner(self, item: TurnInput, proposed: Confirm) -> TurnOutcome:
         """A skill's local answer is a sensitive call: ask for the yes, as when the model asks for it."""
@@ -162,6 +174,7 @@ class Agent:
         """Context -> model -> tools -> model ... until an answer, a question for the owner, or the step limit."""
         prompt = await self.prompts.build(item, recent)
         max_steps = self.settings.max_steps
+        offer: dict[str, Any] | None = None  # the last follow-up a tool offered this turn
         for n in range(1, max_steps + 1):
             try:
                 step = await self._ask(item, j, llm, prompt)
@@ -173,6 +186,8 @@ class Agent:
             prompt.messages.append(step.message)
             if not step.message.tool_calls:
                 text = step.message.text.strip() or "I don't have an answer to that."
+                if offer is not None:
+                    text += "\n\n" + await self._offer(item, offer)
                 return TurnOutcome(text, "llm", j.actions(), j.services(), journal_tail=j.tail)
             if n == max_steps:  # no step left to read the results: record the calls as not run, and stop
                 for call in step.message.tool_calls:
@@ -181,8 +196,9 @@ class Agent:
                 break
             results = await self._run_tools(item, j, step.message.tool_calls)
             prompt.messages.append(Message(role="tool", tool_results=[_as_seen(r) for r in results]))
+            offer = next((r["offer"] for r in reversed(results) if r.get("offer")), offer)
             questions = [r["needs_confirmation"] for r in results if r.get("needs_confirmation")]
-            if questions:
+            if questions:  # a sensitive call waits for the yes: no offer may take its place
                 reply = "\n\n".join(p for p in [step.message.text.strip(), *questions] if p)
                 return TurnOutcome(reply, "llm", j.actions(), j.services())
         done = ", ".join(a["tool"] for a in j.actions() if not a.get("not_run")) or "nothing"
@@ -257,16 +273,14 @@ class Agent:
         except Exception as exc:
             log.exception("tool.crashed", tool=call.name)
             ok, content = False, f"the tool failed: {type(exc).__name__}: {exc}"
-        if ok and ctx.offer is not None and item.origin == "user" and item.is_owner:
-            offer, minutes = ctx.offer, self.settings.confirm_minutes
-            await self.db.tx(lambda c: confirm.create(c, item.conversation_id, offer.tool, offer.args, minutes,
-                                                      offer.summary))
+        offer = ctx.offer if ok and item.origin == "user" and item.is_owner else None
         return await self._record(j, call, content, ok=ok, services=[s.as_dict() for s in ctx.services],
-                                  args=plain_args, from_tool=True)
+                                  args=plain_args, from_tool=True, offer=offer)
 
     async def _record(self, j: Journal, call: ToolCall, content: str, *, ok: bool,
                       services: list[dict[str, Any]] | None = None, args: Any = None,
-                      needs_confirmation: str | None = None, from_tool: bool = False, ran: bool = True) -> dict[str, Any]:
+                      needs_confirmation: str | None = None, from_tool: bool = False, ran: bool = True,
+                      offer: Confirm | None = None) -> dict[str, Any]:
         limit = self.settings.tool_result_max_chars
         if len(content) > limit:
             content = content[:limit] + f"\n[truncated {len(content) - limit} characters]"
@@ -281,6 +295,8 @@ class Agent:
                                 "services": services or []}
         if needs_confirmation:
             data["needs_confirmation"] = needs_confirmation
+        if offer is not None:  # journaled with the result, so a replayed turn still asks
+            data["offer"] = {"tool": offer.tool, "args": offer.args, "summary": offer.summary}
         if from_tool:
             data["untrusted"] = True  # written by the tool (devices, cameras, the web): data for the model, not orders
         return await j.record_result(data)

@@ -417,7 +417,9 @@ def discover_devices(ctx: click.Context, timeout: float | None, subnets: tuple[s
     if not hooks:
         raise click.ClickException("no installed skill offers device discovery (is the home skill installed?)")
     for cls in hooks:
-        manage = cls.cli_devices  # type: ignore[attr-defined]
+        manage: Any = getattr(cls, "cli_devices", None)
+        if manage is None and (listing or forget or adopt):
+            raise click.ClickException(f"the {cls.name} skill finds devices but cannot adopt them")
         if listing or forget:
             tool, arguments = manage("forget" if forget else "list", list(forget))
             click.echo(_post(config, f"/api/tools/{tool}", {"arguments": arguments}, 60)["content"])
@@ -431,7 +433,7 @@ def discover_devices(ctx: click.Context, timeout: float | None, subnets: tuple[s
         except (ValueError, ConfigError) as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(text)
-        if adopt and found:
+        if adopt and found and manage is not None:
             tool, arguments = manage("adopt", found)
             click.echo(_post(config, f"/api/tools/{tool}", {"arguments": arguments}, 120)["content"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from claw.store.db import Database, utcnow
@@ -31,7 +31,3 @@ class SkillState:
                 conn.execute(insert(skill_state).values(skill=self.skill, key=key, **row))
 
         await self.db.tx(write)
-
-    async def delete(self, key: str) -> None:
-        stmt = delete(skill_state).where(skill_state.c.skill == self.skill, skill_state.c.key == key)
-        await self.db.tx(lambda c: c.execute(stmt))

@@ -210,7 +210,7 @@ def create_app(deps: WebDeps) -> Starlette:
         try:
             content = await deps.call_tool(name, call.arguments)
         except KeyError:
-            return error(404, f"no tool named {name!r}")
+            return error(404, f"no tool named {name!r} that the command line may call")
         except ToolError as exc:
             return error(409, str(exc))
         except TimeoutError:
@@ -258,7 +258,7 @@ def create_app(deps: WebDeps) -> Starlette:
     if deps.call_tool is not None:
         api.append((Operation("POST", "/api/tools/{name}", "Run one tool as the owner, outside any chat (the CLI)", {
             200: "what the tool answered", 401: "missing or wrong token", 404: "no such tool",
-            409: "refused or failed (a sensitive call needs a yes in a chat)", 413: "body too large",
+            409: "refused or failed", 413: "body too large",
             422: "invalid fields"}, body=ToolCallIn, returns={200: ToolCallOut}), post_tool))
     if deps.tasks is not None:
         from claw.tasks.api import operations

@@ -110,7 +110,7 @@ class CameraSkill(Skill):
         """The cameras by name (and what each looks at), so "what's outside?" picks one without a failed call."""
         if not self.cameras:
             return dict.fromkeys(("camera_snapshot", "camera_watch"), "No cameras are configured.")
-        names = "; ".join(f"{c.name}" + (f" ({c.label})" if c.label != c.name else "")
+        names = "; ".join(c.name + (f" ({c.label})" if c.label != c.name else "")
                           + (f", looks at {c.cfg.area}" if c.cfg.area else "") for c in self.cameras.values())
         return dict.fromkeys(("camera_snapshot", "camera_watch"), f"Cameras: {names}.")
 

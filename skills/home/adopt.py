@@ -8,17 +8,17 @@ anything else is better added to Home Assistant, which claw then sees.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from claw.skill import State
 
-from .discovery import KIND_LABELS, Found
+from .discovery import ADOPTABLE as BACKEND
+from .discovery import KIND_LABELS, Found, clean_name, ha_url
 
 KEY = "adopted"
-#: discovery kind -> the backend that runs it
-BACKEND = {"sonos": "sonos", "home-assistant": "homeassistant"}
 
 
 @dataclass(frozen=True)
@@ -37,16 +37,24 @@ class Adopted:
     @property
     def url(self) -> str:
         """Where a Home Assistant instance answers."""
-        port = self.port or 8123
-        return f"{'https' if port == 443 else 'http'}://{self.address}:{port}"
+        return ha_url(self.address, self.port)
 
 
 def adoptable(found: Found) -> bool:
     return found.kind in BACKEND
 
 
+def local_address(text: str) -> str | None:
+    """The address if it is a private, loopback or link-local IP (devices at home), else None."""
+    try:
+        ip = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    return str(ip) if ip.is_private or ip.is_loopback or ip.is_link_local else None
+
+
 def from_found(found: Found) -> Adopted:
-    name = found.name or found.address
+    name = clean_name(found.name) or found.address
     return Adopted(found.kind, name, found.address, found.port, datetime.now(UTC).isoformat(timespec="seconds"))
 
 

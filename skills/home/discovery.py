@@ -4,7 +4,8 @@ Three independent passes run concurrently, each bounded in time (and the probe
 in hosts and concurrency), because any one of them may be blocked on a given
 network: multicast off (no SSDP/mDNS), or a device that only answers on TCP.
 Results are merged per (kind, address) so a speaker found three ways is
-reported once, with ``config_hint`` giving the TOML lines to add.
+reported once; the home skill adopts what it has a backend for (``ADOPTABLE``), and ``config_hint`` gives
+the TOML lines for those who prefer config.toml.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ PORTS: dict[int, str] = {1400: "sonos", 8123: "home-assistant", 80: "hue", 443: 
 MAX_HOSTS = 1024  # never probe more addresses than this in one call
 MAX_CONCURRENCY = 128
 KINDS = ("sonos", "hue", "home-assistant", "googlecast", "homekit", "unknown")
-ADOPTABLE = ("sonos", "home-assistant")  # kinds a home backend runs
+ADOPTABLE = {"sonos": "sonos", "home-assistant": "homeassistant"}  # kind -> the home backend that runs it
 
 
 @dataclass
@@ -53,9 +54,7 @@ def config_hint(found: Found | list[Found]) -> str:
         blocks.append("[home.sonos]\nhosts = [" + ", ".join(f'"{ip}"' for ip in sonos) + "]")
     for f in items:
         if f.kind == "home-assistant":
-            port = f.port or 8123
-            scheme = "https" if port == 443 else "http"
-            block = f'[home.homeassistant]\nurl = "{scheme}://{f.address}:{port}"\ntoken = "..."  # a long-lived access token'
+            block = f'[home.homeassistant]\nurl = "{ha_url(f.address, f.port)}"\ntoken = "..."  # a long-lived access token'
             if block not in blocks:
                 blocks.append(block)
         elif f.kind in ("hue", "googlecast", "homekit", "unknown"):
@@ -193,7 +192,18 @@ def _merge(found: list[Found]) -> list[Found]:
                 best[key].detail["also_seen_by"].append(f.source)
         else:
             best[key] = f
+            f.name = clean_name(f.name) or f.address
     return sorted(best.values(), key=lambda f: (f.kind, _ip_key(f.address), f.port or 0))
+
+
+def clean_name(name: str) -> str:
+    """A name a device announced, fit to store and show: printable, one line, at most 64 characters."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in name).split())[:64]
+
+
+def ha_url(address: str, port: int | None) -> str:
+    port = port or 8123
+    return f"{'https' if port == 443 else 'http'}://{address}:{port}"
 
 
 def _ip_key(address: str) -> tuple[int, str]:
@@ -396,8 +406,8 @@ def _from_ssdp(headers: dict[str, str], addr: str) -> Found:
     st = headers.get("st", "")
     location = headers.get("location", "")
     m = re.match(r"https?://([^/:]+)(?::(\d+))?", location)
-    host = m.group(1) if m else addr
-    port = int(m.group(2)) if m and m.group(2) else None
+    host = addr  # the answer's sender: LOCATION is the device's word and may point anywhere
+    port = int(m.group(2)) if m and m.group(2) and m.group(1) == addr else None
     low = f"{server} {st} {location}".lower()
     if "sonos" in low or "zoneplayer" in low:
         kind = "sonos"

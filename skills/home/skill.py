@@ -8,6 +8,7 @@ never as a guess. Each device call is reported through ``ToolContext.record_serv
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import ipaddress
 import os
@@ -143,7 +144,10 @@ _VERB = {"on": ("Turn on", "Turned on"), "off": ("Turn off", "Turned off"), "ope
 
 
 def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else "devices"
+    """"A", "A and B", "A, B and C"."""
+    if len(names) < 2:
+        return names[0] if names else "devices"
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 _SERVICE = {
@@ -176,8 +180,7 @@ class Home(Skill):
     name = "home"
     section = "home"
     Config = HomeConfig
-    #: ``claw discover`` finds these hooks on the skill class, so ``claw`` never imports ``skills.home``.
-
+    # ``claw discover`` finds these hooks on the skill class, so ``claw`` never imports ``skills.home``.
     @staticmethod
     async def cli_discover(config: HomeConfig, **options: Any) -> tuple[str, list[str]]:
         return await run_cli(config.discovery, **options)
@@ -194,12 +197,14 @@ class Home(Skill):
         self.adopted: list[adopt.Adopted] = []
         self._running: dict[str, tuple[str, ...]] = {}  # backend -> the settings it was started with
         self._found: dict[str, Found] = {}  # address -> what the last search saw, for "yes, use them"
+        self._lock = asyncio.Lock()
 
     # ---- lifecycle ---------------------------------------------------------------------
 
     async def setup(self) -> None:
         self.adopted = await adopt.load(self.ctx.state)
-        await self._reconcile()
+        async with self._lock:
+            await self._reconcile()
         self.ctx.shared.home = self.registry
 
     def _wanted(self) -> dict[str, tuple[str, ...]]:
@@ -224,7 +229,8 @@ class Home(Skill):
         return next(a.url for a in self.adopted if a.kind == "home-assistant")
 
     async def _reconcile(self) -> None:
-        """Run exactly the wanted backends: stop what left or changed (the demo house first), start what is new."""
+        """Run exactly the wanted backends: stop what left or changed (the demo house first), start what is new.
+        Called with ``_lock`` held: two tool calls of one step may adopt at once."""
         wanted = self._wanted()
         for name in [n for n, key in self._running.items() if wanted.get(n) != key]:
             await self._stop(name)
@@ -240,9 +246,11 @@ class Home(Skill):
             self.registry.add_provider(provider)
             try:
                 await provider.start(self.registry)
-            except Exception as exc:
-                self.registry.remove_provider(provider.name)
+            except BaseException as exc:  # cancelled too: nothing half-started may stay behind
+                await self._stop(name)
                 self._failed(name, exc)
+                if not isinstance(exc, Exception):
+                    raise
                 continue
             self.ctx.log.info("home.provider_started", provider=name, entities=len(self.registry.entities()))
 
@@ -257,7 +265,7 @@ class Home(Skill):
         self.registry.remove_provider(name)
         self.ctx.log.info("home.provider_stopped", provider=name)
 
-    def _failed(self, name: str, exc: Exception) -> None:
+    def _failed(self, name: str, exc: BaseException) -> None:
         detail = str(exc) or type(exc).__name__
         self.ctx.log.error("home.provider_failed", provider=name, error=detail)
         self.registry.provider_failed(name, detail)
@@ -561,17 +569,17 @@ class Home(Skill):
         found = await discover(timeout=d.timeout, subnets=d.subnets, interfaces=d.interfaces, ssdp=ssdp, mdns=mdns,
                                tcp=d.probe, max_hosts=d.max_hosts, log=self.ctx.log)
         self._found = {f.address: f for f in found}
-        new = [f for f in found if adopt.adoptable(f) and f.address not in self._in_use()]
-        text = report(found, known=self._in_use(), how="")
+        in_use = self._in_use()
+        text = report(found, known=in_use)
+        new = [f for f in found if adopt.adoptable(f) and f.address not in in_use]
         if new:
-            labels = [adopt.from_found(f).label for f in new]
             ctx.offer = Confirm("home_devices", {"action": "adopt", "addresses": [f.address for f in new]},
-                                f"Start using {_and(labels)}")
-            text += ("\n\nAsk the owner whether to use them: their yes adds them at once (no call needed; "
-                     "or call home_devices with action adopt).")
+                                self._devices_summary("adopt", [adopt.from_found(f).label for f in new]))
+            text += "\n\nAsk the owner whether to use them: claw adds its own question, and their yes adopts them."
         return text
 
-    @tool(name="home_devices")
+    @tool(name="home_devices", cli=True, sensitive=lambda args: args.action != "list",
+          summary=lambda skill, args: skill._devices_summary(args.action, args.addresses or ["what the search found"]))
     async def devices(self, action: Literal["list", "adopt", "forget"], ctx: ToolContext,
                       addresses: list[str] | None = None) -> str:
         """Devices claw adopted from a search (beyond config.toml): list, adopt (start using), forget.
@@ -581,46 +589,72 @@ class Home(Skill):
         """
         if action == "list":
             return self._listing()
-        if not ctx.is_owner:
-            raise ToolError("only the owner can change which devices claw uses")
-        if action == "forget":
-            gone = [a for a in self.adopted if a.address in (addresses or [])]
-            if not gone:
-                raise ToolError("none of those is adopted; " + self._listing())
-            self.adopted = [a for a in self.adopted if a not in gone]
-            await adopt.save(self.ctx.state, self.adopted)
-            await self._reconcile()
-            return f"Stopped using {_and([a.label for a in gone])}. " + self._listing()
+        async with self._lock:  # one change to the running backends at a time
+            if action == "forget":
+                return await self._forget(addresses or [])
+            return await self._adopt(addresses)
+
+    @staticmethod
+    def _devices_summary(action: str, what: list[str]) -> str:
+        verb = {"adopt": "Start using", "forget": "Stop using"}.get(action, "List")
+        return f"{verb} {_and(what)}"
+
+    async def _forget(self, addresses: list[str]) -> str:
+        gone = [a for a in self.adopted if a.address in addresses]
+        if not gone:
+            raise ToolError("none of those is adopted; " + self._listing())
+        self.adopted = [a for a in self.adopted if a not in gone]
+        await adopt.save(self.ctx.state, self.adopted)
+        await self._reconcile()
+        return f"Stopped using {_and([a.label for a in gone])}. " + self._listing()
+
+    async def _adopt(self, addresses: list[str] | None) -> str:
         wanted = addresses or [a for a, f in self._found.items() if adopt.adoptable(f)]
         if not wanted:
             raise ToolError("nothing to adopt: search first (discover), or give addresses")
-        new: list[adopt.Adopted] = []
         problems: list[str] = []
+        local = []
         for address in dict.fromkeys(wanted):
-            found = self._found.get(address) or await self._probe(address)
+            if (ip := adopt.local_address(address)) is None:
+                problems.append(f"{address}: not an address on a home network (private, loopback or link-local IP)")
+            else:
+                local.append(ip)
+        unseen = [a for a in local if a not in self._found]
+        for f in await self._probe(unseen) if unseen else []:
+            self._found.setdefault(f.address, f)
+        in_use, has_ha = self._in_use(), self._ha_configured()
+        new: list[adopt.Adopted] = []
+        for address in local:
+            found = self._found.get(address)
             if found is None or not adopt.adoptable(found):
                 problems.append(f"{address}: no Sonos speaker or Home Assistant answers there")
-            elif address in self._in_use():
+            elif address in in_use:
                 problems.append(f"{address}: already in use")
+            elif found.kind == "home-assistant" and (has_ha or any(n.kind == found.kind for n in new)):
+                problems.append(f"{address}: claw uses one Home Assistant, and already has one")
             else:
                 new.append(adopt.from_found(found))
-        if new:
-            self.adopted += new
-            await adopt.save(self.ctx.state, self.adopted)
-            await self._reconcile()
-        lines = [f"Now using {_and([a.label for a in new])}." if new else "Nothing new adopted."]
-        lines += problems
-        if new:
-            lines.append(self._entities_of(new))
-        return "\n".join(line for line in lines if line) + self._stale_note()
+        if not new:
+            return "\n".join(["Nothing new adopted.", *problems])
+        self.adopted += new
+        await adopt.save(self.ctx.state, self.adopted)
+        await self._reconcile()
+        health = self.registry.health()["providers"]
+        failed = {adopt.BACKEND[a.kind] for a in new} & {n for n, h in health.items() if not h.get("ok")}
+        lines = [f"Now using {_and([a.label for a in new])}.", *problems, self._entities_of(new)]
+        lines += [f"But {name} is not working yet: {health[name].get('detail', 'not ok')}" for name in sorted(failed)]
+        return "\n".join(line for line in lines if line)
 
-    async def _probe(self, address: str) -> Found | None:
-        """Look at one address the owner named (a speaker or Home Assistant), without any multicast."""
+    def _ha_configured(self) -> bool:
+        return self.config.homeassistant is not None or any(a.kind == "home-assistant" for a in self.adopted)
+
+    async def _probe(self, addresses: list[str]) -> list[Found]:
+        """Look at addresses the owner named (speakers, Home Assistant), all at once and without multicast."""
         from .discovery import discover
 
-        found = await discover(timeout=self.config.discovery.timeout, subnets=[f"{address}/32"], ssdp=False,
-                               mdns=False, log=self.ctx.log)
-        return next((f for f in found if adopt.adoptable(f)), None)
+        found = await discover(timeout=self.config.discovery.timeout, subnets=[f"{a}/32" for a in addresses],
+                               ssdp=False, mdns=False, log=self.ctx.log)
+        return [f for f in found if adopt.adoptable(f)]
 
     def _entities_of(self, devices: list[adopt.Adopted]) -> str:
         backends = {adopt.BACKEND[a.kind] for a in devices}

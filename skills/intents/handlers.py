@@ -269,7 +269,7 @@ class Resolver:
         for e in found:
             calls.setdefault(_ON_OFF[e.domain][0 if on else 1], []).append(e.entity_id)
         kind = "confirm" if any(svc.is_sensitive(service) for service in calls) else "control"
-        if kind == "confirm" and len(calls) > 1:
+        if kind == "confirm" and len(found) > 1:
             return Refusal("sensitive", "unlocking goes one door at a time, with your yes", self._names(found))
         return Plan(m.intent, kind, [e.entity_id for e in found], [Call(s, ids) for s, ids in calls.items()], m.response, m.slots)
 
@@ -317,9 +317,7 @@ class Resolver:
                 return sensors
             if len(sensors) != 1 or sensors[0].attributes.get("device_class") != "temperature":
                 return None
-            return Plan("HassGetState", "status", [sensors[0].entity_id], response="one",
-                        slots={**m.slots, "name": sensors[0].name},
-                        query={"matched": [sensors[0].entity_id], "unmatched": []})
+            return _thermometer(m, sensors[0])
         m.slots.setdefault("domain", "climate")
         found = self._targets(m, sit, ("climate",))
         area, floor = _area(m), m.slots.get("floor")
@@ -327,9 +325,7 @@ class Resolver:
             sensors = [e for e in self._in_place(self.registry.entities(), area, floor)
                        if e.domain == "sensor" and e.attributes.get("device_class") == "temperature"]
             if len(sensors) == 1:  # no thermostat there, one thermometer: that is the temperature there
-                return Plan("HassGetState", "status", [sensors[0].entity_id], response="one",
-                            slots={**m.slots, "name": sensors[0].name},
-                            query={"matched": [sensors[0].entity_id], "unmatched": []})
+                return _thermometer(m, sensors[0])
         if not isinstance(found, list):
             return found
         if len(found) != 1:
@@ -376,6 +372,12 @@ class Resolver:
         unmatched = [e.entity_id for e in found if e.entity_id not in matched]
         return Plan(m.intent, "status", [e.entity_id for e in found], response=m.response, slots=m.slots,
                     query={"matched": matched, "unmatched": unmatched})
+
+
+def _thermometer(m: Match, sensor: Entity) -> Plan:
+    """A temperature question answered by reading one thermometer."""
+    return Plan("HassGetState", "status", [sensor.entity_id], response="one", slots={**m.slots, "name": sensor.name},
+                query={"matched": [sensor.entity_id], "unmatched": []})
 
 
 def _colour_capable(found: list[Entity]) -> list[Entity]:

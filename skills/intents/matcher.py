@@ -176,7 +176,8 @@ def build_slots(registry: Any, language: str) -> SlotIndex:
             if key not in names:
                 names[key] = [kind[0].entity_id]
                 values.append(TextSlotValue.from_tuple((word, key, {"domain": domain}), allow_template=False))
-    places = {normalize(t) for a in registry.areas() for t in [a.name, *a.aliases]}
+    taken = {normalize(t) for a in registry.areas() for t in [a.name, *a.aliases]}
+    taken |= {normalize(t) for f in registry.floors() for t in [f.name, *f.aliases]}
     for e in entities:  # "Spa Temperature" is also "the spa" to a question about temperature
         if e.domain != "sensor" or e.attributes.get("device_class") != "temperature":
             continue
@@ -184,14 +185,12 @@ def build_slots(registry: Any, language: str) -> SlotIndex:
         if len(words) > 1 and words[-1].casefold() in THERMOMETER_WORDS.get(lang, ()):
             short = " ".join(words[:-1])
             key = normalize(short)
-            if key and key not in names and key not in places:
+            if key and key not in names and key not in taken:
                 names[key] = [e.entity_id]
                 values.append(TextSlotValue.from_tuple((short, key, {"domain": "sensor"}), allow_template=False))
     for word in PRONOUNS.get(lang, ()):
         for domain in sorted(domains):
             values.append(TextSlotValue.from_tuple((word, PRONOUN, {"domain": domain}), allow_template=False))
-    taken = {normalize(t) for a in registry.areas() for t in [a.name, *a.aliases]}
-    taken |= {normalize(t) for f in registry.floors() for t in [f.name, *f.aliases]}
     areas: list[TextSlotValue] = []
     for area in registry.areas():
         for text in dict.fromkeys([area.name, *area.aliases]):

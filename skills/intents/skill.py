@@ -16,6 +16,7 @@ from typing import Any
 from claw.skill import Confirm, IncomingMessage, LocalReply, Skill, SkillConfig
 
 from .engine import Decision, FastPath
+from .handlers import Plan
 from .matcher import LanguageNotSupported, Matcher, _templates, load_language
 
 SIMULATED_NOTE = ("\n(That was claw's simulated demo house: no real device was touched. Ask me to find your "
@@ -130,7 +131,9 @@ class LocalIntents(Skill):
             reply = await path.execute(plan, message.conversation) if act else path.preview(plan)
             if not self._told_simulated and any(
                     (e := path.registry.get(i)) is not None and e.attributes.get("simulated") for i in plan.entity_ids):
-                self._told_simulated = act  # the first reply that touches the demo house says what it is
+                # The first reply of this daemon that touches the demo house says what it is; a dry run tells
+                # nobody, so it leaves the flag for the real one.
+                self._told_simulated = act
                 reply.text += SIMULATED_NOTE
             if act:
                 self.ctx.log.info("intents.handled", intent=plan.intent, entities=plan.entity_ids,
@@ -146,7 +149,7 @@ class LocalIntents(Skill):
             return None, decision
         return LocalReply(self._no_llm_text(refusal), "local"), decision
 
-    def _confirm(self, path: FastPath, plan: Any) -> LocalReply:
+    def _confirm(self, path: FastPath, plan: Plan) -> LocalReply:
         """A sensitive command (unlock): the daemon asks the owner, and their yes runs the home's own tool."""
         [call] = plan.calls
         [entity_id] = call.entity_ids

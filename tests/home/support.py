@@ -50,6 +50,3 @@ class MemoryState:
 
     async def put(self, key: str, value: object) -> None:
         self.data[key] = value
-
-    async def delete(self, key: str) -> None:
-        self.data.pop(key, None)

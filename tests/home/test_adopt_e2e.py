@@ -107,7 +107,9 @@ def test_find_adopt_and_play_in_three_messages(request):
         assert "Simulated" in music["description"]
 
         out = d.say("can you find my sonos?")
-        assert "Shall I use them" in out["reply"]
+        assert "Shall I use them" in out["reply"]  # the model's words, then claw's own question for the yes
+        assert out["reply"].endswith("Start using Sonos speaker Kitchen (127.0.0.2) and Sonos speaker Living Room "
+                                     "(127.0.0.3)? Reply yes to confirm, or no to cancel (it expires in 10 min).")
         found = fake_llm.requests[-1].tool_results()[0].content
         assert "Kitchen at 127.0.0.2" in found and "Living Room at 127.0.0.3" in found
 
@@ -179,6 +181,13 @@ def test_claw_discover_adopts_lists_and_forgets_through_the_daemon(request):
         assert back and all(e["simulated"] for e in back)  # nothing real left: the demo house returns
         unknown = claw("discover", "--forget", "127.0.0.9")
         assert unknown.returncode != 0 and "none of those is adopted" in unknown.stderr
+        auth = {"Authorization": f"Bearer {d.token}"}
+        for tool in ("remember", "home_control", "nope"):  # only tools marked for the command line
+            r = httpx.post(f"{d.url}/api/tools/{tool}", json={"arguments": {}}, headers=auth, timeout=10)
+            assert r.status_code == 404, (tool, r.text)
+        r = httpx.post(f"{d.url}/api/tools/home_devices", json={"arguments": {"action": "adopt",
+                       "addresses": ["8.8.8.8", "nas.example.com"]}}, headers=auth, timeout=30)
+        assert r.status_code == 200 and r.json()["content"].count("not an address on a home network") == 2
 
         d.stop()
         nodaemon = claw("discover", "--list")

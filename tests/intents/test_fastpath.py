@@ -154,3 +154,12 @@ async def test_no_model_never_denies_a_device_that_exists(tmp_path):
         assert reply is None or "don't know a device" not in reply.text, (text, reply.text)
     denied = await skill.intercept(message("turn on the spaceship", llm=False))
     assert denied.text == "I don't know a device called 'spaceship'."
+
+
+async def test_unlocking_several_doors_at_once_is_refused_not_crashed(tmp_path):
+    registry, _ = await start_home("family")
+    skill = await skill_for(registry, tmp_path)
+    reply = await skill.intercept(message("unlock the house", llm=False))
+    assert reply is not None and reply.confirm is None and not reply.services
+    assert "one door at a time" in reply.text
+    assert registry.get("lock.front_door").state == "locked" and registry.get("lock.back_door").state == "locked"
