@@ -85,7 +85,7 @@ def api(d: Daemon, method: str, path: str, body: Any = None) -> Any:
 
 
 def memory_health(d: Daemon) -> dict[str, Any]:
-    return httpx.get(f"{d.url}/healthz", timeout=10).json()["components"]["memory"]
+    return httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=10).json()["components"]["memory"]
 
 
 def count(d: Daemon, sql: str, *args: Any) -> int:
@@ -130,7 +130,7 @@ def run(seconds: float, reminder: bool) -> list[tuple[str, str, str, bool | None
             routine_runs = count(d, "select count(*) from task_runs where task_id = ? and status = 'ok'",
                                  routine["id"]) - runs
             told = count(d, "select count(*) from outbox where text = 'take the bins out'") if reminder else 0
-            health = httpx.get(f"{d.url}/healthz", timeout=10).json()
+            health = httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=10).json()
         finally:
             d.stop()
 

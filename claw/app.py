@@ -33,6 +33,7 @@ from claw.core.inbox import Inbox
 from claw.core.notify import Notifier
 from claw.core.outbox import Outbox
 from claw.core.skill_state import SkillState
+from claw.core.spool import Spool
 from claw.logging import add_secrets
 from claw.providers.llm import build_llm
 from claw.providers.models import SkillModels
@@ -98,7 +99,7 @@ class App:
         self.channels: dict[str, Channel] = {}
         self.outbox = Outbox(self.db, self.channels)
         self.pending = Pending()
-        self.inbox = Inbox(self.db, self.gate, self.pending.mark, self.outbox)
+        self.inbox = Inbox(self.db, self.gate, self.pending.mark, self.outbox, Spool(self.home / "spool" / "inbox.jsonl"))
         deps = ChannelDeps(self.inbox, self.outbox)
         for name, (plugin, cfg) in chosen.items():
             self.channels[name] = plugin.build(cfg, deps)
@@ -150,6 +151,8 @@ class App:
         self.web_token = ensure_web_token(self.home)
         add_secrets([*secret_values(self.config), self.web_token])
         await asyncio.to_thread(migrate, self.db.engine)
+        await asyncio.to_thread(self.db.check_writable)  # opening and reading is not enough: a full disk reads fine
+        self.inbox.resume()  # messages acknowledged but not stored when the daemon last stopped
         await self.memory.start()
         await self.skills.load(self.config, self.skill_context)
         for channel in self.channels.values():
@@ -174,6 +177,7 @@ class App:
         steps.append(("dispatcher", lambda: self.dispatcher.stop(SHUTDOWN_GRACE)))
         steps.append(("delivery", self._stop_loops))
         steps += [(f"channel {name}", ch.stop) for name, ch in reversed(self.channels.items())]
+        steps.append(("inbox", self.inbox.stop))
         steps += [("skills", self.skills.close), ("models", self.models.close)]
         if self.llm:
             steps.append(("llm", self.llm.close))
@@ -199,8 +203,12 @@ class App:
         else:
             llm = {"ok": True, "detail": self.llm.label}
         backlog = self.outbox.backlog
+        database = self.db.storage_health()  # a real write, re-probed every few seconds
+        if self.inbox.spooled:
+            database = {"ok": False, "detail": f"{database['detail']}; {len(self.inbox.spooled)} message(s) "
+                        "acknowledged and spooled, waiting for the database's lock"}
         components: dict[str, Any] = {
-            "database": {"ok": True},
+            "database": database,
             "llm": llm,
             "delivery": {"ok": not backlog, "detail": f"{len(backlog)} message(s) waiting to be sent"
                          + (f"; last error: {next(reversed(backlog.values()))}" if backlog else "")},
@@ -213,7 +221,7 @@ class App:
             components["memory"] = self.consolidator.health()
         degraded = [f"skills.{k}" for k, v in components["skills"].items() if not v.get("ok", True)]
         degraded += [f"channels.{k}" for k, v in components["channels"].items() if not v.get("ok", True)]
-        degraded += [k for k in ("delivery",) if not components[k]["ok"]]
+        degraded += [k for k in ("database", "delivery") if not components[k]["ok"]]
         if self.llm is not None and not llm["ok"]:
             degraded.append("llm")  # an unconfigured LLM is a choice, not a fault
         return {
@@ -264,18 +272,19 @@ class App:
 
     async def _listen(self, host: str, port: int) -> tuple[str, Any, asyncio.Task[None]]:
         """Start uvicorn on the app; the URL it listens at, the server and its task."""
-        import uvicorn
+        from claw.web.server import Config, Server
 
-        from claw.web.server import Server
-
-        app = create_app(self.web_deps())
+        public_urls = [url for name, cfg in self.config.channels.items()
+                       if (url := plugins.load(plugins.CHANNELS, name).public_url(cfg))]
+        app = create_app(self.web_deps(), bound=host, public_urls=public_urls)
         # Start-up builds a large, long-lived heap (intent grammars, schemas, config): move it out of the
         # collector's reach, or each full collection walks it and stalls every request for tens of ms.
         # Again a little later, for what skills load in the background (the intent grammars).
         gc.freeze()
         asyncio.get_running_loop().call_later(10, gc.freeze)
-        server = Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
-                                       server_header=False, timeout_graceful_shutdown=3))
+        # Header and body deadlines, size limits and the connection cap: see claw.web.server and FrontDoor.
+        server = Server(Config(app, self.config.server, host, port, log_config=None, access_log=False, lifespan="off",
+                               server_header=False, timeout_graceful_shutdown=3))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)

@@ -47,11 +47,31 @@ class ClawSection(Section):
 
 
 class ServerSection(Section):
+    """``[server]``: where the HTTP front door listens and how long and how much a client may take."""
+
     host: str = "127.0.0.1"
     port: int = Field(8750, ge=0, le=65535)
+    #: Every request's body, on every route: larger gets 413.
     max_body_bytes: int = Field(64_000, ge=1024)
     #: How long ``POST /api/messages`` waits for the turn before answering 202.
     reply_timeout: float = Field(120.0, gt=0)
+    #: Seconds a client has to send a request's line and headers (from connecting, or from the first byte of
+    #: the next request on a kept-alive connection); slower is answered 408 and cut off.
+    header_timeout: float = Field(10.0, gt=0)
+    #: Seconds a client has to send the whole body once its headers are in; slower is answered 408.
+    body_timeout: float = Field(30.0, gt=0)
+    #: Seconds an idle kept-alive connection stays open.
+    keepalive_timeout: int = Field(5, ge=1)
+    #: Open connections at most (each is a file descriptor; keep it well under ``ulimit -n``, often 1024).
+    #: Beyond it a new connection is answered 503 and closed at once.
+    max_connections: int = Field(256, ge=2)
+    #: Bytes of request line and headers at most.
+    max_header_bytes: int = Field(16_384, ge=1024)
+    #: Host names a request may carry in ``Host`` (and ``Origin``) besides loopback, the bound address and the
+    #: channels' public_url hosts: e.g. the LAN name you open the web chat at. Other names get 400.
+    allowed_hosts: list[str] = []
+    #: The HTTP/1.1 parser: "auto" (httptools when installed, else h11), "httptools" or "h11".
+    http: Literal["auto", "httptools", "h11"] = "auto"
 
 
 class LLMSection(ProviderSettings):

@@ -1,8 +1,14 @@
-"""Every secret the process knows (keys, tokens), so logs and replies can be scrubbed of them."""
+"""Every secret the process knows (keys, tokens), so logs and everything stored can be scrubbed of them.
+
+Besides the config's values, the environment's keys and tokens count whoever reads them (a skill reading
+``HOMEASSISTANT_TOKEN`` declares it nowhere), and so does the web token in ``$CLAW_HOME/web-token``.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from claw import plugins
@@ -10,6 +16,23 @@ from claw.config import Config
 from claw.providers.base import ProviderSettings
 
 SECRET_WORDS = ("token", "key", "secret", "password")
+#: Environment variables named like this hold a secret; their values are scrubbed wherever they turn up.
+ENV_SECRET_SUFFIXES = ("_TOKEN", "_API_KEY", "_APIKEY", "_SECRET", "_SECRET_KEY", "_ACCESS_KEY", "_PASSWORD")
+
+
+def env_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Values of secret-named environment variables; short or all-digit ones are left (they would scrub
+    ordinary numbers and words from every message)."""
+    env = os.environ if environ is None else environ
+    values = (value.strip() for name, value in env.items() if name.upper().endswith(ENV_SECRET_SUFFIXES))
+    return [v for v in values if len(v) >= 8 and not v.isdigit()]
+
+
+def web_token(home: Path) -> str | None:
+    try:
+        return (home / "web-token").read_text().strip() or None
+    except OSError:
+        return None
 
 
 def secret_values(config: Config) -> list[str]:
@@ -39,4 +62,6 @@ def secret_values(config: Config) -> list[str]:
 
     walk(config.extra_sections)
     walk(config.skills)
+    found.extend(env_secrets())
+    found.append(web_token(config.home))
     return [s for s in found if s and len(s) >= 6]

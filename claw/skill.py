@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, cast, get_type_hints
+from typing import Any, ClassVar, Literal, Protocol, cast, get_type_hints
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -52,6 +52,7 @@ __all__ = [
     "LLMResponse",
     "LocalReply",
     "Confirm",
+    "Effect",
     "Memory",
     "State",
     "Message",
@@ -111,6 +112,14 @@ class ToolContext:
     origin: str = "user"  # "user" or "scheduler"
     services: list[ServiceCall] = field(default_factory=list)
     confirmed: bool = False  # the owner explicitly approved this very call
+    #: Words from outside the owner that came into this turn before the call ("the Porch camera's picture"),
+    #: or None: a tool that stores what it is given (a fact) keeps that origin with it.
+    tainted_by: str | None = None
+    #: Set by a tool whose result carries outside words this time (a recall that found a camera's words):
+    #: where they came from, as the owner would read it. Tools declared ``untrusted`` need not set it.
+    outside: str | None = None
+    #: The owner allowed this standing task to open garage doors, gates and entry doors unattended.
+    may_open: bool = False
     #: A follow-up call the tool proposes ("use the speakers just found"): the owner's next "yes" runs it,
     #: with no model call. Only kept when the owner asked in their own words.
     offer: Confirm | None = None
@@ -260,7 +269,10 @@ class Memory(Protocol):
     async def recall(self, query: str, *, after: str | None = None, before: str | None = None,
                      speaker: str | None = None, conversation: str | None = None) -> str: ...
 
-    async def remember(self, statement: str, *, pinned: bool = False, subject: str | None = None) -> int: ...
+    async def remember(self, statement: str, *, pinned: bool = False, subject: str | None = None,
+                       origin: str | None = None) -> int:
+        """``origin``: where the words came from if not the owner (then it is never a profile fact)."""
+        ...
 
     async def forget(self, what: str, conversation: str | None = None) -> str:
         """Forget for good; a description of what went, without repeating it."""
@@ -305,8 +317,12 @@ class SkillContext:
 _TOOL_MARK = "__claw_tool__"
 
 #: ``sensitive=``: a constant, or a rule of the validated arguments and, if it takes two parameters,
-#: the ToolContext (None when the call is checked outside a turn).
-Sensitive = bool | Callable[[Any], bool] | Callable[[Any, ToolContext | None], bool]
+#: the ToolContext (None when the call is checked outside a turn); with three, (skill, args, ctx).
+Sensitive = (bool | Callable[[Any], bool] | Callable[[Any, ToolContext | None], bool]
+             | Callable[[Any, Any, ToolContext | None], bool])
+#: What a call does to the world: ``read`` changes nothing; ``change`` touches a device, a standing task,
+#: memory, a message to someone or a setting.
+Effect = Literal["read", "change"]
 
 
 @dataclass
@@ -316,6 +332,8 @@ class _ToolMark:
     description: str | None
     summary: Callable[[Any, Any], str] | None = None
     cli: bool = False
+    effect: Effect | Callable[[Any], Effect] = "change"
+    untrusted: bool = True
 
 
 def tool(
@@ -326,11 +344,19 @@ def tool(
     description: str | None = None,
     summary: Callable[[Any, Any], str] | None = None,
     cli: bool = False,
+    effect: Effect | Callable[[Any], Effect] = "change",
+    untrusted: bool = True,
 ) -> Any:
     """Mark a skill method as a tool.
 
     ``sensitive`` (or a function of the validated arguments, and optionally the
     ToolContext, returning bool) means the call waits for the owner's explicit yes.
+    ``effect`` (or a function of the validated arguments): ``"read"`` for a call that changes
+    nothing. A call that changes something waits for the owner's yes once words from outside
+    the owner entered the turn; a tool that says nothing counts as changing something.
+    ``untrusted``: the tool's results carry words from outside the owner (devices, cameras,
+    the network, other people), so they taint the turn; a tool that says False may still
+    flag one result with ``ctx.outside``.
     ``summary(skill, args)`` says what a call does, as the owner reads it when asked
     to confirm ("Unlock the Front Door"); without it the call is shown as written.
     ``cli`` lets the owner's command line call it through the daemon's API (``POST /api/tools/NAME``),
@@ -338,7 +364,7 @@ def tool(
     """
 
     def mark(f: Callable[..., Any]) -> Callable[..., Any]:
-        setattr(f, _TOOL_MARK, _ToolMark(name, sensitive, description, summary, cli))
+        setattr(f, _TOOL_MARK, _ToolMark(name, sensitive, description, summary, cli, effect, untrusted))
         return f
 
     return mark(fn) if fn is not None else mark
@@ -410,7 +436,10 @@ class Tool:
         self.description = mark.description or summary or self.name
         self._sensitive = mark.sensitive
         self._summary = mark.summary
+        self._effect = mark.effect
         self.cli = mark.cli
+        #: Its results carry outside words (see ``tool(untrusted=...)``).
+        self.untrusted = mark.untrusted
         hints = get_type_hints(method)
         self._context_param: str | None = None
         fields: dict[str, Any] = {}
@@ -450,9 +479,22 @@ class Tool:
         rule = self._sensitive
         if not callable(rule):
             return bool(rule)
-        if len(inspect.signature(rule).parameters) >= 2:
+        arity = len(inspect.signature(rule).parameters)
+        if arity >= 3:
+            return bool(cast("Callable[[Any, Any, ToolContext | None], bool]", rule)(self.skill, args, ctx))
+        if arity == 2:
             return bool(cast("Callable[[Any, ToolContext | None], bool]", rule)(args, ctx))
         return bool(cast("Callable[[Any], bool]", rule)(args))
+
+    def changes(self, args: BaseModel) -> bool:
+        """Whether this call changes something (anything but a declared ``read``, a failing rule included)."""
+        effect = self._effect
+        if callable(effect):
+            try:
+                effect = effect(args)
+            except Exception:
+                return True
+        return effect != "read"
 
     def summary(self, args: BaseModel) -> str | None:
         """What this call does, for the owner's confirmation; None when the tool says nothing (or fails to)."""

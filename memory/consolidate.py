@@ -115,15 +115,21 @@ def _forgotten_meanwhile(store: MemoryStore, conversation: str, mark: int, shown
 
 
 def consolidate(store: MemoryStore, conversation: str, ask: Callable[[str], str], *,
-                max_episodes: int = 200, max_facts: int = 30) -> ConsolidationResult:
+                max_episodes: int = 200, max_facts: int = 30,
+                include: Callable[[Hit], bool] | None = None) -> ConsolidationResult:
     """Extract facts from the episodes of `conversation` not yet consolidated.
 
     Calls `ask` at most once. On success the mark moves to the last episode shown; on
     any failure (ask raised, unparseable answer) it stays, and `result.error` says why.
+    `include` picks the episodes that may become facts; the others are passed over.
     """
     res = ConsolidationResult(conversation, mark=store.get_mark(conversation))
-    new = store.episodes_since(res.mark, conversation=conversation, limit=max_episodes)
+    read = store.episodes_since(res.mark, conversation=conversation, limit=max_episodes)
+    new = [e for e in read if include is None or include(e)]
     if not new:
+        if read:  # nothing the caller lets become a fact: passed over for good
+            res.mark = read[-1].id
+            store.set_mark(conversation, res.mark)
         return res
     similar = _similar_facts(store, new, max_facts)
     res.prompt = build_prompt(new, similar)
@@ -136,7 +142,7 @@ def consolidate(store: MemoryStore, conversation: str, ask: Callable[[str], str]
         log.warning("memory consolidation of %s skipped, mark kept at %s: %s",
                     conversation, res.mark, res.error)
         return res
-    if _forgotten_meanwhile(store, conversation, res.mark, new):
+    if _forgotten_meanwhile(store, conversation, res.mark, read):
         res.error = "episodes were forgotten while the model read them; the next pass reads what remains"
         log.info("memory consolidation of %s discarded: %s", conversation, res.error)
         return res
@@ -166,6 +172,6 @@ def consolidate(store: MemoryStore, conversation: str, ask: Callable[[str], str]
         except (TypeError, ValueError) as e:
             log.warning("consolidation: bad decision %r: %s", d, e)
             res.ignored += 1
-    res.mark = new[-1].id
+    res.mark = read[-1].id
     store.set_mark(conversation, res.mark)
     return res

@@ -21,7 +21,7 @@ class MemorySkill(Skill):
             raise ToolError("memory is not available in this daemon")
         return self.ctx.memory
 
-    @tool
+    @tool(effect="read", untrusted=False)  # what others wrote comes back marked, and the turn sees the marks
     async def recall(self, query: str, ctx: ToolContext, after: str = "", before: str = "", speaker: str = "") -> str:
         """Search long-term memory (messages, actions, facts) beyond the context. Dates: local YYYY-MM-DD."""
         scope = None if ctx.is_owner else ctx.conversation  # others only see their own conversation
@@ -31,19 +31,20 @@ class MemorySkill(Skill):
         except ValueError as exc:
             raise ToolError(str(exc)) from None
 
-    @tool
+    @tool(untrusted=False, summary=lambda skill, args: f'Remember "{args.statement}"')
     async def remember(self, statement: str, ctx: ToolContext, pinned: bool = False) -> str:
         """Store a self-contained fact now ("remember that ..."); pinned: a profile fact always in context."""
         subject = None
         if not ctx.is_owner:
             pinned, subject = False, f"said by {ctx.sender}"
         try:
-            fact_id = await self._memory().remember(statement, pinned=pinned, subject=subject)
+            # After outside words (a camera's description), the fact keeps that origin: never the owner's profile.
+            fact_id = await self._memory().remember(statement, pinned=pinned, subject=subject, origin=ctx.tainted_by)
         except ValueError as exc:
             raise ToolError(str(exc)) from None
-        return f"remembered as fact #{fact_id}" + (" (pinned)" if pinned else "")
+        return f"remembered as fact #{fact_id}" + (" (pinned)" if pinned and not ctx.tainted_by else "")
 
-    @tool
+    @tool(untrusted=False, summary=lambda skill, args: f'Forget "{args.what}" for good')
     async def forget(self, what: str, ctx: ToolContext) -> str:
         """Owner only: delete for good a fact id, or every fact and message containing the text."""
         if not ctx.is_owner:

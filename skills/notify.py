@@ -10,7 +10,7 @@ class Notify(Skill):
 
     name = "notify"
 
-    @tool
+    @tool(untrusted=False, summary=lambda skill, args: f'Send you a separate message: "{args.text.strip()[:200]}"')
     async def notify_owner(self, text: str, ctx: ToolContext) -> str:
         """Send the owner a separate message now (only for alerts; normal replies need no tool).
 

@@ -27,6 +27,18 @@ def _unattended(args: Any, ctx: ToolContext | None) -> bool:
     return ctx is not None and ctx.origin == "scheduler" and args.action != "list"
 
 
+def _summary(args: Any) -> str:
+    """The call as the owner reads it when asked to confirm."""
+    if args.action == "create":
+        what = f"a {args.kind}" if args.kind else "a standing task"
+        when = next((f" ({label} {value})" for label, value in (("at", args.at), ("in", args.delay), ("cron", args.cron),
+                                                               ("every", args.every), ("when", args.when)) if value), "")
+        opening = ", allowed to open doors and gates on its own" if args.allow_opening else ""
+        return f'Create {what}{when}{opening}: "{args.text[:200]}"'
+    verb = {"update": "Change", "pause": "Pause", "resume": "Resume", "delete": "Delete", "run": "Run"}[args.action]
+    return f"{verb} task #{args.id}"
+
+
 class Tasks(Skill):
     """Reminders, routines, watchers and goals that run unattended."""
 
@@ -37,7 +49,8 @@ class Tasks(Skill):
             raise ToolError("standing tasks are switched off ([tasks] enabled = false)")
         return self.ctx.tasks
 
-    @tool(sensitive=_unattended)
+    @tool(sensitive=_unattended, effect=lambda args: "read" if args.action == "list" else "change",
+          untrusted=False, summary=lambda skill, args: _summary(args))
     async def tasks(
         self,
         action: Literal["create", "list", "update", "pause", "resume", "delete", "run"],
@@ -61,6 +74,7 @@ class Tasks(Skill):
         deadline: str = "",
         max_runs: int = 0,
         expires: str = "",
+        allow_opening: bool = False,
     ) -> str:
         """Standing tasks. reminder: text sent verbatim. routine: instruction on a schedule. watcher: when a
         condition holds, send text and/or run actions. goal: LLM iterations until stop_when or limits.
@@ -77,13 +91,14 @@ class Tasks(Skill):
             hold_for: e.g. "10m".
             measure: entity ids a goal reads.
             deadline: local time or duration.
+            allow_opening: the owner said it may open garage doors/gates unattended.
         """
         tasks = self._tasks()
         fields = dict(kind=kind, text=text, at=at, delay=delay, cron=cron, every=every,
                       actions=[a.model_dump() for a in actions] if actions is not None else None,
                       needs_llm=needs_llm, when=when, hold_for=hold_for, cooldown=cooldown, measure=measure,
                       stop_when=stop_when, max_iterations=max_iterations, token_budget=token_budget,
-                      deadline=deadline, max_runs=max_runs, expires=expires)
+                      deadline=deadline, max_runs=max_runs, expires=expires, allow_opening=allow_opening)
         if action == "list":
             return await tasks.listing()
         if action == "create":

@@ -13,7 +13,7 @@ class Time(Skill):
 
     name = "time"
 
-    @tool
+    @tool(effect="read", untrusted=False)
     async def current_time(self, timezone: str | None = None) -> str:
         """Current local date and time.
 

@@ -145,7 +145,7 @@ from claw.skill import Skill, tool
 class Counter(Skill):
     name = "counter"
 
-    @tool
+    @tool(untrusted=False)  # its result is its own words
     async def bump(self, label: str) -> str:
         """Record one invocation.
 

@@ -161,7 +161,7 @@ def test_broken_user_skill_is_reported_and_skipped(daemon_factory):
     (d.home / "skills").mkdir(parents=True)
     (d.home / "skills" / "broken.py").write_text("import definitely_not_a_module\n")
     d.start()
-    health = httpx.get(f"{d.url}/healthz", timeout=10).json()
+    health = httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=10).json()
     assert health["status"] == "degraded"
     assert "skills.broken" in health["degraded"]
     assert health["components"]["skills"]["time"]["ok"] is True

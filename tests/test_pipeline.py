@@ -185,7 +185,7 @@ timeout = 2
     assert "can't think right now" in out["reply"] and "could not be reached" in out["reply"]
     history = d.messages()
     assert history[0]["role"] == "user" and history[0]["text"] == "are you there?"
-    health = httpx.get(f"{d.url}/healthz", timeout=10).json()
+    health = httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=10).json()
     assert health["status"] == "degraded" and "llm" in health["degraded"]
     assert "could not be reached" in health["components"]["llm"]["detail"]
 
@@ -194,9 +194,9 @@ def test_healthz_llm_recovers_after_an_outage(fake_llm, daemon_factory):
     fake_llm.script(Error(500), Reply(text="back"))
     d = daemon_factory(anthropic_config(fake_llm, max_retries=0))
     assert "can't think right now" in d.say("one")["reply"]
-    assert "llm" in httpx.get(f"{d.url}/healthz", timeout=10).json()["degraded"]
+    assert "llm" in httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=10).json()["degraded"]
     assert d.say("two")["reply"] == "back"
-    health = httpx.get(f"{d.url}/healthz", timeout=10).json()
+    health = httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=10).json()
     assert "llm" not in health["degraded"] and health["components"]["llm"]["ok"] is True
 
 

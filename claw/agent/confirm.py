@@ -24,6 +24,7 @@ class PendingAction:
     tool: str
     args: dict[str, Any]
     summary: str
+    origin: str | None = None  # the outside words that came before it was proposed, if any
 
 
 def describe(tool: str, args: dict[str, Any]) -> str:
@@ -32,10 +33,12 @@ def describe(tool: str, args: dict[str, Any]) -> str:
 
 
 def create(conn: Connection, conversation_id: str, tool: str, args: dict[str, Any], minutes: int,
-           summary: str | None = None) -> str:
+           summary: str | None = None, origin: str | None = None) -> str:
     """Store the action (replacing any earlier one) and return the question to put to the owner.
 
     ``summary`` is what the call does in words ("Unlock the Front Door"); without one the call is shown as written.
+    ``origin`` names the outside words that came into the turn first ("the Porch camera's description"): the
+    question says so, and the call runs knowing it (a fact it stores stays marked as theirs).
     """
     now = utcnow()
     conn.execute(
@@ -47,15 +50,19 @@ def create(conn: Connection, conversation_id: str, tool: str, args: dict[str, An
     conn.execute(
         insert(pending_actions).values(
             conversation_id=conversation_id, tool=tool, args=args, summary=summary, status="waiting",
-            created_at=now, expires_at=now + timedelta(minutes=minutes),
+            created_at=now, expires_at=now + timedelta(minutes=minutes), origin=origin,
         )
     )
-    return question(summary, minutes)
+    return question(summary, minutes, origin)
 
 
-def question(summary: str, minutes: int) -> str:
-    """What the owner is asked: "Unlock the Front Door? Reply yes to confirm, ..."."""
-    return f"{summary}? Reply yes to confirm, or no to cancel (it expires in {minutes} min)."
+def question(summary: str, minutes: int, origin: str | None = None) -> str:
+    """What the owner is asked: "Unlock the Front Door? Reply yes to confirm, ...", or, after outside words,
+    "After reading the Porch camera's description, I was about to open the Garage Door. Do it? ..."."""
+    tail = f"Reply yes to confirm, or no to cancel (it expires in {minutes} min)."
+    if origin:
+        return f"After reading {origin}, I was about to {summary[:1].lower()}{summary[1:]}. Do it? {tail}"
+    return f"{summary}? {tail}"
 
 
 # Built once: asked on every owner message.
@@ -71,7 +78,7 @@ def waiting(conn: Connection, conversation_id: str) -> PendingAction | None:
     if as_utc(row.expires_at) < utcnow():
         conn.execute(update(pending_actions).where(pending_actions.c.id == row.id).values(status="expired"))
         return None
-    return PendingAction(row.id, row.tool, row.args, row.summary)
+    return PendingAction(row.id, row.tool, row.args, row.summary, row.origin)
 
 
 def close(conn: Connection, action_id: int, status: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
+from claw.logging import scrub_data
 from claw.providers.base import Message, ToolCall
 from claw.store.db import Database, utcnow
 from claw.store.schema import turn_steps
@@ -38,6 +39,8 @@ def load(conn: Connection, inbox_id: int) -> list[dict[str, Any]]:
 
 
 def append(conn: Connection, inbox_id: int, kind: str, data: dict[str, Any]) -> int:
+    """Write one step, scrubbed of secrets (a tool's output may quote a token); the turn keeps its own copy."""
+    data = scrub_data(data)
     seq = int(conn.execute(_next_seq, {"inbox_id": inbox_id}).scalar_one())
     conn.execute(_insert, {"inbox_id": inbox_id, "seq": seq, "kind": kind, "data": data, "at": utcnow()})
     return seq
@@ -61,6 +64,8 @@ class Journal:
         self._model_steps_read = 0
         #: The final answer's write, left to the transaction that finishes the turn.
         self.tail: Also | None = None
+        #: A call of this turn already waits for the owner's yes: one question at a time.
+        self.asking = False
 
     @property
     def fresh(self) -> bool:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from claw.agent import confirm, journal
 from claw.agent.journal import Journal, ModelStep
 from claw.agent.prompt import PromptBuilder, window
-from claw.agent.untrusted import untrusted
+from claw.agent.untrusted import sources_in, untrusted
 from claw.config import AgentSection
 from claw.core.events import TurnInput, TurnOutcome
 from claw.providers import usage as usage_log
@@ -32,6 +32,7 @@ log = structlog.get_logger("claw.agent")
 
 TOOL_TIMEOUT = 60.0
 STEP_LIMIT = "not run: the turn reached its step limit ([agent] max_steps)"
+ONE_QUESTION = "not run: another call waits for the owner's yes; one question at a time, ask again after the answer"
 NO_LLM_REPLY = (
     "I can't answer that yet: no language model is configured. Set ANTHROPIC_API_KEY (or OPENAI_API_KEY) in the "
     "environment of `claw serve`, or add an [llm] section (provider, model, api_key or base_url for a local "
@@ -143,7 +144,7 @@ class Agent:
         return TurnOutcome(question, "confirm", [action])
 
     async def _confirm(self, item: TurnInput, j: Journal, pending: confirm.PendingAction) -> TurnOutcome:
-        data = {"action_id": pending.id, "tool": pending.tool, "args": pending.args}
+        data = {"action_id": pending.id, "tool": pending.tool, "args": pending.args, "origin": pending.origin}
 
         def start(conn: Connection) -> bool:
             if not confirm.close(conn, pending.id, "done"):
@@ -160,7 +161,7 @@ class Agent:
         data = j.confirmed
         assert data is not None
         call = ToolCall(id=f"confirm-{data['action_id']}", name=data["tool"], arguments=data["args"])
-        result = await self._tool(item, j, call, confirmed=True)
+        result = await self._tool(item, j, call, confirmed=True, tainted_by=data.get("origin"))
         content = str(result["content"]).strip()
         if result["ok"]:
             reply = content[:1].upper() + content[1:] if content else "Done."
@@ -173,6 +174,9 @@ class Agent:
     async def _plan(self, item: TurnInput, j: Journal, llm: LLM, recent: list[Message]) -> TurnOutcome:
         """Context -> model -> tools -> model ... until an answer, a question for the owner, or the step limit."""
         prompt = await self.prompts.build(item, recent)
+        # Outside words already in the context (another person's message, a camera's alert in the window);
+        # results that bring more are added as they are read. From then on, changes wait for the owner's yes.
+        taint = sources_in("\n".join([prompt.context or "", *(m.text for m in prompt.messages)]))
         max_steps = self.settings.max_steps
         offer: dict[str, Any] | None = None  # the last follow-up a tool offered this turn
         for n in range(1, max_steps + 1):
@@ -194,11 +198,16 @@ class Agent:
                     if j.result(call.id) is None:
                         await self._record(j, call, STEP_LIMIT, ok=False, ran=False)
                 break
-            results = await self._run_tools(item, j, step.message.tool_calls)
+            results = await self._run_tools(item, j, step.message.tool_calls, taint[0] if taint else None)
             prompt.messages.append(Message(role="tool", tool_results=[_as_seen(r) for r in results]))
+            taint += [r["tainted"] for r in results if r.get("tainted") and r["tainted"] not in taint]
             offer = next((r["offer"] for r in reversed(results) if r.get("offer")), offer)
             questions = [r["needs_confirmation"] for r in results if r.get("needs_confirmation")]
             if questions:  # a sensitive call waits for the yes: no offer may take its place
+                others = sum(1 for r in results if r["content"] == ONE_QUESTION)
+                if others:
+                    questions.append(f"({others} other action{'s' if others > 1 else ''} I was about to take "
+                                     f"{'were' if others > 1 else 'was'} not done.)")
                 reply = "\n\n".join(p for p in [step.message.text.strip(), *questions] if p)
                 return TurnOutcome(reply, "llm", j.actions(), j.services())
         done = ", ".join(a["tool"] for a in j.actions() if not a.get("not_run")) or "nothing"
@@ -225,9 +234,14 @@ class Agent:
         await j.record_model_step(step, also=record_usage, defer=not calls and item.origin == "user")
         return step
 
-    async def _run_tools(self, item: TurnInput, j: Journal, calls: list[ToolCall]) -> list[dict[str, Any]]:
-        """A step's calls run together; all of them finish (and are journaled) before a failure goes up."""
-        done = await asyncio.gather(*(self._tool(item, j, c) for c in calls), return_exceptions=True)
+    async def _run_tools(self, item: TurnInput, j: Journal, calls: list[ToolCall],
+                         tainted_by: str | None) -> list[dict[str, Any]]:
+        """A step's calls run together; all of them finish (and are journaled) before a failure goes up.
+
+        They were chosen before any of their results was read, so only earlier outside words taint them.
+        """
+        done = await asyncio.gather(*(self._tool(item, j, c, tainted_by=tainted_by) for c in calls),
+                                    return_exceptions=True)
         for outcome in done:
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -235,8 +249,13 @@ class Agent:
 
     # -- one tool call ------------------------------------------------------
 
-    async def _tool(self, item: TurnInput, j: Journal, call: ToolCall, confirmed: bool = False) -> dict[str, Any]:
-        """Validate and run one call, journaling its start before and its result after; replays return the record."""
+    async def _tool(self, item: TurnInput, j: Journal, call: ToolCall, confirmed: bool = False,
+                    tainted_by: str | None = None) -> dict[str, Any]:
+        """Validate and run one call, journaling its start before and its result after; replays return the record.
+
+        It waits for the owner's yes when the tool says so (unlock), and when it changes something after
+        outside words came into the turn (``tainted_by``): nothing but the owner's own words changes the home.
+        """
         recorded = j.result(call.id)
         if recorded is not None:
             return recorded
@@ -251,14 +270,21 @@ class Agent:
         except ToolError as exc:
             return await self._record(j, call, str(exc), ok=False)
         plain_args = args.model_dump(mode="json", exclude_none=True)
-        ctx = ToolContext(item.conversation_id, item.sender, item.channel, item.is_owner, item.origin, confirmed=confirmed)
-        if not confirmed and tool.is_sensitive(args, ctx):
+        ctx = ToolContext(item.conversation_id, item.sender, item.channel, item.is_owner, item.origin,
+                          confirmed=confirmed, tainted_by=tainted_by,
+                          may_open=item.origin == "scheduler" and bool(item.payload.get("may_open")))
+        tainted = tainted_by is not None and tool.changes(args)
+        if not confirmed and (tainted or tool.is_sensitive(args, ctx)):
             if not item.is_owner:
                 return await self._record(j, call, "refused: only the owner can approve this action", ok=False)
+            if j.asking:  # one waiting action per conversation: the owner answers about the first
+                return await self._record(j, call, ONE_QUESTION, ok=False, ran=False)
+            j.asking = True
             minutes = self.settings.confirm_minutes
             summary = tool.summary(args)
+            origin = tainted_by if tainted else None
             question = await self.db.tx(lambda c: confirm.create(c, item.conversation_id, tool.name, plain_args, minutes,
-                                                                summary))
+                                                                summary, origin))
             return await self._record(j, call, "waiting for the owner's confirmation; do not retry", ok=False,
                                       needs_confirmation=question)
         await j.start(call)
@@ -274,13 +300,17 @@ class Agent:
             log.exception("tool.crashed", tool=call.name)
             ok, content = False, f"the tool failed: {type(exc).__name__}: {exc}"
         offer = ctx.offer if ok and item.origin == "user" and item.is_owner else None
+        # Outside words in the result: the tool's own word for them, its declaration (for what it returned; a
+        # failure is the skill's own message), or marks claw put in it (a recall that found a camera's words).
+        marked = sources_in(content)
+        outside = ctx.outside or (f"the result of {tool.name}" if tool.untrusted and ok else marked[0] if marked else None)
         return await self._record(j, call, content, ok=ok, services=[s.as_dict() for s in ctx.services],
-                                  args=plain_args, from_tool=True, offer=offer)
+                                  args=plain_args, from_tool=True, offer=offer, tainted=outside)
 
     async def _record(self, j: Journal, call: ToolCall, content: str, *, ok: bool,
                       services: list[dict[str, Any]] | None = None, args: Any = None,
                       needs_confirmation: str | None = None, from_tool: bool = False, ran: bool = True,
-                      offer: Confirm | None = None) -> dict[str, Any]:
+                      offer: Confirm | None = None, tainted: str | None = None) -> dict[str, Any]:
         limit = self.settings.tool_result_max_chars
         if len(content) > limit:
             content = content[:limit] + f"\n[truncated {len(content) - limit} characters]"
@@ -299,6 +329,8 @@ class Agent:
             data["offer"] = {"tool": offer.tool, "args": offer.args, "summary": offer.summary}
         if from_tool:
             data["untrusted"] = True  # written by the tool (devices, cameras, the web): data for the model, not orders
+        if tainted:
+            data["tainted"] = tainted  # ... and it carries outside words: later changes in the turn wait for a yes
         return await j.record_result(data)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -19,8 +20,40 @@ from claw.cli.common import config_of as _load
 from claw.cli.common import daemon_auth, daemon_url
 from claw.config import Config, ConfigError, claw_home
 
+#: Everything claw writes (the database and its -wal/-shm, backups, the token, skills' data) is the owner's alone.
+PRIVATE_UMASK = 0o077
 
-@click.group()
+
+class _Main(click.Group):
+    """The ``claw`` group: storage failures from any command (a full disk, a read-only database, a folder it
+    cannot create) end in one line naming the file, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            from claw.store.db import DatabaseError, describe, storage_problem
+
+            if isinstance(exc, DatabaseError):
+                raise click.ClickException(str(exc)) from None
+            if storage_problem(exc) is None:
+                raise
+            raise click.ClickException(describe(_load(ctx).database_url, exc)) from None
+
+
+def private_home(home: Path) -> None:
+    """Create CLAW_HOME 0700, or make an existing one so (it holds the token, the config and the memories)."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        if home.stat().st_mode & 0o077:
+            home.chmod(0o700)
+    except OSError as exc:  # not ours: `claw security audit` says what to do
+        click.echo(f"warning: cannot make {home} private ({exc.strerror}); run `claw security audit`", err=True)
+
+
+@click.group(cls=_Main)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Config file (default: $CLAW_CONFIG, then $CLAW_HOME/config.toml).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default=None)
@@ -28,6 +61,7 @@ from claw.config import Config, ConfigError, claw_home
 @click.pass_context
 def main(ctx: click.Context, config_file: str | None, log_level: str | None) -> None:
     """claw: a personal agent daemon for your home."""
+    os.umask(PRIVATE_UMASK)  # before any command (and the daemon) creates a file, whatever the shell's umask
     ctx.ensure_object(dict)
     ctx.obj["config"] = config_file
     ctx.obj["log_level"] = log_level
@@ -57,7 +91,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("server.exposed", host=host,
                     detail="the API is reachable from other machines; keep the token secret and prefer a tunnel")
-    app = App(config)
+    try:
+        private_home(config.home)
+        app = App(config)
+    except (ConfigError, DatabaseError) as exc:
+        raise click.ClickException(str(exc)) from None
 
     def ready(url: str) -> None:
         if sys.stderr.isatty():
@@ -166,7 +204,7 @@ def init(force: bool) -> None:
     from claw.agent.persona import DEFAULT_PERSONA
 
     home = claw_home()
-    home.mkdir(parents=True, exist_ok=True)
+    private_home(home)
     config_text = resources.files("claw").joinpath("config.example.toml").read_text(encoding="utf-8")
     owner = "the owner"
     if sys.stdin.isatty():
@@ -176,10 +214,23 @@ def init(force: bool) -> None:
         if path.exists() and not force:
             click.echo(f"kept {path} (exists; --force to overwrite)")
             continue
-        path.write_text(content, encoding="utf-8")
+        _write_private(path, content)
         click.echo(f"wrote {path}")
-    (home / "skills").mkdir(exist_ok=True)
+    (home / "skills").mkdir(mode=0o700, exist_ok=True)
     click.echo("Next: put your API key in the environment (ANTHROPIC_API_KEY=...) and run `claw serve`.")
+
+
+def _write_private(path: Path, content: str) -> None:
+    """Write ``path`` 0600 from its first byte (the config may hold keys), replacing what was there."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(content)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @main.command()
@@ -470,13 +521,17 @@ def usage(ctx: click.Context, by: str | None) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.pass_context
 def backup_cmd(ctx: click.Context, path: Path) -> None:
-    """Write a consistent backup (.tar.gz) of CLAW_HOME; safe while the daemon runs."""
+    """Write a consistent backup of CLAW_HOME, a .tar.gz (appended to PATH when missing); safe while the daemon
+    runs. The archive is 0600: it holds the web token and the owner's memories."""
     from claw.cli import ops
 
+    skipped: list[str] = []
     try:
-        written = ops.backup(_load(ctx), path)
+        written = ops.backup(_load(ctx), path, skipped)
     except ops.OpsError as exc:
         raise click.ClickException(str(exc)) from None
+    for name in skipped:
+        click.echo(f"left out {name}: not a plain file (back up what it points to yourself)", err=True)
     click.echo(f"backup written to {written}")
 
 
@@ -485,10 +540,11 @@ def backup_cmd(ctx: click.Context, path: Path) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing database (stop the daemon first).")
 @click.pass_context
 def restore_cmd(ctx: click.Context, path: Path, force: bool) -> None:
-    """Restore a backup made by `claw backup` into CLAW_HOME."""
+    """Restore a backup made by `claw backup` into CLAW_HOME (refused while the daemon runs on it)."""
     from claw.cli import ops
 
     config = _load(ctx)
+    private_home(config.home)
     try:
         restored = ops.restore(config, path, force=force)
     except ops.OpsError as exc:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from claw.core import history, outbox
 from claw.core.events import TurnInput, TurnOutcome
 from claw.core.inbox import result_of
+from claw.logging import scrub_data
 from claw.providers.base import ImagePart
 from claw.store.db import Database, as_utc, utcnow
 from claw.store.schema import inbox
@@ -54,7 +55,8 @@ def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: O
     if outcome.journal_tail is not None:
         outcome.journal_tail(conn)
     now = utcnow()
-    conn.execute(_close, {"inbox_id": item.inbox_id, "finished_at": now, "result": outcome.result()})
+    # the result repeats tool arguments: scrubbed like every stored text (claw.logging.scrub_data)
+    conn.execute(_close, {"inbox_id": item.inbox_id, "finished_at": now, "result": scrub_data(outcome.result())})
     user_role = "task" if item.origin == "scheduler" else "user"
     history.record(conn, item.conversation_id, user_role, item.text, inbox_id=item.inbox_id,
                    at=item.received_at or now, meta={"images": len(item.images)} if item.images else {})

@@ -1,4 +1,7 @@
-"""The conversation transcript: what was said, for the recent window and the web chat."""
+"""The conversation transcript: what was said, for the recent window and the web chat.
+
+Every line is scrubbed of secrets before it is written: whoever records it, a key never lands in the transcript.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
+from claw.logging import scrub, scrub_data
 from claw.store.db import as_utc, new_id
 from claw.store.schema import messages
 
@@ -15,7 +19,8 @@ from claw.store.schema import messages
 def record(conn: Connection, conversation_id: str, role: str, text: str, *, inbox_id: int | None,
            at: datetime, meta: dict[str, Any] | None = None) -> int:
     return new_id(conn.execute(insert(messages), {  # parameters, not .values(): cheaper on every turn
-        "conversation_id": conversation_id, "role": role, "text": text, "inbox_id": inbox_id, "meta": meta or {}, "at": at,
+        "conversation_id": conversation_id, "role": role, "text": scrub(text), "inbox_id": inbox_id,
+        "meta": scrub_data(meta) if meta else {}, "at": at,
     }))
 
 

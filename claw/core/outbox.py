@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import String, bindparam, cast, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
+from claw.logging import scrub
 from claw.store.db import Database, new_id, utcnow
 from claw.store.schema import outbox
 
@@ -96,11 +97,12 @@ _insert = insert(outbox)
 def queue(conn: Connection, *, conversation_id: str, channel: str, recipient: str, text: str,
           inbox_id: int | None = None, payload: dict[str, Any] | None = None, delivered: bool = False) -> int:
     """Queue one message in the caller's transaction. ``delivered``: the channel's clients read the
-    transcript (the web chat), so the row is born sent."""
+    transcript (the web chat), so the row is born sent. The text is scrubbed of secrets: a key never leaves,
+    nor is it stored."""
     now = utcnow()
     return new_id(conn.execute(_insert, {
         "inbox_id": inbox_id, "conversation_id": conversation_id, "channel": channel, "recipient": recipient,
-        "text": text, "payload": payload or {}, "created_at": now,
+        "text": scrub(text), "payload": payload or {}, "created_at": now,
         "status": "sent" if delivered else "pending", "sent_at": now if delivered else None,
     }))
 

@@ -19,7 +19,7 @@ import structlog
 from claw.providers import usage as usage_log
 from claw.providers.base import Message, Prompt
 from claw.providers.llm import LLM
-from claw.recall.service import MemoryService
+from claw.recall.service import MemoryService, outside_source
 from claw.store.db import Database
 from memory.consolidate import consolidate
 
@@ -109,8 +109,10 @@ class Consolidator:
             self.stats.skipped_no_llm += 1
             log.info("memory.consolidation_skipped", conversation=conversation, reason="no LLM configured")
             return
+        # Facts come from the owner's and claw's words only: a camera's description never becomes one.
         result = await asyncio.to_thread(consolidate, self.service.store, conversation,
-                                         lambda prompt: self._ask(conversation, prompt))
+                                         lambda prompt: self._ask(conversation, prompt),
+                                         include=lambda e: outside_source(e) is None)
         if result.error:
             self.stats.errors += 1
         self.stats.facts_added += len(result.added)
@@ -132,8 +134,12 @@ class Consolidator:
         if len(fell_out) < max(2, self.service.window // 4):
             return  # too little to be worth a call; it waits for the next pass
         tz = self.service.tz
+        # The summary is shown as claw's own notes, so outside words (tool output, others) stay out of it.
         turns = "\n".join(f"{e.at.astimezone(tz):%Y-%m-%d %H:%M} | {e.speaker}: {' '.join(e.text.split())[:400]}"
-                          for e in fell_out)
+                          for e in fell_out if outside_source(e) is None)
+        if not turns:  # only outside words fell out: nothing to add, move past them
+            self.service.store.set_summary(conversation, old.text if old else "", fell_out[-1].id)
+            return
         text = self._ask(conversation, SUMMARY_PROMPT.format(summary=old.text if old else "(none yet)", turns=turns))
         if any(self.service.store.get_episode(e.id) is None for e in fell_out):
             return  # forgotten while the model summarised them: the next pass summarises what remains

@@ -74,7 +74,7 @@ def _one_line(text: str, limit: int = LINE_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _untrusted_source(hit: Hit) -> str | None:
+def outside_source(hit: Hit) -> str | None:
     """Where a recalled episode's words came from if not the owner or the claw: tool output, other
     senders, quoted outside text (a camera's description). Recalled, they are data, not orders."""
     meta = hit.meta if isinstance(hit.meta, dict) else {}
@@ -83,6 +83,20 @@ def _untrusted_source(hit: Hit) -> str | None:
     if hit.speaker in TRUSTED_SPEAKERS:
         return None
     return hit.speaker if hit.speaker.startswith("tool:") else f"sender:{hit.speaker}"
+
+
+#: A fact stored from words the owner did not write keeps where they came from in its subject.
+ORIGIN = "origin:"
+
+
+def _fact_source(fact: FactHit) -> str | None:
+    """Where a fact's words came from if not the owner: a turn's outside words, or another person."""
+    subject = fact.subject or ""
+    if subject.startswith(ORIGIN):
+        return subject.removeprefix(ORIGIN)
+    if subject.startswith("said by "):
+        return f"sender:{subject.removeprefix('said by ')}"
+    return None
 
 
 def _scrub_meta(meta: dict[str, Any]) -> Any:
@@ -303,12 +317,14 @@ class MemoryService:
     def build_context(self, conversation: str, text: str, is_owner: bool = True) -> str:
         """Pinned facts, relevant facts and episodes, and the rolling summary, within the budget.
 
-        Non-owners get only their own conversation's episodes: facts are the owner's.
+        Non-owners get only their own conversation's episodes: facts are the owner's. The owner's context holds
+        only the owner's and claw's words: what others wrote (a camera's description, another person, a tool's
+        output) stays out, so it never taints the owner's own commands; the recall tool finds it, marked.
         """
         budget = self.config.context_tokens
         stats = ContextStats()
         in_window = {h.id for h in self.store.recent(conversation, self.window)}
-        pinned = self.store.facts(pinned_only=True) if is_owner else []
+        pinned = [f for f in self.store.facts(pinned_only=True) if _fact_source(f) is None] if is_owner else []
         seen = {f.id for f in pinned}
         # "hello", "ok", "thanks": no searchable word, and search would fall back to the latest
         # episodes, which is noise here (the recent window already has them).
@@ -316,7 +332,8 @@ class MemoryService:
         facts: list[FactHit] = []
         hits: list[Hit] = []
         if searchable and is_owner:
-            facts = [f for f in self.store.search_facts(text, k=8) if f.id not in seen and f.score > 0]
+            facts = [f for f in self.store.search_facts(text, k=8)
+                     if f.id not in seen and f.score > 0 and _fact_source(f) is None]
         if searchable:
             hits = [h for h in self.store.search(text, k=8, conversation=None if is_owner else conversation)
                     if h.id not in in_window]
@@ -350,7 +367,9 @@ class MemoryService:
                 when = h.at.astimezone(self.tz)
                 where = "" if h.conversation == conversation else f" [{h.conversation}]"
                 text = _one_line(h.text)
-                source = _untrusted_source(h)
+                source = outside_source(h)
+                if source and is_owner:
+                    continue
                 if source:
                     text = untrusted(source, text).replace("\n", " ")
                 if not add(f"- {when:%Y-%m-%d %H:%M} {h.speaker}{where}: {text}"):
@@ -386,15 +405,25 @@ class MemoryService:
         lo, hi = self._day(after), self._day(before, end=True)
         lines: list[str] = []
         if conversation is None and not speaker and not (lo or hi):
-            facts = self.store.search_facts(query, k=5)
-            lines += [f"fact #{f.id}: {f.statement} (since {f.valid_from.astimezone(self.tz):%Y-%m-%d})" for f in facts]
+            for f in self.store.search_facts(query, k=5):
+                line = f"{f.statement} (since {f.valid_from.astimezone(self.tz):%Y-%m-%d})"
+                source = _fact_source(f)
+                lines.append(f"fact #{f.id}: " + (untrusted(source, line).replace("\n", " ") if source else line))
         hits = self.store.search(query, k=k, conversation=conversation, after=lo, before=hi, speaker=speaker)
-        for h in hits:
+        for h in hits:  # outside words stay marked, so the turn that reads them knows they came in
             when = h.at.astimezone(self.tz)
-            lines.append(f"{when:%Y-%m-%d %H:%M} {h.speaker} [{h.conversation}]: {_one_line(h.text, 500)}")
+            text = _one_line(h.text, 500)
+            source = outside_source(h)
+            if source:
+                text = untrusted(source, text).replace("\n", " ")
+            lines.append(f"{when:%Y-%m-%d %H:%M} {h.speaker} [{h.conversation}]: {text}")
         return "\n".join(lines) if lines else "nothing found in memory"
 
-    def remember(self, statement: str, *, pinned: bool = False, subject: str | None = None) -> int:
+    def remember(self, statement: str, *, pinned: bool = False, subject: str | None = None,
+                 origin: str | None = None) -> int:
+        """``origin``: the outside words the statement came from; such a fact is never the owner's profile."""
+        if origin:
+            subject, pinned = f"{ORIGIN}{origin}", False
         return self.store.remember(scrub(statement), subject=subject, pinned=pinned)
 
     def forget(self, what: str, conversation: str | None = None) -> ForgetReport:
@@ -425,8 +454,10 @@ class MemoryFacade:
                                            conversation=conversation)
         return text
 
-    async def remember(self, statement: str, *, pinned: bool = False, subject: str | None = None) -> int:
-        fact_id: int = await self.service.run(self.service.remember, statement, pinned=pinned, subject=subject)
+    async def remember(self, statement: str, *, pinned: bool = False, subject: str | None = None,
+                       origin: str | None = None) -> int:
+        fact_id: int = await self.service.run(self.service.remember, statement, pinned=pinned, subject=subject,
+                                              origin=origin)
         return fact_id
 
     async def forget(self, what: str, conversation: str | None = None) -> str:

@@ -19,10 +19,10 @@ from collections.abc import Callable
 
 from sqlalchemy import Column, Engine, Index, MetaData, String, Table, insert, inspect, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.schema import CreateColumn
 
 from claw.store import schema
-from claw.store.db import DatabaseError, utcnow
+from claw.store.db import DatabaseError, describe, utcnow
 
 Step = Callable[[Connection], None]
 MIGRATIONS: list[Step] = []
@@ -43,6 +43,14 @@ def _create(conn: Connection, *tables: Table) -> None:
 
 def _add_index(conn: Connection, index: Index) -> None:
     index.create(conn, checkfirst=True)
+
+
+def _add_column(conn: Connection, table: Table, name: str) -> None:
+    """Add ``table``'s column ``name`` (as defined now) unless it is there (a fresh database has it)."""
+    if name in {c["name"] for c in inspect(conn).get_columns(table.name)}:
+        return
+    column = CreateColumn(table.c[name]).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column}")
 
 
 @migration
@@ -103,6 +111,25 @@ def m007_skill_state(conn: Connection) -> None:
     _create(conn, schema.skill_state)
 
 
+@migration
+def m008_pending_action_origin(conn: Connection) -> None:
+    """What outside words came before a waiting action, so its question and its run both know."""
+    _add_column(conn, schema.pending_actions, "origin")
+
+
+@migration
+def m009_health_probe(conn: Connection) -> None:
+    """A one-row table the health check rewrites: a database can open and read while refusing every write."""
+    _create(conn, schema.health_probe)
+
+
+@migration
+def m010_pairing_limits(conn: Connection) -> None:
+    """When a stranger was sent their code and when the owner heard of them: the hourly limits read both."""
+    _add_column(conn, schema.pairing_codes, "replied_at")
+    _add_column(conn, schema.pairing_codes, "notified_at")
+
+
 def migrate(engine: Engine) -> list[str]:
     """Run the steps not yet recorded (blocking); returns their names. A newer database is refused untouched."""
     try:
@@ -120,9 +147,8 @@ def migrate(engine: Engine) -> list[str]:
                     conn.execute(insert(applied).values(name=step.__name__, applied_at=utcnow().isoformat()))
                     ran.append(step.__name__)
             return ran
-    except OperationalError as exc:
-        raise DatabaseError(f"cannot open the database at {engine.url}: {exc.orig}") from None
     except DatabaseError:
         raise
-    except Exception as exc:  # a corrupt file surfaces from the driver
-        raise DatabaseError(f"cannot open the database at {engine.url}: {exc}") from None
+    except Exception as exc:  # a locked folder, a read-only or corrupt file, a full disk: from the driver
+        url = engine.url.render_as_string(hide_password=False)
+        raise DatabaseError(f"cannot open {describe(url, exc)}") from None

@@ -109,6 +109,7 @@ pending_actions = Table(
     Column("status", String, nullable=False, default="waiting"),  # waiting | done | cancelled | expired
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("origin", Text),  # outside words that came into the turn before it was proposed
 )
 
 usage = Table(
@@ -143,6 +144,8 @@ pairing_codes = Table(
     Column("status", String, nullable=False, default="pending"),  # pending | approved
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("replied_at", DateTime(timezone=True)),  # the stranger was sent the code (the hourly budget counts these)
+    Column("notified_at", DateTime(timezone=True)),  # the owner was told (at most one message an hour)
 )
 Index("ix_pairing_codes_address", pairing_codes.c.channel, pairing_codes.c.address)
 
@@ -225,4 +228,13 @@ skill_state = Table(
     Column("key", String, primary_key=True),
     Column("value", JSON),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row the write probe behind /healthz rewrites (claw.store.db.Database.probe): a real commit, kept tiny.
+health_probe = Table(
+    "health_probe",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("writes", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
 )

@@ -146,10 +146,13 @@ def show_cmd(ctx: click.Context, task_id: int, as_json: bool) -> None:
 @click.option("--title", default=None)
 @click.option("--max-runs", type=int, default=None)
 @click.option("--expires", default=None, help="Stop after this local time or duration.")
+@click.option("--allow-opening", is_flag=True,
+              help="It may open garage doors, gates and entry doors on its own (otherwise that waits for your yes).")
 @click.argument("text", nargs=-1, required=True)
 @click.pass_context
 def add_cmd(ctx: click.Context, at: str | None, delay: str | None, cron: str | None, every: str | None,
-            remind: bool, title: str | None, max_runs: int | None, expires: str | None, text: tuple[str, ...]) -> None:
+            remind: bool, title: str | None, max_runs: int | None, expires: str | None, allow_opening: bool,
+            text: tuple[str, ...]) -> None:
     """Add a task: exactly one of --at, --in, --cron, --every, then the instruction text."""
     from pydantic import ValidationError
 
@@ -166,7 +169,8 @@ def add_cmd(ctx: click.Context, at: str | None, delay: str | None, cron: str | N
     now = datetime.now(UTC)
     try:
         req = TaskRequest(kind="reminder" if remind else "routine", text=" ".join(text), title=title, at=at,
-                          delay=delay, cron=cron, every=every, max_runs=max_runs, expires=expires)
+                          delay=delay, cron=cron, every=every, max_runs=max_runs, expires=expires,
+                          allow_opening=allow_opening or None)
     except ValidationError as exc:
         raise click.ClickException(str(exc)) from None
     daemon = _daemon(config)

@@ -92,9 +92,10 @@ class Runner:
             return await self.run_actions(task)
         return await self.llm_turn(task, run_key, routine_text(task))
 
-    def _ctx(self) -> ToolContext:
+    def _ctx(self, task: m.Task) -> ToolContext:
         channel, address = self.owner
-        return ToolContext(f"{channel}:{address}", address, channel, True, "scheduler")
+        return ToolContext(f"{channel}:{address}", address, channel, True, "scheduler",
+                           may_open=bool(task.spec.get("allow_opening")))
 
     async def run_actions(self, task: m.Task, announce: str | None = None) -> RunResult:
         """Run compiled tool calls directly (zero tokens). Quiet unless something fails."""
@@ -102,7 +103,7 @@ class Runner:
         for action in task.actions or []:
             name = action["tool"]
             tool = self.toolbox.tools.get(name)
-            ctx = self._ctx()
+            ctx = self._ctx(task)
             try:
                 if tool is None:
                     raise ToolError(f"the tool {name!r} is not available now (is its skill enabled?)")
@@ -131,7 +132,8 @@ class Runner:
 
     async def llm_turn(self, task: m.Task, run_key: str, text: str, extra: dict[str, Any] | None = None) -> RunResult:
         channel, address = self.owner
-        payload = {"task_id": task.id, "owner": True, "task_kind": task.kind, **(extra or {})}
+        payload = {"task_id": task.id, "owner": True, "task_kind": task.kind,
+                   "may_open": bool(task.spec.get("allow_opening")), **(extra or {})}
         accepted = await self.inbox.enqueue(channel=channel, external_id=f"task:{task.id}:{run_key}",
                                                     peer=address, sender=address, text=text, payload=payload,
                                                     origin="scheduler")

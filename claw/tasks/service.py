@@ -203,11 +203,11 @@ class TaskService:
 
     # -- creating and editing ------------------------------------------------
 
-    def _ctx(self, ctx: ToolContext | None) -> ToolContext:
-        if ctx is not None:
-            return ctx
+    def _unattended(self, spec: dict[str, Any]) -> ToolContext:
+        """The context a task's calls run in, to check them as they will run: nobody there to say yes."""
         channel, address = self.owner
-        return ToolContext(f"{channel}:{address}", address, channel, True, "user")
+        return ToolContext(f"{channel}:{address}", address, channel, True, "scheduler",
+                           may_open=bool(spec.get("allow_opening")))
 
     async def create(self, req: TaskRequest, *, created_by: str = "chat", ctx: ToolContext | None = None) -> Created:
         now = datetime.now(UTC)
@@ -220,11 +220,11 @@ class TaskService:
         response = None
         if spec.get("actions"):
             try:
-                spec["actions"] = check_actions(spec["actions"], self.toolbox, self._ctx(ctx))
+                spec["actions"] = check_actions(spec["actions"], self.toolbox, self._unattended(spec))
             except ToolError as exc:
                 raise TaskSpecError(str(exc)) from None
         if spec.get("compile") == "pending" and self.llm is not None:
-            compiled = await compile_instruction(values["instruction"], self.llm, self.toolbox, self._ctx(ctx))
+            compiled = await compile_instruction(values["instruction"], self.llm, self.toolbox, self._unattended(spec))
             response = compiled.response
             spec.pop("compile")
             if compiled.actions:
@@ -294,6 +294,7 @@ class TaskService:
                                 "(delete it and create a new one); here only its title and limits change")
         now = datetime.now(UTC)
         changes: dict[str, Any] = {}
+        allow = bool(task.spec.get("allow_opening") if req.allow_opening is None else req.allow_opening)
         if req.text:
             changes["instruction"] = req.text.strip()
         if req.title:
@@ -312,10 +313,13 @@ class TaskService:
             changes["expires_at"] = parse_moment(req.expires, self.tz, now)
         if req.actions is not None:
             try:
-                actions = check_actions([a.model_dump() for a in req.actions], self.toolbox, self._ctx(ctx))
+                actions = check_actions([a.model_dump() for a in req.actions], self.toolbox,
+                                        self._unattended({**task.spec, "allow_opening": allow}))
             except ToolError as exc:
                 raise TaskSpecError(str(exc)) from None
             changes["spec"] = {**task.spec, "actions": actions}
+        if req.allow_opening is not None and req.allow_opening != bool(task.spec.get("allow_opening")):
+            changes["spec"] = {**changes.get("spec", task.spec), "allow_opening": req.allow_opening}
         if not changes:
             raise TaskSpecError("nothing to change: give text, title, a schedule, actions or limits")
         await self.db.tx(lambda c: m.edit_task(c, task_id, **changes))
@@ -334,7 +338,7 @@ class TaskService:
         spec.pop("compile", None)
         response = None
         if self.llm is not None:
-            compiled = await compile_instruction(task.instruction, self.llm, self.toolbox, self._ctx(None))
+            compiled = await compile_instruction(task.instruction, self.llm, self.toolbox, self._unattended(spec))
             response = compiled.response
             if compiled.actions:
                 spec["actions"] = compiled.actions

@@ -57,6 +57,8 @@ class TaskRequest(BaseModel):
     max_runs: int | None = Field(None, ge=1)
     expires: str | None = None
     tokens_per_day: int | None = Field(None, ge=0)
+    #: The owner allows it to open garage doors, gates and entry doors unattended (otherwise that waits for a yes).
+    allow_opening: bool | None = None
 
     def has_schedule(self) -> bool:
         return any(v not in (None, "") for v in (self.at, self.delay, self.cron, self.every))
@@ -117,7 +119,7 @@ def prepare(req: TaskRequest, *, tz: ZoneInfo, now: datetime, settings: TasksSec
     if expires_at is not None and expires_at <= now:
         raise TaskSpecError("expires: that moment is already past")
 
-    spec: dict[str, Any] = {}
+    spec: dict[str, Any] = {"allow_opening": True} if req.allow_opening else {}
     needs_compile = False
     if req.actions:
         if kind == "goal":

@@ -1,26 +1,34 @@
 """The Starlette app: ``/healthz``, ``/api/*`` (bearer token), the web chat page, and channels' and skills' routes.
 
 Every API route is an ``Operation`` (``claw.web.schema``): its pydantic models
-validate requests and generate ``/openapi.json``.
+validate requests and generate ``/openapi.json``. ``FrontDoor`` checks every
+request before any route sees it (Host, Origin, the body's size and time, JSON
+that parses safely), so a route never meets a slow, huge or hostile body.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import ipaddress
 import json
+import math
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from claw.config import ServerSection, field_errors
 from claw.core.inbox import Inbox
@@ -90,11 +98,13 @@ class HomeSnapshot(BaseModel):
 
 
 class Health(BaseModel):
+    """Without the token only ``status``: the rest names cameras, brokers and faults."""
+
     status: str
-    degraded: list[str]
-    uptime_s: float
-    turns_running: int
-    components: dict[str, Any]
+    degraded: list[str] | None = None
+    uptime_s: float | None = None
+    turns_running: int | None = None
+    components: dict[str, Any] | None = None
 
 
 class Replies(Protocol):
@@ -142,6 +152,192 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+# -- the front door ---------------------------------------------------------------------------------------
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+WILDCARD = frozenset({"0.0.0.0", "::", ""})
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: JSON this API never needs and parsers choke on: deeper nesting, longer integers.
+MAX_JSON_DEPTH = 32
+MAX_INT_DIGITS = 30
+
+
+class Hosts:
+    """The names a request may carry in ``Host`` and ``Origin``: loopback, the bound address, the channels'
+    public_url hosts and ``[server] allowed_hosts``. A DNS-rebinding page carries its own name, so it is refused;
+    an IP address cannot be rebound, so when bound to every interface any address of this machine is accepted."""
+
+    def __init__(self, bound: str, public_urls: Iterable[str] = (), extra: Iterable[str] = ()):
+        names = set(LOOPBACK) | {h.lower().strip("[]") for h in extra}
+        names |= {host for url in public_urls if (host := urlsplit(url).hostname)}
+        self.any_address = bound in WILDCARD
+        if not self.any_address:
+            names.add(bound.lower().strip("[]"))
+        self.names = frozenset(names)
+
+    def allows(self, netloc: str | None) -> bool:
+        """``netloc`` is ``host[:port]`` as in a Host header."""
+        if not netloc or any(c in netloc for c in "@/\\?#"):
+            return False
+        try:
+            name = urlsplit(f"//{netloc}").hostname
+        except ValueError:
+            return False
+        if not name:
+            return False
+        if name in self.names:
+            return True
+        if self.any_address:
+            try:
+                ipaddress.ip_address(name)
+            except ValueError:
+                return False
+            return True
+        return False
+
+    def allows_origin(self, origin: str) -> bool:
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and self.allows(parts.netloc)
+
+
+class UnsafeJSON(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise UnsafeJSON("number out of range")
+    return value
+
+
+def _short_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise UnsafeJSON(f"integer longer than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _no_constant(text: str) -> Any:
+    raise UnsafeJSON(f"{text} is not JSON")
+
+
+def safe_json(body: bytes) -> Any:
+    """``body`` parsed, or ``UnsafeJSON`` saying why not: not UTF-8, not JSON, nested deeper than
+    ``MAX_JSON_DEPTH``, an integer longer than ``MAX_INT_DIGITS`` digits, an infinite number or NaN."""
+    try:
+        value = json.loads(body.decode("utf-8"), parse_float=_finite, parse_int=_short_int,
+                           parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise UnsafeJSON("not UTF-8") from None
+    except RecursionError:
+        raise UnsafeJSON(f"nested deeper than {MAX_JSON_DEPTH}") from None
+    except UnsafeJSON:
+        raise
+    except ValueError as exc:
+        raise UnsafeJSON(str(exc).split(":")[0]) from None
+    level: list[Any] = [value]
+    for _ in range(MAX_JSON_DEPTH):
+        level = [child for item in level if isinstance(item, (dict, list))
+                 for child in (item.values() if isinstance(item, dict) else item)]
+        if not level:
+            return value
+    if any(isinstance(item, (dict, list)) for item in level):
+        raise UnsafeJSON(f"nested deeper than {MAX_JSON_DEPTH}")
+    return value
+
+
+class FrontDoor:
+    """ASGI middleware in front of every route. In order: ``Host`` must name this machine (400), a
+    state-changing request's ``Origin``, if sent, too (403); ``/api/`` needs the token (401) before its body is
+    read; the whole body must arrive within ``[server] body_timeout`` (408) and ``max_body_bytes`` (413), since
+    uvicorn bounds neither; a body on ``/api/`` must be JSON (415) that parses safely (400). The route then
+    reads the body already received."""
+
+    def __init__(self, app: ASGIApp, settings: ServerSection, hosts: Hosts, authorized: Authorized):
+        self.app = app
+        self.hosts = hosts
+        self.authorized = authorized
+        self.limit = settings.max_body_bytes
+        self.timeout = settings.body_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        path: str = scope["path"]
+        if not self.hosts.allows(headers.get("host")):
+            log.warning("http.refused", reason="unknown host", host=headers.get("host", "")[:100], path=path)
+            await _answer(send, 400, "unknown Host: add it to [server] allowed_hosts if you open claw by that name")
+            return
+        origin = headers.get("origin")
+        if scope["method"] in UNSAFE and origin is not None and not self.hosts.allows_origin(origin):
+            log.warning("http.refused", reason="foreign origin", origin=origin[:100], path=path)
+            await _answer(send, 403, "cross-site request refused (Origin is not this machine)")
+            return
+        api = path.startswith("/api/")
+        if api and not self.authorized(Request(scope)):
+            await _answer(send, 401, "missing or wrong token: send 'Authorization: Bearer <token from "
+                                     "$CLAW_HOME/web-token>'", close=True)
+            return
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            await _answer(send, 413, f"body larger than {self.limit} bytes (server.max_body_bytes)", close=True)
+            return
+        body = bytearray()
+        try:
+            async with asyncio.timeout(self.timeout):
+                more = True
+                while more:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    body += message.get("body", b"")
+                    more = message.get("more_body", False)
+                    if len(body) > self.limit:
+                        await _answer(send, 413, f"body larger than {self.limit} bytes (server.max_body_bytes)",
+                                      close=True)
+                        return
+        except TimeoutError:
+            log.warning("http.refused", reason="body too slow", path=path, received=len(body))
+            await _answer(send, 408, f"the body took longer than {self.timeout:g} s (server.body_timeout)", close=True)
+            return
+        if body and api:
+            if "application/json" not in headers.get("content-type", ""):
+                await _answer(send, 415, "send JSON with 'Content-Type: application/json'")
+                return
+            try:
+                safe_json(bytes(body))
+            except UnsafeJSON as exc:
+                await _answer(send, 400, f"body is not valid JSON ({exc})")
+                return
+        await self.app(scope, _replay(bytes(body), receive), send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body already read, then the connection's own messages (a disconnect)."""
+    pending = True
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _answer(send: Send, status: int, message: str, close: bool = False) -> None:
+    """An error answered before any route ran; ``close`` when the rest of the body is not worth reading."""
+    raw = json.dumps({"error": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": raw})
+
+
 class Authorized(Protocol):
     def __call__(self, request: Request, allow_query: bool = False) -> bool: ...
 
@@ -159,12 +355,16 @@ def bearer_check(token: str) -> Authorized:
     return authorized
 
 
-def create_app(deps: WebDeps) -> Starlette:
+def create_app(deps: WebDeps, bound: str = "127.0.0.1", public_urls: Iterable[str] = ()) -> ASGIApp:
+    """The routes behind the ``FrontDoor``; ``bound`` is the address served, ``public_urls`` the channels'."""
     limit = deps.server.max_body_bytes
     authorized = bearer_check(deps.token)
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse(deps.health())
+        health = deps.health()
+        if authorized(request):
+            return JSONResponse(health)
+        return JSONResponse({"status": health["status"]})  # details (components, faults) only with the token
 
     async def post_message(request: Request) -> Response:
         if not authorized(request):
@@ -172,13 +372,11 @@ def create_app(deps: WebDeps) -> Starlette:
         if "application/json" not in request.headers.get("content-type", ""):
             return error(415, "send the message as JSON with 'Content-Type: application/json'")
         try:
-            body = await read_body(request, limit)
+            data = safe_json(await read_body(request, limit))
         except BodyTooLarge:
             return error(413, f"body larger than {limit} bytes (server.max_body_bytes)")
-        try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return error(400, 'body is not valid JSON; expected {"text": "..."}')
+        except UnsafeJSON as exc:
+            return error(400, f'body is not valid JSON ({exc}); expected {{"text": "..."}}')
         if not isinstance(data, dict):
             return error(400, 'expected a JSON object like {"text": "..."}')
         try:
@@ -201,9 +399,11 @@ def create_app(deps: WebDeps) -> Starlette:
             return error(401, "missing or wrong token")
         assert deps.call_tool is not None
         try:
-            call = ToolCallIn.model_validate_json(await read_body(request, limit))
+            call = ToolCallIn.model_validate(safe_json(await read_body(request, limit)))
         except BodyTooLarge:
             return error(413, f"body larger than {limit} bytes (server.max_body_bytes)")
+        except UnsafeJSON as exc:
+            return error(400, f"body is not valid JSON ({exc})")
         except ValidationError as exc:
             return error(422, field_errors(exc))
         name = request.path_params["name"]
@@ -241,8 +441,8 @@ def create_app(deps: WebDeps) -> Starlette:
                                            "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"})
 
     api: list[tuple[Operation, Any]] = [
-        (Operation("GET", "/healthz", "Status and component health (no token)", {200: "status, degraded parts, uptime"},
-                   returns={200: Health}, secured=False), healthz),
+        (Operation("GET", "/healthz", "Status; with the token also degraded parts, uptime and components",
+                   {200: "status (and with the token the details)"}, returns={200: Health}, secured=False), healthz),
         (Operation("POST", "/api/messages", "Send one message and wait for the turn", {
             200: "the reply, handled_by, actions and services", 202: "accepted; the reply comes later",
             400: "not JSON", 401: "missing or wrong token", 413: "body too large", 415: "not application/json",
@@ -257,7 +457,7 @@ def create_app(deps: WebDeps) -> Starlette:
     ]
     if deps.call_tool is not None:
         api.append((Operation("POST", "/api/tools/{name}", "Run one tool as the owner, outside any chat (the CLI)", {
-            200: "what the tool answered", 401: "missing or wrong token", 404: "no such tool",
+            200: "what the tool answered", 400: "not JSON", 401: "missing or wrong token", 404: "no such tool",
             409: "refused or failed", 413: "body too large",
             422: "invalid fields"}, body=ToolCallIn, returns={200: ToolCallOut}), post_tool))
     if deps.tasks is not None:
@@ -267,6 +467,8 @@ def create_app(deps: WebDeps) -> Starlette:
     document: dict[str, Any] = {}
 
     async def schema(request: Request) -> Response:
+        if not authorized(request):
+            return error(401, "missing or wrong token")
         if not document:  # built on first use: nothing at start-up pays for it
             document.update(openapi([op for op, _ in api]))
         return JSONResponse(document)
@@ -290,5 +492,6 @@ def create_app(deps: WebDeps) -> Starlette:
         log.exception("http.error", path=request.url.path)
         return error(500, "internal error (logged)")
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed, 500: server_error,
-                                                        OperationalError: storage_unavailable})
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed, 500: server_error,
+                                                       OperationalError: storage_unavailable})
+    return FrontDoor(app, deps.server, Hosts(bound, public_urls, deps.server.allowed_hosts), authorized)

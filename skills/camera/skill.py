@@ -29,6 +29,12 @@ def _create_needs_yes(args: Any, ctx: ToolContext | None) -> bool:
     return args.action == "create" and ctx is not None and ctx.origin != "user"
 
 
+def _watch_summary(args: Any) -> str:
+    if args.action == "delete":
+        return f"Delete camera watcher #{args.watch_id}"
+    return f'Watch the {args.camera} camera for "{args.question[:200]}"'
+
+
 class CameraSkill(Skill):
     """Looks at cameras: answers questions about a snapshot and watches for things to arrive."""
 
@@ -137,8 +143,8 @@ class CameraSkill(Skill):
             return next(iter(self.cameras.values()))
         raise ToolError(f"no camera called {name!r}; cameras: {', '.join(sorted(self.cameras))}")
 
-    @tool
-    async def camera_snapshot(self, camera: str, question: str = "What is in view?") -> str:
+    @tool(effect="read")
+    async def camera_snapshot(self, camera: str, ctx: ToolContext, question: str = "What is in view?") -> str:
         """Take a snapshot from a camera and answer a question about it ("what's at the front door?").
 
         Args:
@@ -158,9 +164,11 @@ class CameraSkill(Skill):
         except (SourceError, FrameError, VisionError) as exc:
             raise ToolError(str(exc)) from None
         await asyncio.to_thread(self.media.save, cam.name, jpeg)
+        ctx.outside = f"the {cam.label} camera's picture"  # anyone can hold a sign up to a camera
         return f"{cam.label}: {verdict.description or ('yes' if verdict.match else 'nothing notable')}"
 
-    @tool(sensitive=_create_needs_yes)
+    @tool(sensitive=_create_needs_yes, effect=lambda args: "read" if args.action == "list" else "change",
+          untrusted=False, summary=lambda skill, args: _watch_summary(args))
     async def camera_watch(
         self,
         action: Literal["create", "list", "delete"],

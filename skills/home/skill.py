@@ -137,6 +137,9 @@ _ACTION_DOMAINS: dict[str, list[tuple[str, ...]]] = {
     "lock": [("lock",)],
     "unlock": [("lock",)],
 }
+#: Covers and locks that let people in: opening one unattended waits for the owner, like unlock.
+_ENTRY_CLASSES = {"garage", "gate", "door"}
+_ENTRY_WORDS = re.compile(r"\b(garage|gate|door|entr(?:y|ance))s?\b", re.I)
 #: action -> (imperative, past tense), for questions and results the owner reads
 _VERB = {"on": ("Turn on", "Turned on"), "off": ("Turn off", "Turned off"), "open": ("Open", "Opened"),
          "close": ("Close", "Closed"), "lock": ("Lock", "Locked"), "unlock": ("Unlock", "Unlocked"),
@@ -371,9 +374,31 @@ class Home(Skill):
             names = [args.target]
         return f"{_VERB[args.action][0]} the {_and(names)}"
 
+    def _needs_yes(self, args: Any, ctx: ToolContext | None) -> bool:
+        """Unlock always waits for the owner. Opening a garage door, gate or entry door does too when nobody asked
+        just now (a routine, a watcher), unless the owner allowed it when creating that task."""
+        if args.action == "unlock":
+            return True
+        if args.action != "open" or (ctx is not None and (ctx.origin == "user" or ctx.may_open)):
+            return False
+        try:
+            found = self._targets(args.target, "open")
+        except (HomeError, ToolError):
+            return bool(_ENTRY_WORDS.search(args.target))  # it will fail anyway; ask rather than guess
+        return any(e.domain in ("cover", "lock") and (e.attributes.get("device_class") in _ENTRY_CLASSES
+                                                     or _ENTRY_WORDS.search(e.name)) for e in found)
+
+    def _music_summary(self, args: Any) -> str:
+        where = f" on the {args.room}" if args.room else ""
+        if args.action == "play":
+            return f"Play {args.query or 'music'}{where}"
+        if args.action == "volume":
+            return f"Set the volume{where} to {args.volume}%"
+        return f"{args.action.capitalize()} the music{where}"
+
     # ---- tools -------------------------------------------------------------------------
 
-    @tool
+    @tool(effect="read")  # devices report words from outside: a track title, a sensor's text, a name
     async def home_status(self, target: str | None = None, domain: str | None = None) -> str:
         """State of home devices: all, an area, a kind, or named devices.
 
@@ -395,7 +420,8 @@ class Home(Skill):
             out.append(f"... and {len(entities) - 120} more; ask about an area or a kind of device")
         return "\n".join(out) + self._stale_note()
 
-    @tool(sensitive=lambda args: args.action == "unlock", summary=lambda skill, args: skill._summary(args))
+    @tool(sensitive=lambda skill, args, ctx: skill._needs_yes(args, ctx), untrusted=False,
+          summary=lambda skill, args: skill._summary(args))
     async def home_control(
         self,
         target: str,
@@ -481,7 +507,8 @@ class Home(Skill):
             return [("light.turn_on", self._resolve(target, ("light",)), light_opts)]
         raise ToolError("set needs brightness, color, temperature or mode")
 
-    @tool
+    @tool(effect=lambda args: "read" if args.action == "status" else "change", untrusted=False,
+          summary=lambda skill, args: skill._music_summary(args))
     async def music(
         self,
         action: Literal["play", "pause", "resume", "next", "previous", "volume", "mute", "unmute", "group", "ungroup", "status"],
@@ -501,6 +528,7 @@ class Home(Skill):
         """
         if action == "status":
             speakers = self._resolve(room, ("media_player",), many=True) if room else self.registry.entities("media_player")
+            ctx.outside = "what the speakers report"  # titles and station names come from the outside world
             return "\n".join(self._line(e) for e in speakers) or "no speakers"
         speakers = self._speakers(room, action)
         lead = speakers[0]
@@ -559,7 +587,7 @@ class Home(Skill):
         targets = speakers if action in {"pause", "ungroup"} else [lead]
         return "; ".join(await self._call(ctx, [(service, targets, {})]))
 
-    @tool
+    @tool(effect="read")  # what devices announce about themselves is outside words
     async def discover(self, ctx: ToolContext) -> str:
         """Find devices on the network (Sonos, Home Assistant, Hue, Cast...); the owner's yes starts using them."""
         from .discovery import discover, report
@@ -578,7 +606,8 @@ class Home(Skill):
             text += "\n\nAsk the owner whether to use them: claw adds its own question, and their yes adopts them."
         return text
 
-    @tool(name="home_devices", cli=True, sensitive=lambda args: args.action != "list",
+    @tool(name="home_devices", cli=True, sensitive=lambda args: args.action != "list", untrusted=False,
+          effect=lambda args: "read" if args.action == "list" else "change",
           summary=lambda skill, args: skill._devices_summary(args.action, args.addresses or ["what the search found"]))
     async def devices(self, action: Literal["list", "adopt", "forget"], ctx: ToolContext,
                       addresses: list[str] | None = None) -> str:

@@ -136,7 +136,7 @@ def camera_config(llm: FakeLLM, cameras: dict[str, dict[str, Any]], camera: str 
 
 
 def camera_health(d: Daemon) -> dict[str, Any]:
-    return httpx.get(f"{d.url}/healthz", timeout=5).json()["components"]["skills"]["camera"]
+    return httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=5).json()["components"]["skills"]["camera"]
 
 
 def owner_notes(d: Daemon) -> list[str]:

@@ -39,7 +39,7 @@ def turn_lines(prompt: str) -> list[tuple[int, str]]:
 
 
 def memory_health(d: Daemon) -> dict[str, Any]:
-    return httpx.get(f"{d.url}/healthz", timeout=5).json()["components"]["memory"]
+    return httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=5).json()["components"]["memory"]
 
 
 def test_kill_while_consolidation_waits_for_the_llm(fake_llm, daemon_factory):

@@ -9,6 +9,7 @@ the box; elsewhere the given subnets keep the probe on loopback and turn multica
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,7 +53,7 @@ def planner(req: RecordedRequest) -> Reply:
             room = "kitchen" if "kitchen" in said else "living room"
             query = {"query": "jazz"} if "jazz" in said else {}
             return Reply(tool_calls=[ToolUse("music", {"action": "play", "room": room, **query})])
-        return Reply(text=done[-1].content)
+        return Reply(text=re.sub(r"</?untrusted[^>]*>", "", done[-1].content).strip())  # says what it read
     return Reply(text="OK.")
 
 

@@ -75,7 +75,7 @@ def ha() -> Iterator[ThreadedHA]:
 
 
 def home_health(d: Daemon) -> dict[str, Any]:
-    return httpx.get(f"{d.url}/healthz", timeout=5).json()["components"]["skills"]["home"]
+    return httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=5).json()["components"]["skills"]["home"]
 
 
 def wait_until(condition: Any, what: str, limit: float = 20.0) -> None:
@@ -207,7 +207,7 @@ timeout = 3
 
     # the Home Assistant token never shows: not in logs, replies, the transcript, the model's input, the API
     assert fake.auth_failures == 0
-    exposed = [json.dumps(d.messages()), json.dumps(api_home(d)), httpx.get(f"{d.url}/healthz", timeout=5).text]
+    exposed = [json.dumps(d.messages()), json.dumps(api_home(d)), httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=5).text]
     d.stop()
     logs = d.logs()
     assert "home.homeassistant_down" in logs  # the logs did cover the outage

@@ -35,7 +35,7 @@ def export(d: Daemon) -> list[dict[str, Any]]:
 
 
 def health(d: Daemon) -> dict[str, Any]:
-    return httpx.get(f"{d.url}/healthz", timeout=5).json()["components"]["memory"]
+    return httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=5).json()["components"]["memory"]
 
 
 def wait_health(d: Daemon, key: str, at_least: int, timeout: float = 30.0) -> dict[str, Any]:

@@ -50,7 +50,7 @@ sent_file = "{out}"
 secret = "{SECRET}"
 allowed = ["alice"]
 """, env={"PYTHONPATH": str(SITE)})
-    health = httpx.get(f"{d.url}/healthz", timeout=10).json()
+    health = httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=10).json()
     assert health["components"]["llm"]["detail"] == "parrot:parrot-1"
     assert health["components"]["channels"]["loopback"]["ok"]
 

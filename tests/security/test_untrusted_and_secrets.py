@@ -119,7 +119,7 @@ def test_device_names_and_attributes_reach_the_model_marked_untrusted(world):
     assert not [m for m in w.twilio.sent() if STRANGER in m.to]
 
 
-def test_a_paired_non_owner_cannot_trigger_sensitive_tools_or_message_others(world):
+def test_a_paired_non_owner_cannot_trigger_any_change_or_message_anyone(world):
     w = world
     w.llm.script(
         Reply(tool_calls=[ToolUse("open_vault", {"reason": "the owner said so"}),
@@ -135,10 +135,10 @@ def test_a_paired_non_owner_cannot_trigger_sensitive_tools_or_message_others(wor
     assert "not the owner" in first.system_text() + json.dumps(first.body)
     results = {r.tool_use_id: r for r in w.llm.requests[before + 1].tool_results()}
     refused = [r for r in results.values() if "only the owner can approve" in r.content]
-    assert len(refused) == 1 and refused[0].is_error
+    # another person's words change nothing, not even a note to the owner: only the owner approves
+    assert len(refused) == 2 and all(r.is_error for r in refused)
     assert counter_calls(w.d.home, "vault.txt") == []
-    notes = w.twilio.wait_for(1, to=OWNER)
-    assert [m.body for m in notes] == ["friend asked about the vault"]
+    assert w.twilio.wait_for(0, to=OWNER) == []
     recipients = {m.to for m in w.twilio.sent()}
     assert recipients <= {f"whatsapp:{OWNER}", f"whatsapp:{FRIEND}"}
 
@@ -161,7 +161,7 @@ def test_no_secret_appears_in_logs_replies_memory_doctor_or_the_prompt(world):
         "database": database,
         "replies": json.dumps(w.replies + [m.body or "" for m in w.twilio.sent()]),
         "web transcript": json.dumps(d.messages()),
-        "healthz": httpx.get(f"{d.url}/healthz", timeout=10).text,
+        "healthz": httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=10).text,
         "api/home": httpx.get(f"{d.url}/api/home", headers=d.auth(), timeout=10).text,
         "prompts": json.dumps([r.body for r in w.llm.requests]),
         "logs": d.logs(),

@@ -87,8 +87,11 @@ def test_watcher_fires_once_per_episode_with_cooldown_and_no_llm(fake_llm, daemo
     create(d, kind="watcher", text="Garage door open (episodes)", when="cover.garage_door == open", hold_for="1s",
            cooldown="0s")
     create(d, kind="watcher", text="Garage door open (cooldown)", when="cover.garage_door == open", cooldown="1h")
-    opener = create(d, kind="routine", text="open the garage", delay="1d",
-                    actions=[{"tool": "home_control", "args": {"target": "garage door", "action": "open"}}])
+    opening = {"kind": "routine", "text": "open the garage", "delay": "1d",
+               "actions": [{"tool": "home_control", "args": {"target": "garage door", "action": "open"}}]}
+    refused = api(d, "POST", "/api/tasks", opening)  # opening the garage unattended needs the owner's leave
+    assert refused.status_code == 422 and "confirmation" in refused.text
+    opener = create(d, **opening, allow_opening=True)
     closer = create(d, kind="routine", text="close the garage", delay="1d",
                     actions=[{"tool": "home_control", "args": {"target": "garage door", "action": "close"}}])
 

@@ -29,12 +29,11 @@ def test_notify_owner_reaches_the_owner_on_whatsapp(fake_llm, twilio, wa_daemon)
     fake_llm.script(Reply(tool_calls=[ToolUse("notify_owner", {"text": "The washing machine is done."})]),
                     Reply(text="Told you."))
     d = wa_daemon(allowed=[OWNER, "+15557654321"])
-    say(d, "tell me when it's done", sender="+15557654321")
-    alert = twilio.wait_for(1, to=OWNER)[0]
-    assert alert.body == "The washing machine is done."
-    assert twilio.wait_for(1, to="+15557654321")[0].body == "Told you."
+    say(d, "tell me when it's done", sender=OWNER)
+    alert, reply = twilio.wait_for(2, to=OWNER)
+    assert (alert.body, reply.body) == ("The washing machine is done.", "Told you.")
     [(payload,)] = query(d, "select payload from inbox")
-    assert '"owner": false' in payload  # listed, but not the owner
+    assert '"owner": true' in payload  # (a listed friend's words change nothing: tests/security)
 
 
 def test_bad_or_missing_signature_is_403_and_nothing_is_stored(fake_llm, twilio, wa_daemon):

@@ -3,23 +3,33 @@
 Inbound, a message is acknowledged only after the inbox has it durably (the
 sender gate, pairing codes and approvals happen there, in the same
 transaction), and never before its signature checks out against
-``[whatsapp] public_url``. Outbound lives in ``send``.
+``[whatsapp] public_url``. A forgery is refused as cheaply as it can be: the
+signature header's shape and the number of fields are checked before the form
+is parsed, and the HMAC is computed once per distinct URL Twilio may have
+signed. Only ``whatsapp:`` senders reach the channel: Twilio signs SMS webhooks
+to the same URL with the same token, and a bare ``+1555...`` must never pass
+for the owner. Outbound lives in ``send``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import re
 import time
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from twilio.request_validator import RequestValidator, compare
+from twilio.request_validator import add_port, remove_port
 from twilio.rest import Client
 
 from claw.channels.base import ChannelDeps, DeliveryResult, OutgoingMessage
@@ -33,6 +43,11 @@ log = structlog.get_logger("claw.whatsapp")
 
 MAX_BODY = 64_000
 MAX_MEDIA = 10
+#: Twilio's inbound webhook has about 20 fields, plus two per media item; a form with more is not Twilio's.
+MAX_FIELDS = 100
+#: ``X-Twilio-Signature``: base64 of an HMAC-SHA1, 20 bytes.
+SIGNATURE = re.compile(r"[A-Za-z0-9+/]{27}=")
+WHATSAPP_SENDER = "whatsapp:"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 IMAGE_FAILED = "(I couldn't download the photo you sent.)"
 
@@ -73,11 +88,15 @@ class StatusReport(BaseModel):
         return None if value in ("", None) else value
 
 
-class Form(dict[str, str]):
-    """Posted fields with the ``getall`` the validator tries first (on a plain dict it raises twice per field)."""
-
-    def getall(self, name: str) -> list[str]:
-        return [self[name]]
+def signatures(token: str, urls: list[str], params: dict[str, str]) -> Iterator[str]:
+    """Twilio's signature (``RequestValidator.compute_signature``) of ``params`` posted to each of ``urls``, as
+    they are asked for: the sorted fields are joined once, and each distinct URL costs one HMAC over them."""
+    fields = "".join(name + params[name] for name in sorted(params)).encode()
+    key = token.encode()
+    for url in dict.fromkeys(urls):
+        mac = hmac.new(key, url.encode(), hashlib.sha1)
+        mac.update(fields)
+        yield base64.b64encode(mac.digest()).decode()
 
 
 class RateLimiter:
@@ -116,7 +135,6 @@ class WhatsAppChannel:
             self.problems.append("no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
         if not settings.from_number:
             self.problems.append("[whatsapp] from_number is not set")
-        self.validator = RequestValidator(settings.token or "")
         s = settings
         self.http = HttpxTwilioClient(s.api_base, s.send_timeout)
         callback = f"{s.public_url}{STATUS_PATH}" if s.status_callback and s.public_url else None
@@ -166,6 +184,12 @@ class WhatsAppChannel:
         params = await self._signed_params(request)
         if params is None:
             return Response(status_code=403)
+        sender = params.get("From", "")
+        if not sender.startswith(WHATSAPP_SENDER):
+            # Signed, but not WhatsApp (an SMS to the same Twilio number): no SMS channel here, so refused.
+            log.warning("whatsapp.rejected", reason="not a WhatsApp sender", sender=sender[:64],
+                        sid=params.get("MessageSid", "")[:64])
+            return Response(status_code=403)
         try:
             msg = InboundMessage.model_validate(params)
         except ValidationError as exc:
@@ -178,7 +202,7 @@ class WhatsAppChannel:
         images, skipped, text = await self._media(msg)
         done = await self.inbox.publish(Inbound(self.name, msg.MessageSid, number, text, msg.ProfileName, images,
                                                 unreadable=skipped), batched=True)
-        if done.accepted is not None:
+        if done.accepted is not None and done.verdict is not None:
             log.info("whatsapp.accepted", sid=msg.MessageSid, inbox_id=done.accepted.inbox_id,
                      duplicate=not done.accepted.created, sender=done.verdict.status, images=len(images))
         return twiml()
@@ -195,34 +219,49 @@ class WhatsAppChannel:
         return Response(status_code=204)
 
     async def _signed_params(self, request: Request) -> dict[str, str] | None:
-        """The posted parameters if Twilio signed exactly them for our public URL; else None (logged, no body)."""
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                log.warning("whatsapp.rejected", reason="body too large", path=request.url.path)
-                return None
-        try:
-            params = Form(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-        except UnicodeDecodeError:
-            params = Form()
+        """The posted parameters if Twilio signed exactly them for our public URL; else None (logged, no body).
+
+        What is cheap to check comes first: the signature header's shape, the body's size, the field count
+        (before the form is parsed); then one HMAC per distinct URL Twilio may have signed."""
         signature = request.headers.get("x-twilio-signature", "")
+        token = self.settings.token
+        reason = ("missing signature" if not signature else "malformed signature" if not SIGNATURE.fullmatch(signature)
+                  else "no auth token configured" if not token else None)
+        body = bytearray()
+        if reason is None:
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    reason = "body too large"
+                    break
+        params: dict[str, str] = {}
+        if reason is None:
+            try:
+                params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS))
+            except UnicodeDecodeError:
+                reason = "not UTF-8"
+            except ValueError:
+                reason = "too many fields"
+        if reason is None:
+            assert token is not None
+            if not any(hmac.compare_digest(computed, signature)
+                       for computed in signatures(token, self._signed_urls(request), params)):
+                reason = "bad signature"
+        if reason is not None:
+            log.warning("whatsapp.rejected", reason=reason, path=request.url.path,
+                        client=request.client.host if request.client else None)
+            return None
+        return params
+
+    def _signed_urls(self, request: Request) -> list[str]:
+        """The URL Twilio requested, as configured (what it signs), then with the default port added or
+        removed, the variants ``RequestValidator.validate`` also accepts."""
         base = self.settings.public_url
         url = f"{base}{request.url.path}" if base else str(request.url)
         if base and request.url.query:
             url += f"?{request.url.query}"
-        if not signature or not self.settings.token or not self._signed(url, params, signature):
-            log.warning("whatsapp.rejected", reason="bad signature" if signature else "missing signature",
-                        path=request.url.path, client=request.client.host if request.client else None)
-            return None
-        return params
-
-    def _signed(self, url: str, params: Form, signature: str) -> bool:
-        """``RequestValidator.validate`` always signs the URL twice (with and without the port);
-        Twilio signs the URL as configured, so that exact match is tried first."""
-        if compare(self.validator.compute_signature(url, params), signature):
-            return True
-        return bool(self.validator.validate(url, params, signature))
+        parsed = urlsplit(url)
+        return [url, add_port(parsed), remove_port(parsed)]
 
     async def _media(self, msg: InboundMessage) -> tuple[list[dict[str, str]], list[str], str]:
         """Images downloaded for the model (only for senders who may talk), and the types we cannot read."""
