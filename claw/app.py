@@ -13,6 +13,7 @@ import gc
 import os
 import secrets
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -253,10 +254,13 @@ class App:
     async def serve(self, host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
         """Run until SIGTERM/SIGINT. One daemon per home: the home's lock is taken first; once the server
         listens, ``$CLAW_HOME/serve.json`` says where (the CLI and the tests read it)."""
+        from claw.web.server import listen_socket
+
         lock = runfile.claim(self.home)
         try:
+            sock = listen_socket(host, port)  # a busy port ends here, before anything starts
             await self.start()
-            url, server, server_task = await self._listen(host, port)
+            url, server, server_task = await self._listen(host, sock)
             runfile.publish(self.home, url)
             if on_ready:
                 on_ready(url)
@@ -270,8 +274,8 @@ class App:
             runfile.clear(self.home)
             lock.close()
 
-    async def _listen(self, host: str, port: int) -> tuple[str, Any, asyncio.Task[None]]:
-        """Start uvicorn on the app; the URL it listens at, the server and its task."""
+    async def _listen(self, host: str, sock: socket.socket) -> tuple[str, Any, asyncio.Task[None]]:
+        """Start uvicorn on the app and the bound socket; the URL it listens at, the server and its task."""
         from claw.web.server import Config, Server
 
         public_urls = [url for name, cfg in self.config.channels.items()
@@ -283,12 +287,13 @@ class App:
         gc.freeze()
         asyncio.get_running_loop().call_later(10, gc.freeze)
         # Header and body deadlines, size limits and the connection cap: see claw.web.server and FrontDoor.
+        port = sock.getsockname()[1]
         server = Server(Config(app, self.config.server, host, port, log_config=None, access_log=False, lifespan="off",
                                server_header=False, timeout_graceful_shutdown=3))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
-        server_task = asyncio.create_task(server.serve(), name="http")
+        server_task = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         started = asyncio.create_task(server.started_event.wait())
         await asyncio.wait([started, server_task], return_when=asyncio.FIRST_COMPLETED)
         if server_task.done():
@@ -296,5 +301,4 @@ class App:
             await self.stop()
             server_task.result()
             raise RuntimeError(f"could not listen on {host}:{port}")
-        bound = server.servers[0].sockets[0].getsockname()[1]
-        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{bound}", server, server_task
+        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}", server, server_task

@@ -139,7 +139,17 @@ def test_cli_init_writes_config_and_persona_without_asking(tmp_path):
                           timeout=30, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "h" / "config.toml").exists() and (tmp_path / "h" / "persona.md").exists()
-    load_config(tmp_path / "h" / "config.toml")
+    assert load_config(tmp_path / "h" / "config.toml").claw.owner_name == "the owner"
+
+
+def test_cli_init_writes_the_owners_name_into_the_config(tmp_path):
+    env = {**os.environ, "CLAW_HOME": str(tmp_path / "h")}
+    name = 'Ana "Bee" Núñez\\'
+    proc = subprocess.run([sys.executable, "-m", "claw", "init", "--owner", name], capture_output=True, text=True,
+                          env=env, timeout=30, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    assert load_config(tmp_path / "h" / "config.toml").claw.owner_name == name
+    assert f"in {name}'s home" in (tmp_path / "h" / "persona.md").read_text()
 
 
 def test_doctor_reports_llm_and_skills(fake_llm, tmp_path):

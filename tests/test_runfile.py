@@ -54,3 +54,45 @@ def test_tasks_are_never_written_behind_a_running_daemon(fake_llm: Any, daemon_f
     assert [t["status"] for t in listed] == ["active"]
     assert claw(d, "tasks", "pause", "1").returncode == 0
     assert json.loads(claw(d, "tasks", "list", "--json").stdout)["tasks"][0]["status"] == "paused"
+
+
+def test_say_follows_url_and_tells_where_to_point_it(fake_llm: Any, daemon_factory: Any) -> None:
+    fake_llm.responder = lambda req: Reply(text="here")
+    d = daemon_factory(anthropic_config(fake_llm))
+    (d.home / "serve.json").rename(d.home / "moved.json")  # as if the CLI could not tell where it listens
+    try:
+        lost = claw(d, "say", "hello?")
+        assert lost.returncode != 0 and "--url URL or CLAW_URL" in lost.stderr, lost.stderr
+        for args in (["say", "hello?", "--url", d.url], ["--url", d.url, "say", "hello?"]):
+            found = claw(d, *args)
+            assert found.returncode == 0 and found.stdout.strip() == "here", found.stdout + found.stderr
+        assert claw(d, "say", "hello?", CLAW_URL=d.url).stdout.strip() == "here"
+    finally:
+        (d.home / "moved.json").rename(d.home / "serve.json")
+
+
+def test_options_of_claw_may_follow_the_command(tmp_path: Any) -> None:
+    from claw.cli.main import hoist
+
+    assert hoist(["serve", "--config", "x.toml", "--port", "1"]) == ["--config", "x.toml", "serve", "--port", "1"]
+    assert hoist(["tasks", "add", "--url=http://h:1", "--", "--config"]) == ["--url=http://h:1", "tasks", "add", "--",
+                                                                             "--config"]
+    d = Daemon(tmp_path / "home")
+    missing = claw(d, "serve", "--config", str(tmp_path / "nope.toml"))
+    assert missing.returncode != 0 and "nope.toml: config file not found" in missing.stderr, missing.stderr
+
+
+def test_a_busy_port_is_one_line_before_anything_starts(tmp_path: Any) -> None:
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        busy = claw(Daemon(tmp_path / "home"), "serve", "--port", str(port))
+    finally:
+        taken.close()
+    assert busy.returncode != 0 and "Traceback" not in busy.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in busy.stderr and "--port N" in busy.stderr
+    assert "claw.started" not in busy.stdout + busy.stderr

@@ -29,6 +29,11 @@ def daemon_url(config: Config) -> str:
     return f"http://{host}:{config.server.port}"
 
 
+def unreachable(url: str, exc: Exception) -> click.ClickException:
+    return click.ClickException(f"cannot reach the daemon at {url} ({type(exc).__name__}): is `claw serve` running? "
+                                "A daemon elsewhere: --url URL or CLAW_URL")
+
+
 def daemon_running(config: Config) -> bool:
     """A daemon holds this home's lock: changes to the home must go through it ($CLAW_URL only says where)."""
     return runfile.find(config.home) is not None

@@ -17,16 +17,44 @@ from typing import Any
 import click
 
 from claw.cli.common import config_of as _load
-from claw.cli.common import daemon_auth, daemon_url
+from claw.cli.common import daemon_auth, daemon_url, unreachable
 from claw.config import Config, ConfigError, claw_home
 
 #: Everything claw writes (the database and its -wal/-shm, backups, the token, skills' data) is the owner's alone.
 PRIVATE_UMASK = 0o077
 
 
+#: Options of ``claw`` itself that may also be written after the subcommand (``claw serve --config x.toml``).
+ANYWHERE = ("--config", "--url", "--log-level")
+
+
+def hoist(args: list[str]) -> list[str]:
+    """Move ``ANYWHERE`` options (``--opt VALUE`` or ``--opt=VALUE``) to the front, where click reads a group's
+    options; nothing after ``--`` is touched."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg.split("=", 1)[0] in ANYWHERE:
+            take = 1 if "=" in arg else 2
+            front += args[i:i + take]
+            i += take
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class _Main(click.Group):
-    """The ``claw`` group: storage failures from any command (a full disk, a read-only database, a folder it
-    cannot create) end in one line naming the file, never a traceback."""
+    """The ``claw`` group: its options may follow the subcommand; storage failures from any command (a full disk,
+    a read-only database, a folder it cannot create) end in one line naming the file, never a traceback."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist(args))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -56,12 +84,17 @@ def private_home(home: Path) -> None:
 @click.group(cls=_Main)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Config file (default: $CLAW_CONFIG, then $CLAW_HOME/config.toml).")
+@click.option("--url", default=None, metavar="URL",
+              help="The daemon to talk to (default: $CLAW_URL, then where `claw serve` on this home listens).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default=None)
 @click.version_option(package_name="claw")
 @click.pass_context
-def main(ctx: click.Context, config_file: str | None, log_level: str | None) -> None:
-    """claw: a personal agent daemon for your home."""
+def main(ctx: click.Context, config_file: str | None, url: str | None, log_level: str | None) -> None:
+    """claw: a personal agent daemon for your home. Its options may also follow the command
+    (`claw serve --config x.toml`)."""
     os.umask(PRIVATE_UMASK)  # before any command (and the daemon) creates a file, whatever the shell's umask
+    if url:
+        os.environ["CLAW_URL"] = url  # what every command that talks to the daemon reads (cli.common.daemon_url)
     ctx.ensure_object(dict)
     ctx.obj["config"] = config_file
     ctx.obj["log_level"] = log_level
@@ -80,6 +113,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from claw.app import App
     from claw.runfile import AlreadyRunning
     from claw.store.db import DatabaseError
+    from claw.web.server import ListenError
 
     config = _load(ctx)
     claw_logging.setup(ctx.obj.get("log_level") or config.claw.log_level)
@@ -107,7 +141,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     try:
         with asyncio.Runner(loop_factory=_fast_loop()) as runner:
             runner.run(app.serve(host, port, on_ready=ready))
-    except (ConfigError, DatabaseError, AlreadyRunning) as exc:
+    except (ConfigError, DatabaseError, AlreadyRunning, ListenError) as exc:
         raise click.ClickException(str(exc)) from None
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
@@ -146,7 +180,7 @@ def _post(config: Config, path: str, body: dict[str, Any], timeout: float) -> di
     try:
         r = httpx.post(f"{url}{path}", json=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
-        raise click.ClickException(f"cannot reach the daemon at {url} ({type(exc).__name__}); is `claw serve` running?") from None
+        raise unreachable(url, exc) from None
     data = r.json() if r.headers.get("content-type", "").startswith("application/json") else {"error": r.text}
     if r.status_code >= 400:
         raise click.ClickException(data.get("error", f"HTTP {r.status_code}"))
@@ -195,9 +229,13 @@ def chat(ctx: click.Context, sender: str | None) -> None:
 # -- set-up and checks ----------------------------------------------------------
 
 
+OWNER_LINE = 'owner_name = "the owner"'
+
+
 @main.command()
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
-def init(force: bool) -> None:
+@click.option("--owner", default=None, help="What claw calls you (asked when run at a terminal).")
+def init(force: bool, owner: str | None) -> None:
     """Write a commented config.toml and persona.md into CLAW_HOME."""
     from importlib import resources
 
@@ -206,9 +244,11 @@ def init(force: bool) -> None:
     home = claw_home()
     private_home(home)
     config_text = resources.files("claw").joinpath("config.example.toml").read_text(encoding="utf-8")
-    owner = "the owner"
-    if sys.stdin.isatty():
-        owner = click.prompt("What should claw call you?", default="the owner")
+    if owner is None:
+        owner = click.prompt("What should claw call you?", default="the owner") if sys.stdin.isatty() else "the owner"
+    owner = " ".join(owner.split()) or "the owner"
+    assert OWNER_LINE in config_text, "config.example.toml lost its owner_name line"
+    config_text = config_text.replace(OWNER_LINE, f"owner_name = {json.dumps(owner, ensure_ascii=False)}", 1)
     for name, content in (("config.toml", config_text), ("persona.md", DEFAULT_PERSONA.format(owner=owner) + "\n")):
         path = home / name
         if path.exists() and not force:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from claw.cli.common import config_of, daemon_auth, daemon_running, daemon_url
+from claw.cli.common import config_of, daemon_auth, daemon_running, daemon_url, unreachable
 from claw.config import Config, local_timezone
 
 
@@ -57,7 +57,7 @@ def _call(daemon: tuple[str, dict[str, str]], method: str, path: str, body: Any 
     try:
         r = httpx.request(method, f"{url}{path}", json=body, headers=headers, timeout=60)
     except httpx.HTTPError as exc:
-        raise click.ClickException(f"cannot reach the daemon at {url} ({type(exc).__name__})") from None
+        raise unreachable(url, exc) from None
     data: dict[str, Any] = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
     if r.status_code >= 400:
         raise click.ClickException(data.get("error", f"HTTP {r.status_code}"))

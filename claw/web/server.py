@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import socket
 import time
 from collections.abc import Iterator
@@ -26,6 +27,34 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from claw.config import ServerSection
 
 log = structlog.get_logger("claw.web")
+
+
+class ListenError(Exception):
+    """The address cannot be listened on; the message says why and what to change."""
+
+
+WHY_NOT = {errno.EADDRINUSE: "the port is in use (another program, or a claw on another home)",
+           errno.EACCES: "permission denied (ports below 1024 need privileges)",
+           errno.EADDRNOTAVAIL: "that address is not one of this machine's"}
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """Bind the daemon's socket before anything else starts, so a busy port is one line, not a failure after
+    start-up; uvicorn serves on it."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; set [server] host") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        why = WHY_NOT.get(exc.errno or 0, exc.strerror or str(exc))
+        raise ListenError(f"cannot listen on {host}:{port}: {why}; choose another port with `claw serve --port N` "
+                          "or [server] port in the config") from None
+    return sock
 
 
 class Server(uvicorn.Server):

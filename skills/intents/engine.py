@@ -223,6 +223,8 @@ class FastPath:
             q = {"matched": [by_id[i] for i in plan.query.get("matched", []) if i in by_id]} if plan.query else None
             return responses.fallback(plan.intent, entities, plan.slots, q)
         names = [e.name for e in entities]
+        if plan.kind == "control" and len(names) > 4 and lang.code.startswith("en"):
+            return responses.counted(plan.intent, entities) or text
         if names and len(names) <= 4 and not any(n.casefold() in text.casefold() for n in names):
             if plan.kind == "control" or plan.response == "one_yesno":
                 text = f"{text.rstrip('.')} ({', '.join(names)})"

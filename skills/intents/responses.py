@@ -97,10 +97,27 @@ def fallback(intent: str, entities: list[Entity], slots: dict[str, Any], query: 
         e = entities[0]
         t = e.attributes.get("current_temperature", e.state)
         return f"{e.name}: {t} °C."
-    verbs = {
-        "HassTurnOn": "Turned on", "HassTurnOff": "Turned off", "HassLightSet": "Set", "HassClimateSetTemperature": "Set",
-        "HassMediaPause": "Paused", "HassMediaUnpause": "Resumed", "HassMediaNext": "Skipped on",
-        "HassMediaPrevious": "Went back on", "HassSetVolume": "Set the volume of", "HassMediaPlayerMute": "Muted",
-        "HassMediaPlayerUnmute": "Unmuted",
-    }
-    return f"{verbs.get(intent, 'Done:')} {names}."
+    return f"{PAST.get(intent, 'Done:')} {names}."
+
+
+#: intent -> what the English replies say was done
+PAST = {
+    "HassTurnOn": "Turned on", "HassTurnOff": "Turned off", "HassLightSet": "Set", "HassClimateSetTemperature": "Set",
+    "HassMediaPause": "Paused", "HassMediaUnpause": "Resumed", "HassMediaNext": "Skipped on",
+    "HassMediaPrevious": "Went back on", "HassSetVolume": "Set the volume of", "HassMediaPlayerMute": "Muted",
+    "HassMediaPlayerUnmute": "Unmuted",
+}
+#: domain -> what the English replies call several of its devices
+PLURAL = {"light": "lights", "switch": "switches", "fan": "fans", "cover": "covers", "media_player": "speakers",
+          "climate": "thermostats", "lock": "locks", "vacuum": "vacuums", "valve": "valves"}
+
+
+def counted(intent: str, entities: list[Entity]) -> str | None:
+    """English, for an action on many devices: how many it touched ("Turned off 9 lights."), which a template
+    written for one device ("Turned off the light") would hide."""
+    verb = PAST.get(intent)
+    if verb is None or len(entities) < 2:
+        return None
+    domains = {e.domain for e in entities}
+    noun = PLURAL.get(domains.pop(), "devices") if len(domains) == 1 else "devices"
+    return f"{verb} {len(entities)} {noun}."

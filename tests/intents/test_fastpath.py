@@ -163,3 +163,18 @@ async def test_unlocking_several_doors_at_once_is_refused_not_crashed(tmp_path):
     assert reply is not None and reply.confirm is None and not reply.services
     assert "one door at a time" in reply.text
     assert registry.get("lock.front_door").state == "locked" and registry.get("lock.back_door").state == "locked"
+
+
+async def test_a_reply_counts_what_many_devices_did(tmp_path):
+    """A template written for one device ("Turned off the light") must not hide that nine went off."""
+    registry, _ = await start_home("family")
+    skill = await skill_for(registry, tmp_path)
+    lights = len(registry.entities("light"))
+    assert lights > 4
+    everything = await skill.intercept(message("turn off all the lights", llm=False))
+    assert everything.text.startswith(f"Turned off {lights} lights.\n"), everything.text  # then: simulated
+    again = await skill.intercept(message("turn them on", llm=False))
+    assert again.text.startswith(f"Turned on {lights} lights."), again.text
+    few = await skill.intercept(message("turn off the kitchen lights", llm=False))
+    kitchen = [e.name for e in registry.entities("light", area="kitchen")]
+    assert 1 < len(kitchen) <= 4 and all(name in few.text for name in kitchen), few.text
