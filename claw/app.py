@@ -36,6 +36,7 @@ from claw.core.outbox import Outbox
 from claw.core.skill_state import SkillState
 from claw.core.spool import Spool
 from claw.logging import add_secrets
+from claw.providers.budget import Budgets
 from claw.providers.llm import build_llm
 from claw.providers.models import SkillModels
 from claw.recall.consolidation import Consolidator
@@ -89,7 +90,11 @@ class App:
         self.started_at = time.monotonic()
         self.web_token = ""
         self.db = Database(config.database_url)
-        self.llm = build_llm(config.llm, config.llm.fallback)
+        # Every model call fits what is left of its budgets before it is made (claw.providers.budget).
+        self.budgets = Budgets(self.db, self.tz, daily=config.agent.daily_token_budget,
+                               conversation_daily=config.agent.conversation_token_budget,
+                               unattended_daily=config.tasks.daily_token_budget if config.tasks.enabled else 0)
+        self.llm = build_llm(config.llm, config.llm.fallback, self.budgets)
 
         # Channels: who may talk on each, where the owner is reached, the inbox they publish to.
         chosen = channel_plugins(config)
@@ -117,7 +122,7 @@ class App:
         self.shared = Shared()
         self.skills = SkillSet()
         self.models = SkillModels(self.db, self.llm, config.vision.provider_settings(config.llm),
-                                  config.vision.allow_cloud_vision)
+                                  config.vision.allow_cloud_vision, self.budgets)
         self.tasks: TaskService | None = None
         if config.tasks.enabled:
             self.tasks = TaskService(self.db, config.tasks, self.tz, inbox=self.inbox, notify=self.notifier.notify_owner,

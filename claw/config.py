@@ -88,6 +88,10 @@ class AgentSection(Section):
     confirm_minutes: int = Field(10, ge=1)
     language: str = "en"
     local_intents: bool = True
+    #: Tokens per local day for every model call (turns, tasks, summaries, camera pictures); 0 = no limit.
+    daily_token_budget: int = Field(0, ge=0)
+    #: Tokens per local day for the owner's turns in one conversation; 0 = no limit.
+    conversation_token_budget: int = Field(0, ge=0)
 
 
 class TasksSection(Section):

@@ -24,6 +24,7 @@ from claw.config import AgentSection
 from claw.core.events import TurnInput, TurnOutcome
 from claw.providers import usage as usage_log
 from claw.providers.base import LLMError, LLMResponse, Message, Prompt, ToolCall, ToolResult, ToolSpec
+from claw.providers.budget import Cap, OverBudget, Scope
 from claw.providers.llm import LLM
 from claw.skill import Confirm, IncomingMessage, Skill, Tool, ToolContext, ToolError
 from claw.store.db import Database
@@ -182,6 +183,10 @@ class Agent:
         for n in range(1, max_steps + 1):
             try:
                 step = await self._ask(item, j, llm, prompt)
+            except OverBudget as exc:
+                log.info("turn.over_budget", inbox_id=item.inbox_id, reason=exc.reason)
+                return TurnOutcome(f"I stopped to stay within budget: {exc.reason}.", "budget", j.actions(),
+                                   j.services())
             except LLMError as exc:
                 log.warning("turn.llm_failed", inbox_id=item.inbox_id, reason=exc.reason)
                 return TurnOutcome(
@@ -220,7 +225,9 @@ class Agent:
         recorded = j.recorded_model_step()
         if recorded is not None:
             return recorded
-        resp: LLMResponse = await llm.complete(prompt)
+        resp: LLMResponse = await llm.complete(prompt, Scope(
+            "task" if item.origin == "scheduler" else "turn", item.conversation_id, item.payload.get("task_id"),
+            Cap.from_json(item.payload.get("budget"))))
         calls = [ToolCall(c.id or f"call_{uuid.uuid4().hex[:12]}", c.name, c.arguments) for c in resp.tool_calls]
         step = ModelStep(Message(role="assistant", text=resp.text, tool_calls=calls), resp.stop_reason)
 

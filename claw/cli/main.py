@@ -551,6 +551,12 @@ def usage(ctx: click.Context, by: str | None) -> None:
                 f"  {str(r['key']):<28} calls {r['calls']:>5}  in {r['input']:>9}  out {r['output']:>8}  "
                 f"cache r/w {r['cache_read']:>8}/{r['cache_write']:<8} ~${r['cost']:.4f}"
             )
+    err = db.run_sync(usage_mod.estimate_error)
+    if err["calls"]:
+        click.echo(f"budget checks: {err['calls']} calls, prompts counted {err['estimated']} tokens, providers "
+                   f"reported {err['actual']} ({(err['actual'] - err['estimated']) / max(1, err['estimated']):+.1%}); "
+                   f"the most one call's count fell short: {max(0, err['worst_under'])} tokens (what a budget "
+                   "may be overshot by)")
     db.close()
 
 

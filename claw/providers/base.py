@@ -84,6 +84,7 @@ class LLMResponse:
     model: str
     stop_reason: str = ""
     cost_usd: float = 0.0  # estimated from the provider's prices
+    estimated_input: int | None = None  # the prompt's tokens as the budget check counted them
 
 
 @dataclass

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 
 from claw import plugins
 from claw.providers.base import LLMError, LLMProvider, LLMResponse, Prompt, ProviderPlugin, ProviderSettings
+
+if TYPE_CHECKING:
+    from claw.providers.budget import Budgets, Scope
 
 log = structlog.get_logger("claw.llm")
 
@@ -75,9 +79,10 @@ def build_model(settings: ProviderSettings) -> Model | None:
 class LLM:
     """The primary model, and the fallback used when the primary fails after its own retries."""
 
-    def __init__(self, primary: Model, fallback: Model | None = None):
+    def __init__(self, primary: Model, fallback: Model | None = None, budgets: Budgets | None = None):
         self.primary = primary
         self.fallback = fallback
+        self.budgets = budgets
         #: Why the last request failed, for /healthz; None once a request succeeds again.
         self.last_error: str | None = None
 
@@ -85,13 +90,18 @@ class LLM:
     def label(self) -> str:
         return self.primary.label
 
-    async def complete(self, prompt: Prompt) -> LLMResponse:
+    async def complete(self, prompt: Prompt, scope: Scope | None = None) -> LLMResponse:
+        """Ask the model; with a ``scope``, only within what its budgets have left (else ``OverBudget``)."""
+        counted = None
+        if self.budgets is not None and scope is not None:  # before the try: a spent budget is not a sick model
+            prompt, counted = await self.budgets.fit(scope, prompt, self.primary.settings.max_tokens)
         try:
             response = await self._complete(prompt)
         except LLMError as exc:
             self.last_error = exc.reason
             raise
         self.last_error = None
+        response.estimated_input = counted
         return response
 
     async def _complete(self, prompt: Prompt) -> LLMResponse:
@@ -119,8 +129,9 @@ class LLM:
             await self.fallback.client.close()
 
 
-def build_llm(settings: ProviderSettings, fallback: ProviderSettings | None = None) -> LLM | None:
+def build_llm(settings: ProviderSettings, fallback: ProviderSettings | None = None,
+              budgets: Budgets | None = None) -> LLM | None:
     primary = build_model(settings)
     if primary is None:
         return None
-    return LLM(primary, build_model(fallback) if fallback else None)
+    return LLM(primary, build_model(fallback) if fallback else None, budgets)

@@ -15,6 +15,7 @@ import structlog
 
 from claw.providers import usage
 from claw.providers.base import LLMError, LLMResponse, Prompt, ProviderSettings
+from claw.providers.budget import Budgets, Scope
 from claw.providers.llm import LLM, build_llm, resolve
 from claw.store.db import Database
 
@@ -52,8 +53,10 @@ def cloud_refusal(settings: ProviderSettings, allow_cloud: bool) -> str | None:
 
 
 class SkillModels:
-    def __init__(self, db: Database | None, chat: LLM | None, vision: ProviderSettings, allow_cloud_vision: bool = True):
+    def __init__(self, db: Database | None, chat: LLM | None, vision: ProviderSettings, allow_cloud_vision: bool = True,
+                 budgets: Budgets | None = None):
         self.db = db
+        self.budgets = budgets
         self.chat = chat
         self.vision_settings = vision
         self._refusal = cloud_refusal(vision, allow_cloud_vision)
@@ -74,7 +77,7 @@ class SkillModels:
         if self._refusal:
             raise LLMError(self._refusal)
         if self._vision is None:
-            self._vision = build_llm(self.vision_settings)
+            self._vision = build_llm(self.vision_settings, budgets=self.budgets)
             if self._vision is None:
                 raise LLMError("no vision model is configured: set [vision] (or [llm]) with a provider and key")
         return self._vision
@@ -84,7 +87,7 @@ class SkillModels:
         llm = self._vision_llm() if vision else self.chat
         if llm is None:
             raise LLMError("no language model is configured")
-        resp = await llm.complete(prompt)
+        resp = await llm.complete(prompt, Scope(purpose, task_id=task_id))
         if self.db is not None:
             try:
                 await self.db.tx(lambda c: usage.record(c, resp, conversation_id=None, inbox_id=None, purpose=purpose,

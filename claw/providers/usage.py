@@ -20,7 +20,7 @@ def record(conn: Connection, resp: LLMResponse, *, conversation_id: str | None, 
         "purpose": purpose, "provider": resp.provider, "model": resp.model,
         "input_tokens": u.input_tokens, "output_tokens": u.output_tokens,
         "cache_read_tokens": u.cache_read_tokens, "cache_write_tokens": u.cache_write_tokens,
-        "cost_usd": resp.cost_usd,
+        "cost_usd": resp.cost_usd, "estimated_input": resp.estimated_input,
     })
 
 
@@ -43,3 +43,14 @@ def totals(conn: Connection, by: str) -> list[dict[str, Any]]:
         ).group_by(key).order_by(key)
     )
     return [dict(r._mapping) for r in rows]
+
+
+def estimate_error(conn: Connection) -> dict[str, int]:
+    """Over the calls a budget checked: the input they really took against what the check counted. A budget can
+    be overshot by at most what the count missed."""
+    actual = usage.c.input_tokens + usage.c.cache_read_tokens + usage.c.cache_write_tokens
+    row = conn.execute(select(func.count(), func.coalesce(func.sum(actual), 0),
+                              func.coalesce(func.sum(usage.c.estimated_input), 0),
+                              func.coalesce(func.max(actual - usage.c.estimated_input), 0))
+                       .where(usage.c.estimated_input.is_not(None))).one()
+    return {"calls": row[0], "actual": int(row[1]), "estimated": int(row[2]), "worst_under": int(row[3])}

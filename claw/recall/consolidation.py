@@ -18,6 +18,7 @@ import structlog
 
 from claw.providers import usage as usage_log
 from claw.providers.base import Message, Prompt
+from claw.providers.budget import Scope
 from claw.providers.llm import LLM
 from claw.recall.service import MemoryService, outside_source
 from claw.store.db import Database
@@ -155,7 +156,7 @@ class Consolidator:
 
     async def _complete(self, conversation: str, prompt: str) -> str:
         assert self.llm is not None
-        resp = await self.llm.complete(Prompt(SYSTEM, [Message(role="user", text=prompt)]))
+        resp = await self.llm.complete(Prompt(SYSTEM, [Message(role="user", text=prompt)]), Scope("consolidation"))
         self.stats.llm_calls += 1
         await self.db.tx(lambda c: usage_log.record(c, resp, conversation_id=conversation, inbox_id=None,
                                                     purpose="consolidation"))

@@ -130,6 +130,12 @@ def m010_pairing_limits(conn: Connection) -> None:
     _add_column(conn, schema.pairing_codes, "notified_at")
 
 
+@migration
+def m011_usage_estimate(conn: Connection) -> None:
+    """The prompt tokens a budget check counted before the call, so `claw usage` shows the count's error."""
+    _add_column(conn, schema.usage, "estimated_input")
+
+
 def migrate(engine: Engine) -> list[str]:
     """Run the steps not yet recorded (blocking); returns their names. A newer database is refused untouched."""
     try:

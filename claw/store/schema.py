@@ -129,6 +129,7 @@ usage = Table(
     Column("cache_write_tokens", Integer, nullable=False, default=0),
     Column("cost_usd", Float, nullable=False, default=0.0),
     Column("ok", Boolean, nullable=False, default=True),
+    Column("estimated_input", Integer),  # what the budget check counted for the prompt (None: not checked)
 )
 Index("ix_usage_at", usage.c.at)
 

@@ -15,6 +15,7 @@ import structlog
 
 from claw.agent.turn import Toolbox
 from claw.providers.base import LLMResponse, Message, Prompt
+from claw.providers.budget import Scope
 from claw.providers.llm import LLM, LLMError
 from claw.skill import ToolContext, ToolError
 
@@ -57,7 +58,7 @@ async def compile_instruction(text: str, llm: LLM | None, skills: Toolbox, ctx: 
     specs = [s for s in skills.specs() if s.name != "tasks"]
     prompt = Prompt(SYSTEM, [Message(role="user", text=f"Instruction: {text}")], specs, max_tokens=512)
     try:
-        resp = await llm.complete(prompt)
+        resp = await llm.complete(prompt, Scope("task_compile"))
     except LLMError as exc:
         log.warning("tasks.compile_failed", reason=exc.reason)
         return Compiled(None, f"could not compile it now ({exc.reason})")

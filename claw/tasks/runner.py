@@ -23,9 +23,10 @@ from sqlalchemy.exc import IntegrityError
 
 from claw.agent.turn import Toolbox
 from claw.core.inbox import Inbox
+from claw.providers import budget
 from claw.skill import TaskKind, ToolContext, ToolError
 from claw.store.db import Database, new_id, utcnow
-from claw.tasks import budget, conditions
+from claw.tasks import conditions
 from claw.tasks import models as m
 from claw.tasks.turns import goal_text, routine_text
 
@@ -44,7 +45,7 @@ class RunResult:
 class Runner:
     def __init__(self, db: Database, inbox: Inbox, notify: Callable[..., Awaitable[Any]], owner: tuple[str, str],
                  toolbox: Toolbox, tz: ZoneInfo, handlers: Mapping[str, TaskKind],
-                 measurements: Callable[[m.Task], list[str]]):
+                 measurements: Callable[[m.Task], list[str]], task_tokens_per_day: int = 0):
         self.db = db
         self.inbox = inbox
         self.notify_owner = notify
@@ -53,6 +54,16 @@ class Runner:
         self.tz = tz
         self.handlers = handlers  # skill-run kinds, registered with the service (shared mapping)
         self.measurements = measurements
+        self.task_tokens_per_day = task_tokens_per_day  # a task's own daily budget unless it sets one
+
+    def cap(self, task: m.Task) -> budget.Cap | None:
+        """The task's own budget: a goal's over its whole life, another task's for today (0: none)."""
+        if task.kind == "goal":
+            return budget.Cap(f"goal #{task.id}'s budget", int(task.spec["token_budget"]))
+        limit = task.tokens_per_day if task.tokens_per_day is not None else self.task_tokens_per_day
+        if not limit:
+            return None
+        return budget.Cap(f"task #{task.id}'s budget for today", limit, budget.local_midnight(utcnow(), self.tz))
 
     # -- claiming -----------------------------------------------------------
 
@@ -132,8 +143,10 @@ class Runner:
 
     async def llm_turn(self, task: m.Task, run_key: str, text: str, extra: dict[str, Any] | None = None) -> RunResult:
         channel, address = self.owner
+        cap = self.cap(task)
         payload = {"task_id": task.id, "owner": True, "task_kind": task.kind,
-                   "may_open": bool(task.spec.get("allow_opening")), **(extra or {})}
+                   "may_open": bool(task.spec.get("allow_opening")), "budget": cap.as_json() if cap else None,
+                   **(extra or {})}
         accepted = await self.inbox.enqueue(channel=channel, external_id=f"task:{task.id}:{run_key}",
                                                     peer=address, sender=address, text=text, payload=payload,
                                                     origin="scheduler")

@@ -28,11 +28,12 @@ from claw.agent.turn import Toolbox
 from claw.config import TasksSection
 from claw.core.events import TurnInput, TurnOutcome
 from claw.core.inbox import Inbox
+from claw.providers import budget
 from claw.providers import usage as usage_log
 from claw.providers.llm import LLM
 from claw.skill import Memory, Shared, TaskInfo, TaskKind, ToolContext, ToolError
 from claw.store.db import Database
-from claw.tasks import budget, conditions
+from claw.tasks import conditions
 from claw.tasks import models as m
 from claw.tasks.compile import check_actions, compile_instruction
 from claw.tasks.runner import Runner, RunResult
@@ -91,7 +92,8 @@ class TaskService:
         #: Task kinds a skill runs (e.g. "camera"): the handler's ``refresh()`` follows every change,
         #: ``run_task(task)`` serves `claw tasks run`. This service owns their definition, status and budgets.
         self.handlers: dict[str, TaskKind] = {}
-        self.runner = Runner(db, inbox, notify, owner, toolbox, tz, self.handlers, self.measurements)
+        self.runner = Runner(db, inbox, notify, owner, toolbox, tz, self.handlers, self.measurements,
+                             settings.task_tokens_per_day)
         self.watch = WatchEngine(db, shared, settings.watch_poll_seconds, self.fire_watcher)
         self.scheduler = TaskScheduler(tz, self._due)
         self._clock: asyncio.Task[None] | None = None
@@ -580,10 +582,18 @@ class TaskService:
         waiting = waits_for_owner(outcome)
         await self.db.tx(lambda c: c.execute(
             update(m.task_runs).where(m.task_runs.c.inbox_id == item.inbox_id, m.task_runs.c.status == "queued")
-            .values(status="ok" if outcome.handled_by != "error" else "failed", detail=outcome.reply[:2000],
-                    finished_at=datetime.now(UTC))))
+            .values(status="ok" if outcome.handled_by not in ("error", "budget") else "failed",
+                    detail=outcome.reply[:2000], finished_at=datetime.now(UTC))))
         if task is None:
             return outcome
+        if outcome.handled_by == "budget":  # the model was not asked: stop here, and say why once
+            why = outcome.reply.split(": ", 1)[-1].rstrip(".")
+            if task.kind == "goal":
+                await self.stop_goal(task, f"its token budget would be exceeded ({why})")
+            else:
+                await self._pause(task, "token budget", f"I paused task #{task.id} ({task.title}) to stay within "
+                                  f"budget: {why}. Resume it with `claw tasks resume {task.id}` or ask me.")
+            return TurnOutcome("", outcome.handled_by, outcome.actions, outcome.services)
         if item.payload.get("goal_iteration"):
             iteration = int(item.payload["goal_iteration"])
             await self._journal(task, iteration, item.inbox_id, outcome)

@@ -1,0 +1,68 @@
+"""Budgets hold before each model call, with a model that always writes as much as it is allowed.
+
+A call's worst case (its prompt, counted, plus max_tokens) must fit what is left: max_tokens shrinks, or the
+call is not made and the owner is told. What is spent can pass a budget by at most what the prompt count
+missed, which the usage table records beside each call (and `claw usage` reports).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from typing import Any
+
+from tests.conftest import anthropic_config
+from tests.fakes.llm import RecordedRequest, Reply
+from tests.harness import Daemon
+from tests.tasks.conftest import assistant_texts, create, fast, wait_until
+
+DEFAULT_MAX = 3000  # with 8000 for the goal: one full call, then one that must be shrunk
+
+
+def greedy(seen: list[int]) -> Any:
+    """A model that always uses its full max_tokens."""
+    def respond(req: RecordedRequest) -> Reply:
+        seen.append(int(req.body["max_tokens"]))
+        return Reply(text="Tried the heating; will look again.", usage={"output_tokens": seen[-1]})
+    return respond
+
+
+def spent(d: Daemon, where: str = "1") -> tuple[int, int, int]:
+    """(calls, tokens spent, what the prompt counts missed) over the usage rows matching ``where``."""
+    with sqlite3.connect(d.home / "claw.db") as conn:
+        rows = conn.execute(f"SELECT input_tokens + cache_read_tokens + cache_write_tokens, output_tokens, "
+                            f"estimated_input FROM usage WHERE {where}").fetchall()
+    assert all(est is not None for _, _, est in rows), rows  # every call was checked
+    return len(rows), sum(i + o for i, o, _ in rows), sum(max(0, i - est) for i, _, est in rows)
+
+
+def test_a_goal_stops_within_its_budget(fake_llm: Any, daemon_factory: Any) -> None:
+    seen: list[int] = []
+    fake_llm.responder = greedy(seen)
+    d = daemon_factory(anthropic_config(fake_llm, extra=fast(), max_tokens=DEFAULT_MAX))
+    goal = create(d, kind="goal", text="keep the bedroom at 20", every="1s", max_iterations=50, token_budget=8000)
+    report = wait_until(lambda: [t for t in assistant_texts(d) if t.startswith(f"Goal #{goal['id']}")], d=d,
+                        what="goal report")
+    assert "token budget would be exceeded" in report[0] and "goal #1's budget of 8000 tokens" in report[0], report
+    calls, total, missed = spent(d, f"task_id = {goal['id']}")
+    assert calls >= 1 and total <= 8000 + missed, (calls, total, missed)
+    assert seen[-1] < DEFAULT_MAX  # the last call was shrunk to fit, not refused outright
+    usage = subprocess.run([sys.executable, "-m", "claw", "usage"], env=d.env, capture_output=True, text=True,
+                           timeout=60)
+    assert f"budget checks: {calls} calls" in usage.stdout, usage.stdout + usage.stderr
+
+
+def test_the_day_budget_holds_across_the_owners_turns(fake_llm: Any, daemon_factory: Any) -> None:
+    seen: list[int] = []
+    fake_llm.responder = greedy(seen)
+    d = daemon_factory(anthropic_config(fake_llm, extra="[agent]\ndaily_token_budget = 12000\nlocal_intents = false\n",
+                                        max_tokens=DEFAULT_MAX))
+    replies = [d.say(f"tell me something about the number {i}")["reply"] for i in range(8)]
+    stopped = [r for r in replies if r.startswith("I stopped to stay within budget")]
+    assert stopped and "today's token budget of 12000 tokens is used up" in stopped[0], replies
+    assert replies.index(stopped[0]) >= 2  # turns ran until the budget, then none did
+    assert all(r.startswith("I stopped") for r in replies[replies.index(stopped[0]):])
+    calls, total, missed = spent(d)
+    assert total <= 12000 + missed, (calls, total, missed)
+    assert len(fake_llm.requests) == calls
