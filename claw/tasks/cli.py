@@ -156,8 +156,9 @@ def add_cmd(ctx: click.Context, at: str | None, delay: str | None, cron: str | N
     """Add a task: exactly one of --at, --in, --cron, --every, then the instruction text."""
     from pydantic import ValidationError
 
+    from claw.providers.llm import build_model
     from claw.tasks import models as m
-    from claw.tasks.service import task_view
+    from claw.tasks.service import NO_MODEL, needs_model, task_view
     from claw.tasks.spec import TaskRequest, TaskSpecError, prepare
     from claw.tasks.triggers import first_run, fmt_local
 
@@ -176,16 +177,23 @@ def add_cmd(ctx: click.Context, at: str | None, delay: str | None, cron: str | N
     daemon = _daemon(config)
     if daemon is not None:
         db.close()
-        view = _call(daemon, "POST", "/api/tasks?by=cli", req.model_dump(exclude_none=True))["task"]
+        added = _call(daemon, "POST", "/api/tasks?by=cli", req.model_dump(exclude_none=True))
+        view = added["task"]
         click.echo(f"Added task #{view['id']} ({view['kind']}): {view['title']}")
         click.echo(f"When: {view['schedule']}")
         click.echo(f"Next run: {view['next_run_local'] or '-'} ({tz.key})")
+        click.echo(f"Does: {view['does']}")
+        click.echo(f"Cost: {added['cost']}")
+        for note in added["notes"]:
+            click.echo(note)
         return
     try:
         prepared = prepare(req, tz=tz, now=now, settings=config.tasks, created_by="cli")
     except TaskSpecError as exc:
         raise click.ClickException(str(exc)) from None
     values = prepared.values
+    if needs_model(values["kind"], values["spec"]) and build_model(config.llm) is None:
+        raise click.ClickException(NO_MODEL)
     values["next_run_at"] = first_run(values["trigger"], tz, now)
     task_id = db.run_sync(lambda c: m.insert_task(c, values))
     task = _get(db, task_id)

@@ -65,14 +65,25 @@ class Created:
     task: m.Task
     next_runs: list[datetime]
     notes: list[str] = field(default_factory=list)
+    #: Tokens a model call for a task has cost lately (None: none measured yet), for the cost line.
+    tokens_per_call: int | None = None
+
+
+NO_MODEL = ("cannot run: it needs the language model each time and none is configured (set ANTHROPIC_API_KEY or "
+            "OPENAI_API_KEY, or [llm] in the config). A reminder, or a task given its tool calls (actions), runs "
+            "without one")
 
 
 def needs_llm(task: m.Task) -> bool:
-    if task.kind in ("goal", "camera"):  # a camera check asks the vision model
+    return needs_model(task.kind, task.spec)
+
+
+def needs_model(kind: str, spec: dict[str, Any]) -> bool:
+    if kind in ("goal", "camera"):  # a camera check asks the vision model
         return True
-    if task.kind == "reminder":
+    if kind == "reminder":
         return False
-    return not task.actions and (task.kind == "routine" or bool(task.spec.get("needs_llm")))
+    return not spec.get("actions") and (kind == "routine" or bool(spec.get("needs_llm")))
 
 
 class TaskService:
@@ -234,6 +245,8 @@ class TaskService:
             else:
                 spec["needs_llm"] = True
                 notes.append(f"runs as an LLM turn: {compiled.reason}")
+        if self.llm is None and needs_model(values["kind"], spec):
+            raise TaskSpecError(NO_MODEL)  # refused, not stored: each run would do nothing
         values["next_run_at"] = first_run(values["trigger"], self.tz, now)
 
         def write(conn: Any) -> m.Task:
@@ -246,7 +259,8 @@ class TaskService:
         task = await self.db.tx(write)
         log.info("tasks.created", task_id=task.id, kind=task.kind, by=created_by, trigger=task.trigger)
         await self.sync()
-        return Created(task, next_runs(task.trigger, self.tz, now, 3), notes)
+        per_call = await self.db.tx(budget.recent_call_tokens) if needs_llm(task) else None
+        return Created(task, next_runs(task.trigger, self.tz, now, 3), notes, per_call)
 
     async def add_kind(self, kind: str, title: str, instruction: str, spec: dict[str, Any],
                        state: dict[str, Any]) -> TaskInfo:
@@ -455,7 +469,7 @@ class TaskService:
 
     # -- limits and budgets ---------------------------------------------------
 
-    async def _pause(self, task: m.Task, reason: str, message: str) -> None:
+    async def _pause(self, task: m.Task, reason: str, message: str, kind: str = "budget") -> None:
         def write(conn: Any) -> bool:
             res = conn.execute(update(m.tasks).where(m.tasks.c.id == task.id, m.tasks.c.status == "active")
                                .values(status="paused", status_reason=reason, next_run_at=None, rev=m.tasks.c.rev + 1))
@@ -463,7 +477,7 @@ class TaskService:
 
         if await self.db.tx(write):  # only the first to pause it tells the owner
             self.scheduler.unschedule(task.id)
-            await self.notify_owner(message, meta={"task_id": task.id, "kind": "budget"})
+            await self.notify_owner(message, meta={"task_id": task.id, "kind": kind})
             log.info("tasks.paused", task_id=task.id, reason=reason)
 
     async def _finish_status(self, task: m.Task, status: str, reason: str) -> bool:
@@ -582,10 +596,15 @@ class TaskService:
         waiting = waits_for_owner(outcome)
         await self.db.tx(lambda c: c.execute(
             update(m.task_runs).where(m.task_runs.c.inbox_id == item.inbox_id, m.task_runs.c.status == "queued")
-            .values(status="ok" if outcome.handled_by not in ("error", "budget") else "failed",
+            .values(status="ok" if outcome.handled_by not in ("error", "budget", "setup") else "failed",
                     detail=outcome.reply[:2000], finished_at=datetime.now(UTC))))
         if task is None:
             return outcome
+        if outcome.handled_by == "setup":  # no model any more: every run would do nothing
+            await self._pause(task, "no language model", f"I paused task #{task.id} ({task.title}): it needs the "
+                              "language model and none is configured. Resume it once one is "
+                              f"(`claw tasks resume {task.id}`).", kind="setup")
+            return TurnOutcome("", outcome.handled_by, outcome.actions, outcome.services)
         if outcome.handled_by == "budget":  # the model was not asked: stop here, and say why once
             why = outcome.reply.split(": ", 1)[-1].rstrip(".")
             if task.kind == "goal":
@@ -677,5 +696,16 @@ def summary(created: Created, tz: Any) -> str:
         limits.append(f"expires {fmt_local(task.expires_at, tz)}")
     if limits:
         lines.append("Limits: " + ", ".join(limits))
+    lines.append("Cost: " + cost_line(created))
     lines.extend(created.notes)
     return "\n".join(lines)
+
+
+def cost_line(created: Created) -> str:
+    """What each run costs in tokens, from what model calls have cost lately (never a made-up figure)."""
+    if not needs_llm(created.task):
+        return "no tokens per run (no language model needed)"
+    if created.tokens_per_call is None:
+        return "the language model runs each time (no call measured yet; `claw usage --by task` will show it)"
+    return (f"the language model runs each time: about {created.tokens_per_call} tokens per model call lately, "
+            "more if a run takes several steps")

@@ -7,6 +7,7 @@ missed, which the usage table records beside each call (and `claw usage` reports
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from typing import Any
 from tests.conftest import anthropic_config
 from tests.fakes.llm import RecordedRequest, Reply
 from tests.harness import Daemon
-from tests.tasks.conftest import assistant_texts, create, fast, wait_until
+from tests.tasks.conftest import assistant_texts, cli, create, fast, wait_until
 
 DEFAULT_MAX = 3000  # with 8000 for the goal: one full call, then one that must be shrunk
 
@@ -66,3 +67,26 @@ def test_the_day_budget_holds_across_the_owners_turns(fake_llm: Any, daemon_fact
     calls, total, missed = spent(d)
     assert total <= 12000 + missed, (calls, total, missed)
     assert len(fake_llm.requests) == calls
+
+
+def test_tasks_say_what_they_cost_and_need_a_model_to_think(fake_llm: Any, daemon_factory: Any) -> None:
+    bare = daemon_factory(fast(), name="bare")  # no model configured
+    refused = cli(bare, "add", "--cron", "0 7 * * 1-5", "set the heat to 21", ok=False)
+    assert refused.returncode != 0 and "cannot run: it needs the language model" in refused.stderr, refused.stderr
+    assert json.loads(cli(bare, "list", "--json").stdout)["tasks"] == []  # not stored
+    reminder = cli(bare, "add", "--in", "1h", "--remind", "stretch").stdout
+    assert "Cost: no tokens per run" in reminder, reminder
+
+    fake_llm.responder = lambda req: Reply(text="NOTHING TO REPORT")
+    d = daemon_factory(anthropic_config(fake_llm, extra=fast()), name="thinking")
+    d.say("hello")  # one model call measured
+    thinking = cli(d, "add", "--every", "2s", "check the house and report").stdout
+    assert "Cost: the language model runs each time: about" in thinking and "tokens per model call" in thinking
+    d.stop()
+    d.config_path.write_text(fast())  # the model is gone: its runs would do nothing
+    d.start()
+    told = wait_until(lambda: [t for t in assistant_texts(d) if "I paused task #1" in t], d=d, what="paused")
+    assert "needs the language model and none is configured" in told[0]
+    show = json.loads(cli(d, "show", "1", "--json").stdout)
+    assert show["task"]["status"] == "paused"
+    assert [r["status"] for r in show["runs"]][-1] == "failed"
