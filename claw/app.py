@@ -24,7 +24,7 @@ import structlog
 from claw import plugins, runfile
 from claw.agent.persona import load_persona
 from claw.agent.prompt import PromptBuilder
-from claw.agent.turn import Agent
+from claw.agent.turn import Agent, no_model_reply
 from claw.channels.base import Channel, ChannelDeps, ChannelPlugin
 from claw.config import Config, local_timezone
 from claw.core import history
@@ -133,7 +133,7 @@ class App:
         prompts = PromptBuilder(load_persona(self.home, config.claw.owner_name), self.tz, self.skills.specs,
                                 [self.memory])
         hint = config.source if config.source != "(defaults)" else str(self.home / "config.toml")
-        self.agent = Agent(self.db, config.agent, self.skills, self.llm, prompts, hint)
+        self.agent = Agent(self.db, config.agent, self.skills, self.llm, prompts, no_model_reply(config.llm, hint))
         runner: TurnRunner = self.tasks.wrap(self.agent) if self.tasks else self.agent
         transcript = frozenset(name for name, ch in self.channels.items() if ch.transcript_only)
         self.dispatcher = Dispatcher(self.db, runner, config.agent.max_parallel_turns, self.outbox.wake, self.pending,

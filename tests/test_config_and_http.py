@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -164,6 +165,24 @@ def test_doctor_reports_llm_and_skills(fake_llm, tmp_path):
     assert "skill time" in proc.stdout
     assert "sk-ant-doctor-secret" not in proc.stdout + proc.stderr
     assert proc.returncode == 0
+
+
+def test_doctor_names_each_problems_section_and_a_provider_without_its_key(tmp_path):
+    home = tmp_path / "doc"
+    home.mkdir()
+    (home / "config.toml").write_text('[foo]\nx = 1\n[llm]\nprovider = "openai"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC", "OPENAI"))} | {"CLAW_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-m", "claw", "doctor"], capture_output=True, text=True, env=env,
+                          timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1
+    assert 'FIX  llm: [llm] provider = "openai" has no API key: set OPENAI_API_KEY' in proc.stdout, proc.stdout
+    assert "FIX  config [foo]:" in proc.stdout and "skills config" not in proc.stdout
+    (home / "config.toml").write_text('[llm]\nprovider = "openai"\n')
+    said = subprocess.run([sys.executable, "-m", "claw", "intents", "test", "write me a poem about autumn"],
+                          capture_output=True, text=True, env=env, timeout=60, stdin=subprocess.DEVNULL)
+    out = json.loads(said.stdout)
+    assert out["decision"] == "setup", out  # what the daemon would answer: the model is needed and missing
+    assert 'provider = "openai" has no API key' in out["reply"] and "add an [llm]" not in out["reply"]
 
 
 def test_broken_user_skill_is_reported_and_skipped(daemon_factory):

@@ -23,9 +23,18 @@ from claw.agent.untrusted import sources_in, untrusted
 from claw.config import AgentSection
 from claw.core.events import TurnInput, TurnOutcome
 from claw.providers import usage as usage_log
-from claw.providers.base import LLMError, LLMResponse, Message, Prompt, ToolCall, ToolResult, ToolSpec
+from claw.providers.base import (
+    LLMError,
+    LLMResponse,
+    Message,
+    Prompt,
+    ProviderSettings,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+)
 from claw.providers.budget import Cap, OverBudget, Scope
-from claw.providers.llm import LLM
+from claw.providers.llm import LLM, what_is_missing
 from claw.skill import Confirm, IncomingMessage, Skill, Tool, ToolContext, ToolError
 from claw.store.db import Database
 
@@ -34,11 +43,9 @@ log = structlog.get_logger("claw.agent")
 TOOL_TIMEOUT = 60.0
 STEP_LIMIT = "not run: the turn reached its step limit ([agent] max_steps)"
 ONE_QUESTION = "not run: another call waits for the owner's yes; one question at a time, ask again after the answer"
-NO_LLM_REPLY = (
-    "I can't answer that yet: no language model is configured. Set ANTHROPIC_API_KEY (or OPENAI_API_KEY) in the "
-    "environment of `claw serve`, or add an [llm] section (provider, model, api_key or base_url for a local "
-    "server such as Ollama) to {config}, then restart."
-)
+def no_model_reply(settings: ProviderSettings, config_file: str) -> str:
+    """The answer to a message that needs the model when none can be used: what exactly to set, and where."""
+    return f"I can't answer that yet: {what_is_missing(settings)} (config: {config_file}), then restart."
 
 
 class Toolbox(Protocol):
@@ -53,13 +60,13 @@ class Toolbox(Protocol):
 
 class Agent:
     def __init__(self, db: Database, settings: AgentSection, toolbox: Toolbox, llm: LLM | None,
-                 prompts: PromptBuilder, config_hint: str):
+                 prompts: PromptBuilder, setup_reply: str):
         self.db = db
         self.settings = settings
         self.toolbox = toolbox
         self.llm = llm
         self.prompts = prompts
-        self.config_hint = config_hint  # the file to add an [llm] section to
+        self.setup_reply = setup_reply  # what to set when there is no model (no_model_reply)
 
     async def run(self, item: TurnInput) -> TurnOutcome:
         limit = self.settings.history_messages
@@ -80,7 +87,7 @@ class Agent:
             if outcome is not None:
                 return outcome
         if self.llm is None:
-            return TurnOutcome(NO_LLM_REPLY.format(config=self.config_hint), "setup")
+            return TurnOutcome(self.setup_reply, "setup")
         return await self._plan(item, j, self.llm, recent)
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -22,7 +23,7 @@ async def run_doctor(config_file: str | Path | None) -> bool:
     from claw import logging as claw_logging
     from claw import plugins
     from claw.providers.base import LLMError
-    from claw.providers.llm import resolve
+    from claw.providers.llm import ProviderError, resolve, what_is_missing
     from claw.skillset import SkillSet, discover, standalone_context
 
     claw_logging.setup("error")
@@ -51,10 +52,15 @@ async def run_doctor(config_file: str | Path | None) -> bool:
     for label, settings in (("llm", config.llm), ("llm.fallback", config.llm.fallback)):
         if settings is None:
             continue
-        plugin, resolved = resolve(settings)
+        try:
+            plugin, resolved = resolve(settings)
+        except ProviderError as exc:
+            report(Check(False, label, str(exc)))
+            continue
         if plugin is None or not plugin.usable(resolved):
-            report(Check(None, label, "not configured: device commands work locally; for everything else set "
-                                      "ANTHROPIC_API_KEY or OPENAI_API_KEY, or [llm] base_url for a local server"))
+            chosen = settings.provider not in ("auto", "none")  # a provider named without its key is a mistake
+            report(Check(False if chosen else None, label, what_is_missing(settings)
+                         + ("" if chosen else "; device commands work locally without it")))
             continue
         provider = plugin.create(resolved)
         try:
@@ -71,8 +77,9 @@ async def run_doctor(config_file: str | Path | None) -> bool:
     skills = SkillSet()
     try:
         await skills.load(config, standalone_context(config), discover(config.home))
-    except ConfigError as exc:
-        report(Check(False, "skills config", str(exc)))
+    except ConfigError as exc:  # an unknown or wrong section: label it by the section the message names
+        section = re.search(r"\[([^\]]+)\]", str(exc))
+        report(Check(False, f"config [{section.group(1)}]" if section else "config", str(exc)))
         return False
     for name, state in skills.health().items():
         report(Check(bool(state.get("ok", True)), f"skill {name}", state.get("detail", "")))

@@ -328,7 +328,7 @@ def intents_test(ctx: click.Context, text: tuple[str, ...], sender: str, llm: bo
     (local, confirm, planner or setup), the reply text, and the readings behind it, as JSON (logs on stderr)."""
     from claw import logging as claw_logging
     from claw.agent.confirm import question
-    from claw.agent.turn import NO_LLM_REPLY
+    from claw.agent.turn import no_model_reply
     from claw.core.skill_state import SkillState
     from claw.providers.llm import resolve
     from claw.skillset import SkillSet, standalone_context
@@ -338,7 +338,8 @@ def intents_test(ctx: click.Context, text: tuple[str, ...], sender: str, llm: bo
     config = _load(ctx)
     claw_logging.setup(ctx.obj.get("log_level") or "warning")
     if llm is None:
-        llm = resolve(config.llm)[0] is not None
+        plugin, resolved = resolve(config.llm)
+        llm = plugin is not None and plugin.usable(resolved)  # as the daemon decides (build_model)
     db = Database(config.database_url)
     migrate(db.engine)
 
@@ -369,7 +370,7 @@ def intents_test(ctx: click.Context, text: tuple[str, ...], sender: str, llm: bo
         out = {"decision": "planner", "reply": None}  # the model answers; nothing is decided here
     else:
         hint = config.source if config.source != "(defaults)" else str(config.home / "config.toml")
-        out = {"decision": "setup", "reply": NO_LLM_REPLY.format(config=hint)}
+        out = {"decision": "setup", "reply": no_model_reply(config.llm, hint)}
     click.echo(json.dumps({**out, **result}, indent=2, ensure_ascii=False, default=str))
 
 

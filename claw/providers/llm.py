@@ -55,6 +55,23 @@ def resolve(settings: ProviderSettings) -> tuple[ProviderPlugin | None, Provider
     return plugin, plugin.resolve(settings)
 
 
+def what_is_missing(settings: ProviderSettings) -> str:
+    """Why no model can be used with these settings and what to set, for the owner (doctor, the setup reply)."""
+    name = settings.provider
+    if name == "none":
+        return '[llm] provider = "none" turns the language model off; name a provider to use one'
+    if name != "auto":
+        try:
+            plugin = provider_plugin(name)
+        except ProviderError as exc:
+            return str(exc)
+        where = f"{plugin.env_key} in the environment of `claw serve`, or " if plugin.env_key else ""
+        return (f'[llm] provider = "{name}" has no API key: set {where}api_key in [llm] '
+                "(or base_url for a local server)")
+    return ("no language model is configured: set ANTHROPIC_API_KEY or OPENAI_API_KEY in the environment of "
+            "`claw serve`, or [llm] with provider, model and api_key (or base_url for a local server such as Ollama)")
+
+
 @dataclass
 class Model:
     """A client and the plugin that made it (its prices)."""
