@@ -132,6 +132,8 @@ def test_cli_say_and_skills_list(daemon_factory):
                              env=env, timeout=30, stdin=subprocess.DEVNULL)
     assert listing.returncode == 0
     assert "time" in listing.stdout and "current_time" in listing.stdout and "notify_owner" in listing.stdout
+    camera = listing.stdout.split("camera", 1)[1].split("\nhome", 1)[0]
+    assert "not configured: no [camera.NAME] configured" in camera and "camera_snapshot" not in listing.stdout
 
 
 def test_cli_init_writes_config_and_persona_without_asking(tmp_path):

@@ -291,18 +291,25 @@ def skills() -> None:
 @skills.command("list")
 @click.pass_context
 def skills_list(ctx: click.Context) -> None:
-    """List discovered skills, whether enabled, and their tools."""
+    """List discovered skills: enabled or not, configured or not, and the tools each offers the model."""
+    from claw import logging as claw_logging
     from claw.skillset import discover, skill_config
 
     config = _load(ctx)
+    claw_logging.setup("error")
     found = discover(config.home)
+    offered = asyncio.run(_offered_tools(config, found))
     for cls, origin in found.classes:
+        declared = sorted(getattr(m, "__name__", "") for m in vars(cls).values() if hasattr(m, "__claw_tool__"))
         try:
-            enabled = "enabled" if skill_config(cls, config).enabled else "disabled"
+            enabled = skill_config(cls, config).enabled
+            state = "enabled" if enabled else "disabled"
         except ConfigError as exc:
-            enabled = f"config error: {exc}"
-        tools = [getattr(m, "__name__", "") for m in vars(cls).values() if hasattr(m, "__claw_tool__")]
-        click.echo(f"{cls.name:<12} {enabled:<9} {origin}")
+            enabled, state = False, f"config error: {exc}"
+        tools, detail = offered.get(cls.name, (declared, ""))
+        if enabled and declared and not tools:  # set up, but with nothing to offer (no [camera.NAME], say)
+            state = "enabled, not configured" + (f": {detail}" if detail else "")
+        click.echo(f"{cls.name:<12} {state:<9} {origin}")
         doc = (cls.__doc__ or "").strip().splitlines()
         if doc:
             click.echo(f"    {doc[0]}")
@@ -310,6 +317,23 @@ def skills_list(ctx: click.Context) -> None:
             click.echo(f"    tools: {', '.join(sorted(tools))}")
     for p in found.problems:
         click.secho(f"{p.name:<12} FAILED    {p.stage}: {p.error}", fg="red")
+
+
+async def _offered_tools(config: Config, found: Any) -> dict[str, tuple[list[str], str]]:
+    """Each enabled skill set up as the daemon would: the tools it offers, and its health in words."""
+    from claw.skillset import SkillSet, standalone_context
+
+    skills = SkillSet()
+    try:
+        await skills.load(config, standalone_context(config), found)
+    except ConfigError:
+        return {}  # the config error is shown per skill above
+    try:
+        health = skills.health()
+        return {s.name: ([t.name for t in s.tools()], str(health.get(s.name, {}).get("detail", "")))
+                for s in skills.skills}
+    finally:
+        await skills.close()
 
 
 @main.group("intents")
