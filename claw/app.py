@@ -29,6 +29,7 @@ from claw.channels.base import Channel, ChannelDeps, ChannelPlugin
 from claw.config import Config, local_timezone
 from claw.core import history
 from claw.core.dispatcher import Dispatcher, Pending, TurnRunner
+from claw.core.feed import Feed
 from claw.core.gate import SenderGate
 from claw.core.inbox import Inbox
 from claw.core.notify import Notifier
@@ -37,7 +38,7 @@ from claw.core.skill_state import SkillState
 from claw.core.spool import Spool
 from claw.logging import add_secrets
 from claw.providers.budget import Budgets
-from claw.providers.llm import build_llm
+from claw.providers.llm import LLM, build_llm
 from claw.providers.models import SkillModels
 from claw.recall.consolidation import Consolidator
 from claw.recall.service import MemoryFacade, MemoryService
@@ -53,6 +54,8 @@ from claw.web.app import WebDeps, create_app
 log = structlog.get_logger("claw")
 
 SHUTDOWN_GRACE = 6.0
+#: Seconds between asking an unreachable model again (see ``App._probe_llm``).
+LLM_PROBE_SECONDS = 30.0
 
 
 def ensure_web_token(home: Path) -> str:
@@ -112,7 +115,8 @@ class App:
 
         # Memory, and messages claw sends on its own.
         self.memory = MemoryService(self.db.engine, config.memory, self.tz, config.agent.history_messages)
-        self.notifier = Notifier(self.db, route, self.outbox.wake, on_record=self.memory.on_notify)
+        self.feed = Feed()  # wakes the live streams (GET /api/events)
+        self.notifier = Notifier(self.db, route, self.said, on_record=self.memory.on_notify)
         self.consolidator: Consolidator | None = None
         if config.memory.consolidate:
             self.consolidator = Consolidator(self.memory, self.llm, self.db, config.memory.consolidate_after_minutes * 60)
@@ -127,7 +131,7 @@ class App:
         if config.tasks.enabled:
             self.tasks = TaskService(self.db, config.tasks, self.tz, inbox=self.inbox, notify=self.notifier.notify_owner,
                                      owner=route, toolbox=self.skills, llm=self.llm, shared=self.shared,
-                                     memory=MemoryFacade(self.memory))
+                                     memory=MemoryFacade(self.memory), budgets=self.budgets)
 
         # The agent and the dispatcher that runs its turns.
         prompts = PromptBuilder(load_persona(self.home, config.claw.owner_name), self.tz, self.skills.specs,
@@ -137,9 +141,15 @@ class App:
         runner: TurnRunner = self.tasks.wrap(self.agent) if self.tasks else self.agent
         transcript = frozenset(name for name, ch in self.channels.items() if ch.transcript_only)
         self.dispatcher = Dispatcher(self.db, runner, config.agent.max_parallel_turns, self.outbox.wake, self.pending,
-                                     on_finish=self.memory.on_finish, transcript_channels=transcript)
+                                     on_finish=self.memory.on_finish, transcript_channels=transcript,
+                                     on_recorded=self.feed.bump)
         self._loops: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
+
+    def said(self) -> None:
+        """claw queued something to say on its own: deliver it, and show it in the open chats."""
+        self.outbox.wake()
+        self.feed.bump()
 
     def skill_context(self, name: str) -> SkillContext:
         cfg = self.config
@@ -147,7 +157,8 @@ class App:
             name=name, timezone=self.tz, data_dir=self.home / "data" / name,
             log=structlog.get_logger(f"skills.{name}"), notify_owner=self.notifier.notify_owner, shared=self.shared,
             models=self.models, tasks=TasksFacade(self.tasks) if self.tasks else None,
-            memory=MemoryFacade(self.memory), state=SkillState(self.db, name), public_url=self.public_url, language=cfg.agent.language,
+            memory=MemoryFacade(self.memory), state=SkillState(self.db, name), budgets=self.budgets,
+            public_url=self.public_url, language=cfg.agent.language,
             local_intents=cfg.agent.local_intents)
 
     # -- lifecycle ----------------------------------------------------------
@@ -161,10 +172,14 @@ class App:
         self.inbox.resume()  # messages acknowledged but not stored when the daemon last stopped
         await self.memory.start()
         await self.skills.load(self.config, self.skill_context)
+        if self.shared.home is not None:  # the web chat's home panel follows every change
+            self.shared.home.subscribe(lambda *change: self.feed.bump("home"))
         for channel in self.channels.values():
             await channel.start()
         self._loops = [asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
                        asyncio.create_task(self.outbox.run(), name="delivery")]
+        if self.llm:
+            self._loops.append(asyncio.create_task(self._probe_llm(self.llm), name="llm-probe"))
         if self.tasks:
             await self.tasks.start()
         if self.consolidator:
@@ -175,6 +190,7 @@ class App:
     async def stop(self) -> None:
         """Reverse order of start; one part failing to stop does not keep the others running."""
         log.info("claw.stopping")
+        self.feed.close()  # the live streams end, so the server can
         steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
         if self.consolidator:
             steps.append(("consolidation", self.consolidator.stop))
@@ -195,6 +211,15 @@ class App:
                 log.warning("claw.stop_failed", part=what, error=str(exc))
         log.info("claw.stopped")
 
+    @staticmethod
+    async def _probe_llm(llm: LLM) -> None:
+        """/healthz says what ``claw doctor`` would about the model from the start, not only after a message;
+        an unreachable one (a local server not up yet) is asked again until it answers."""
+        while True:
+            if await llm.probe():
+                return
+            await asyncio.sleep(LLM_PROBE_SECONDS)
+
     async def _stop_loops(self) -> None:
         self.outbox.stop()
         for task in self._loops:
@@ -205,7 +230,7 @@ class App:
         if self.llm is None:
             llm = {"ok": False, "detail": "not configured"}
         elif self.llm.last_error:
-            llm = {"ok": False, "detail": f"{self.llm.label}: last request failed: {self.llm.last_error}"}
+            llm = {"ok": False, "detail": f"{self.llm.label}: {self.llm.last_error}"}
         else:
             llm = {"ok": True, "detail": self.llm.label}
         backlog = self.outbox.backlog
@@ -244,7 +269,7 @@ class App:
         routes = [route for channel in self.channels.values() for route in channel.routes()] + self.skills.routes()
         return WebDeps(token=self.web_token, inbox=self.inbox, replies=self.dispatcher, transcript=self.transcript,
                        home=self.home_snapshot, health=self.health, server=self.config.server, tasks=self.tasks,
-                       call_tool=self.agent.call_tool, routes=routes)
+                       call_tool=self.agent.call_tool, routes=routes, feed=self.feed)
 
     async def transcript(self, conversation: str, after: int) -> list[dict[str, Any]]:
         return await self.db.tx(lambda c: history.since(c, conversation, after))

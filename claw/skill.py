@@ -45,6 +45,7 @@ from starlette.routing import BaseRoute
 from claw.providers.base import ImagePart, LLMError, LLMResponse, Message, Prompt
 
 __all__ = [
+    "Budgets",
     "HomeView",
     "ImagePart",
     "IncomingMessage",
@@ -293,6 +294,17 @@ class State(Protocol):
     async def put(self, key: str, value: Any) -> None: ...
 
 
+class Budgets(Protocol):
+    """The day's token budgets (0: no limit) by name: ``daily`` (every model call), ``conversation`` (the owner's
+    turns in one conversation), ``tasks`` (unattended work). The config sets them; the owner may change them."""
+
+    def limits(self) -> dict[str, int]: ...
+
+    def set_limits(self, limits: dict[str, int]) -> None: ...
+
+    async def spent_today(self, conversation: str | None = None) -> dict[str, int]: ...
+
+
 @dataclass
 class SkillContext:
     """What the daemon lends a skill. Services are None where this daemon has none (tasks switched off)."""
@@ -307,6 +319,7 @@ class SkillContext:
     tasks: Tasks | None = None
     memory: Memory | None = None
     state: State | None = None
+    budgets: Budgets | None = None
     #: The https address the outside world reaches this box at (a channel's public URL), if any.
     public_url: str | None = None
     #: ``[agent] language`` and whether the local fast path is on.
@@ -547,6 +560,11 @@ class Skill:
 
     async def intercept(self, message: IncomingMessage) -> LocalReply | None:
         """Answer a message without the LLM, or return None to let the planner handle it."""
+        return None
+
+    async def compile(self, text: str) -> list[dict[str, Any]] | None:
+        """Tool calls (``[{"tool", "args"}]``) that carry out ``text`` each time, worked out without a model, for a
+        routine made while none is configured; None: this skill cannot."""
         return None
 
     def tool_notes(self) -> dict[str, str]:

@@ -158,6 +158,18 @@ class SkillSet:
             (s for s in self.skills if type(s).intercept is not Skill.intercept), key=lambda s: s.intercept_priority
         )
 
+    async def compile_locally(self, text: str) -> list[dict[str, Any]] | None:
+        """The first skill's calls for ``text`` (``Skill.compile``), or None."""
+        for skill in self.interceptors():
+            try:
+                calls = await skill.compile(text)
+            except Exception as exc:
+                log.warning("skill.compile_failed", skill=skill.name, error=str(exc))
+                continue
+            if calls:
+                return calls
+        return None
+
     def health(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for s in self.skills:

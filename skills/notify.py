@@ -22,5 +22,5 @@ class Notify(Skill):
             raise ToolError("text is empty")
         if len(text) > 4000:
             raise ToolError("text is longer than 4000 characters")
-        await self.ctx.notify_owner(text)
+        await self.ctx.notify_owner(text, meta={"kind": "alert"})
         return "sent to the owner"

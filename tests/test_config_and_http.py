@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from claw.config import ConfigError, load_config
+from tests.harness import wait_until
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -185,6 +187,24 @@ def test_doctor_names_each_problems_section_and_a_provider_without_its_key(tmp_p
     out = json.loads(said.stdout)
     assert out["decision"] == "setup", out  # what the daemon would answer: the model is needed and missing
     assert 'provider = "openai" has no API key' in out["reply"] and "add an [llm]" not in out["reply"]
+
+
+def test_healthz_and_doctor_agree_about_an_unreachable_model(daemon_factory):
+    with socket.socket() as closed:  # a port nothing listens on: the model's server is down
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    d = daemon_factory(f'[llm]\nprovider = "anthropic"\napi_key = "sk-ant-x"\nbase_url = "http://127.0.0.1:{port}"\n'
+                       "max_retries = 0\n")
+
+    def failing() -> dict | None:
+        health = httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=10).json()["components"]["llm"]
+        return None if health["ok"] else health
+
+    health = wait_until(failing, what="the model's probe", d=d)
+    assert "unreachable" in health["detail"], health  # before any message was sent
+    doctor = subprocess.run([sys.executable, "-m", "claw", "doctor"], capture_output=True, text=True, env=d.env,
+                            timeout=60, stdin=subprocess.DEVNULL)
+    assert "FIX  llm: anthropic" in doctor.stdout, doctor.stdout
 
 
 def test_broken_user_skill_is_reported_and_skipped(daemon_factory):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
@@ -47,3 +48,26 @@ def test_page_without_token_asks_for_the_link(daemon_factory, browser):
     page = browser.new_page()
     page.goto(f"{d.url}/")
     expect(page.locator("#auth")).to_contain_text("claw serve")
+
+
+def test_on_a_phone_the_home_panel_opens_and_follows_the_house(daemon_factory, browser):
+    d = daemon_factory("[tasks]\ngrace_seconds = 60\n")  # no LLM: the fast path turns the light off
+    page = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True)
+    page.goto(f"{d.url}/?token={d.token}")
+    panel = page.locator("#side")
+    expect(page.locator("#status")).to_have_text("online", timeout=10_000)
+    expect(panel).to_be_hidden()
+    page.tap("#panel")
+    expect(panel).to_be_visible()
+    kitchen = panel.locator(".ent", has_text="Kitchen Light").locator(".state")
+    expect(kitchen).to_have_text("on, 80%")  # brightness, set-points and units, not a bare state
+    expect(panel.locator(".ent", has_text="Thermostat").locator(".state")).to_have_text("heat, set 20 °C, now 19.5 °C")
+    expect(panel.locator(".ent", has_text="Spa Temperature").locator(".state")).to_contain_text("°C")
+    assert d.say("turn off the kitchen light")["handled_by"] == "local"  # another client: the page is not reloaded
+    expect(kitchen).to_have_text("off", timeout=10_000)
+    page.tap("#panel")
+    expect(panel).to_be_hidden()
+    r = httpx.post(f"{d.url}/api/tasks", json={"kind": "reminder", "text": "call mom", "delay": "1s"},
+                   headers=d.auth(), timeout=10)
+    assert r.status_code == 201
+    expect(page.locator(".msg.notice", has_text="Reminder: call mom")).to_be_visible(timeout=15_000)

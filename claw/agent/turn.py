@@ -57,6 +57,8 @@ class Toolbox(Protocol):
 
     def specs(self) -> list[ToolSpec]: ...
 
+    async def compile_locally(self, text: str) -> list[dict[str, Any]] | None: ...
+
 
 class Agent:
     def __init__(self, db: Database, settings: AgentSection, toolbox: Toolbox, llm: LLM | None,

@@ -207,23 +207,48 @@ def say(ctx: click.Context, text: tuple[str, ...], sender: str | None, as_json: 
 
 
 @main.command()
-@click.option("--sender", default=None)
+@click.option("--sender", default=None, help="Speak as another web sender (a separate conversation).")
 @click.pass_context
 def chat(ctx: click.Context, sender: str | None) -> None:
-    """Interactive chat with the running daemon (Ctrl-D to leave)."""
+    """Interactive chat with the running daemon (Ctrl-D to leave); what claw sends on its own shows up live."""
+    import httpx
+
+    from claw.cli.live import Follower, last_id
+
     config = _load(ctx)
-    _api(config)
-    while True:
-        try:
-            text = input("you> ").strip()
-        except (EOFError, KeyboardInterrupt):
-            click.echo()
-            return
-        if text:
+    url, headers = _api(config)
+    who = sender or "owner"
+    try:
+        after = last_id(url, headers, who)
+    except httpx.HTTPError as exc:
+        raise unreachable(url, exc) from None
+
+    def show(line: dict[str, Any]) -> None:
+        click.echo(f"\r{line['text']}\nyou> ", nl=False)
+
+    follower = Follower(url, headers, who, after, show)
+    follower.start()
+    try:
+        while True:
             try:
-                _print_reply(_send(config, text, sender))
+                text = input("you> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                click.echo()
+                return
+            if not text:
+                continue
+            try:
+                data = _send(config, text, sender)
             except click.ClickException as exc:
                 click.secho(exc.message, fg="red", err=True)
+                continue
+            if data.get("status") == "accepted":  # still working: the stream prints the reply when it comes
+                follower.late.add(data["id"])
+                click.secho("(still working; the reply will appear here)", fg="bright_black", err=True)
+            else:
+                _print_reply(data)
+    finally:
+        follower.stopped.set()
 
 
 # -- set-up and checks ----------------------------------------------------------

@@ -63,7 +63,8 @@ def finish(conn: Connection, item: TurnInput, outcome: TurnOutcome, on_finish: O
     outbox_id = None
     if outcome.reply:
         history.record(conn, item.conversation_id, "assistant", outcome.reply, inbox_id=item.inbox_id, at=now,
-                       meta={"handled_by": outcome.handled_by, "actions": outcome.actions, "services": outcome.services})
+                       meta={"handled_by": outcome.handled_by, "actions": outcome.actions, "services": outcome.services,
+                             **({"origin": "scheduler"} if item.origin == "scheduler" else {})})
         outbox_id = outbox.queue(conn, conversation_id=item.conversation_id, channel=item.channel,
                                  recipient=item.sender, text=outcome.reply, inbox_id=item.inbox_id, delivered=delivered)
     if on_finish is not None:
@@ -117,8 +118,9 @@ class Pending:
 class Dispatcher:
     def __init__(self, db: Database, agent: TurnRunner, max_parallel: int, on_reply: Callable[[], None],
                  pending: Pending, on_finish: OnFinish | None = None,
-                 transcript_channels: frozenset[str] = frozenset()):
+                 transcript_channels: frozenset[str] = frozenset(), on_recorded: Callable[[], None] | None = None):
         self.db = db
+        self.on_recorded = on_recorded  # the transcript grew (wakes the live streams)
         self.transcript_channels = transcript_channels
         self.on_finish = on_finish
         self.agent = agent
@@ -235,6 +237,8 @@ class Dispatcher:
                     fut.set_result(result)
             if not delivered:
                 self.on_reply()  # wake the sender; transcript channels need no delivery
+            if self.on_recorded is not None:
+                self.on_recorded()
         finally:
             self._active.pop(item.conversation_id, None)
             self.wake(item.conversation_id)

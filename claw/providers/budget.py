@@ -154,6 +154,26 @@ class Budgets:
     conversation_daily: int = 0  # the owner's turns in one conversation, per day; 0 = no limit
     unattended_daily: int = 0  # everything tasks spend in a day; 0 = no limit
 
+    def limits(self) -> dict[str, int]:
+        return {"daily": self.daily, "conversation": self.conversation_daily, "tasks": self.unattended_daily}
+
+    def set_limits(self, limits: dict[str, int]) -> None:
+        """The owner's own figures (``claw.skill.Budgets``), in force from the next call."""
+        self.daily = limits.get("daily", self.daily)
+        self.conversation_daily = limits.get("conversation", self.conversation_daily)
+        self.unattended_daily = limits.get("tasks", self.unattended_daily)
+
+    async def spent_today(self, conversation: str | None = None) -> dict[str, int]:
+        today = local_midnight(datetime.now(UTC), self.tz)
+
+        def read(conn: Connection) -> dict[str, int]:
+            spent = {"daily": all_tokens(conn, today), "tasks": unattended_tokens(conn, today)}
+            if conversation is not None:
+                spent["conversation"] = conversation_tokens(conn, conversation, today)
+            return spent
+
+        return await self.db.tx(read)
+
     def _limits(self, scope: Scope, now: datetime) -> list[tuple[str, int, Callable[[Connection], int]]]:
         """(what the owner reads, the budget, what was spent) for each budget the call counts toward."""
         today = local_midnight(now, self.tz)

@@ -100,8 +100,9 @@ class LLM:
         self.primary = primary
         self.fallback = fallback
         self.budgets = budgets
-        #: Why the last request failed, for /healthz; None once a request succeeds again.
+        #: What is wrong, for /healthz: the last request's failure, or the start-up probe's; None once one answers.
         self.last_error: str | None = None
+        self._requests = 0
 
     @property
     def label(self) -> str:
@@ -112,14 +113,28 @@ class LLM:
         counted = None
         if self.budgets is not None and scope is not None:  # before the try: a spent budget is not a sick model
             prompt, counted = await self.budgets.fit(scope, prompt, self.primary.settings.max_tokens)
+        self._requests += 1
         try:
             response = await self._complete(prompt)
         except LLMError as exc:
-            self.last_error = exc.reason
+            self.last_error = f"last request failed: {exc.reason}"
             raise
         self.last_error = None
         response.estimated_input = counted
         return response
+
+    async def probe(self) -> bool:
+        """Ask the primary provider whether it answers, as ``claw doctor`` does (no tokens: it lists models), so
+        /healthz knows before the first message. A request made meanwhile is the better witness: it wins."""
+        before = self._requests
+        try:
+            await self.primary.client.check()
+            ok, problem = True, None
+        except LLMError as exc:
+            ok, problem = False, f"unreachable: {exc.reason}"
+        if self._requests == before:
+            self.last_error = problem
+        return ok
 
     async def _complete(self, prompt: Prompt) -> LLMResponse:
         try:

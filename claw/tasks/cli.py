@@ -192,7 +192,9 @@ def add_cmd(ctx: click.Context, at: str | None, delay: str | None, cron: str | N
     except TaskSpecError as exc:
         raise click.ClickException(str(exc)) from None
     values = prepared.values
-    if needs_model(values["kind"], values["spec"]) and build_model(config.llm) is None:
+    no_model = build_model(config.llm) is None
+    later = values["spec"].get("compile") == "pending"  # the daemon's fast path may compile it without a model
+    if needs_model(values["kind"], values["spec"]) and no_model and not later:
         raise click.ClickException(NO_MODEL)
     values["next_run_at"] = first_run(values["trigger"], tz, now)
     task_id = db.run_sync(lambda c: m.insert_task(c, values))
@@ -203,6 +205,9 @@ def add_cmd(ctx: click.Context, at: str | None, delay: str | None, cron: str | N
     click.echo(f"When: {view['schedule']}")
     click.echo(f"Next run: {fmt_local(task.next_run_at, tz)} ({tz.key})")
     click.echo("The daemon is not running: the task will be scheduled when `claw serve` starts.")
+    if later and no_model:
+        click.echo("With no language model, the daemon compiles it with the fast path when it starts; if that "
+                   "cannot, it pauses the task and tells you.")
 
 
 def _set_status(ctx: click.Context, task_id: int, status: str, word: str) -> None:

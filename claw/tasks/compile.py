@@ -3,7 +3,8 @@
 One LLM request with the tool schemas: the model answers with the calls that
 carry the instruction out (stored as ``[{"tool", "args"}]`` and run later with
 zero tokens), or with no call when the instruction needs judgement at run time.
-Calls that fail validation or need the owner's confirmation are not compiled.
+With no model, skills that know sentences without one (the fast path) are asked
+instead. Calls that fail validation or need the owner's confirmation are not compiled.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ SYSTEM = (
 )
 
 
+NO_LOCAL = "no language model is configured, and the fast path does not know it as a device command"
+
+
 @dataclass
 class Compiled:
     actions: list[dict[str, Any]] | None  # None: run as an LLM turn
@@ -52,9 +56,16 @@ def check_actions(actions: list[dict[str, Any]], skills: Toolbox, ctx: ToolConte
     return out
 
 
+LOCAL = "compiled by the fast path (no language model needed)"
+
+
 async def compile_instruction(text: str, llm: LLM | None, skills: Toolbox, ctx: ToolContext) -> Compiled:
-    if llm is None:
-        return Compiled(None, "no language model is configured to compile it")
+    if llm is None:  # the fast path knows plain device commands ("set the heat to 21") without a model
+        local = await skills.compile_locally(text)
+        try:
+            return Compiled(check_actions(local, skills, ctx), LOCAL) if local else Compiled(None, NO_LOCAL)
+        except ToolError as exc:
+            return Compiled(None, f"{NO_LOCAL} ({exc})")
     specs = [s for s in skills.specs() if s.name != "tasks"]
     prompt = Prompt(SYSTEM, [Message(role="user", text=f"Instruction: {text}")], specs, max_tokens=512)
     try:

@@ -14,7 +14,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -70,8 +70,8 @@ class Created:
 
 
 NO_MODEL = ("cannot run: it needs the language model each time and none is configured (set ANTHROPIC_API_KEY or "
-            "OPENAI_API_KEY, or [llm] in the config). A reminder, or a task given its tool calls (actions), runs "
-            "without one")
+            "OPENAI_API_KEY, or [llm] in the config). A reminder, a device command the fast path knows (\"set the "
+            "heat to 21\"), or a task given its tool calls (actions) runs without one")
 
 
 def needs_llm(task: m.Task) -> bool:
@@ -89,9 +89,11 @@ def needs_model(kind: str, spec: dict[str, Any]) -> bool:
 class TaskService:
     def __init__(self, db: Database, settings: TasksSection, tz: ZoneInfo, *, inbox: Inbox, notify: Notify,
                  owner: tuple[str, str], toolbox: Toolbox, llm: LLM | None, shared: Shared,
-                 memory: Memory | None = None):
+                 memory: Memory | None = None, budgets: budget.Budgets | None = None):
         self.db = db
         self.settings = settings
+        #: the day's budget for unattended work: the config's, or what the owner set in chat since
+        self.budgets = budgets or budget.Budgets(db, tz, unattended_daily=settings.daily_token_budget)
         self.tz = tz
         self.inbox = inbox
         self.notify_owner = notify
@@ -131,7 +133,7 @@ class TaskService:
         self.started = True
         await self.sync()
         self._clock = asyncio.create_task(self._watch_clock(), name="tasks-clock")
-        log.info("tasks.started", grace_s=self.settings.grace_seconds, daily_budget=self.settings.daily_token_budget)
+        log.info("tasks.started", grace_s=self.settings.grace_seconds, daily_budget=self.budgets.unattended_daily)
 
     async def stop(self) -> None:
         self.started = False
@@ -236,13 +238,13 @@ class TaskService:
                 spec["actions"] = check_actions(spec["actions"], self.toolbox, self._unattended(spec))
             except ToolError as exc:
                 raise TaskSpecError(str(exc)) from None
-        if spec.get("compile") == "pending" and self.llm is not None:
+        if spec.get("compile") == "pending":
             compiled = await compile_instruction(values["instruction"], self.llm, self.toolbox, self._unattended(spec))
             response = compiled.response
             spec.pop("compile")
             if compiled.actions:
                 spec["actions"] = compiled.actions
-            else:
+            elif self.llm is not None:
                 spec["needs_llm"] = True
                 notes.append(f"runs as an LLM turn: {compiled.reason}")
         if self.llm is None and needs_model(values["kind"], spec):
@@ -352,18 +354,13 @@ class TaskService:
         """A routine added by the CLI is compiled once, the first time the daemon sees it."""
         spec = dict(task.spec)
         spec.pop("compile", None)
-        response = None
-        if self.llm is not None:
-            compiled = await compile_instruction(task.instruction, self.llm, self.toolbox, self._unattended(spec))
-            response = compiled.response
-            if compiled.actions:
-                spec["actions"] = compiled.actions
-            else:
-                spec["needs_llm"] = True
-            spec["compile_note"] = compiled.reason
+        compiled = await compile_instruction(task.instruction, self.llm, self.toolbox, self._unattended(spec))
+        response = compiled.response
+        if compiled.actions:
+            spec["actions"] = compiled.actions
         else:
-            spec["needs_llm"] = True
-            spec["compile_note"] = "no language model configured to compile it"
+            spec["needs_llm"] = True  # with no model its first run pauses it and says why
+        spec["compile_note"] = compiled.reason
 
         def write(conn: Any) -> None:
             m.set_runtime(conn, task.id, spec=spec)
@@ -373,6 +370,10 @@ class TaskService:
 
         await self.db.tx(write)
         task.spec = spec
+        if self.llm is None and not compiled.actions:  # each run would do nothing: stop here and say why
+            await self._pause(task, "no language model", f"I paused task #{task.id} ({task.title}): {NO_MODEL}.",
+                              kind="setup")
+            task.status = "paused"
         return task
 
     # -- running ------------------------------------------------------------
@@ -518,7 +519,7 @@ class TaskService:
                                   f"I paused task #{task.id} ({task.title}): it used {used} of its {limit} tokens "
                                   f"for today. Resume it with `claw tasks resume {task.id}` or ask me.")
                 return "task token budget"
-        daily = self.settings.daily_token_budget
+        daily = self.budgets.unattended_daily
         if daily:
             used = await self.db.tx(lambda c: budget.unattended_tokens(c, since))
             if used >= daily:
@@ -623,10 +624,10 @@ class TaskService:
                     await self.stop_goal(task, reason)
             if not waiting:
                 return TurnOutcome("", outcome.handled_by, outcome.actions, outcome.services)
-            return outcome
-        if not waiting and outcome.reply.strip().upper().startswith(QUIET):
+        elif not waiting and outcome.reply.strip().upper().startswith(QUIET):
             return TurnOutcome("", outcome.handled_by, outcome.actions, outcome.services)
-        return outcome
+        # what a task says arrives unasked: it names the task it comes from
+        return replace(outcome, reply=f"Task #{task.id} ({task.title}): {outcome.reply}") if outcome.reply else outcome
 
     async def _journal(self, task: m.Task, iteration: int, inbox_id: int, outcome: TurnOutcome) -> None:
         text = outcome.reply.strip() or "(no note)"

@@ -14,7 +14,7 @@ import ipaddress
 import json
 import math
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,11 +26,12 @@ from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from claw.config import ServerSection, field_errors
+from claw.core.feed import Feed
 from claw.core.inbox import Inbox
 from claw.skill import ToolError
 from claw.web.schema import Operation, openapi
@@ -79,12 +80,17 @@ class TranscriptQuery(BaseModel):
     sender: str = Field("owner", min_length=1, max_length=64, pattern=r"^[\w.@+-]+$")
 
 
+class EventsQuery(TranscriptQuery):
+    """``after``: the last message id the client has (``Last-Event-ID`` on a reconnect wins when larger)."""
+
+
 class TranscriptLine(BaseModel):
     id: int
     role: str
     text: str
     at: str
     meta: dict[str, Any]
+    inbox_id: int | None  # the message this line answers (None: claw wrote first)
 
 
 class Transcript(BaseModel):
@@ -130,6 +136,31 @@ class WebDeps:
     #: (tool, arguments) -> the tool's answer, for the owner's CLI; raises KeyError or ToolError
     call_tool: Callable[[str, dict[str, Any]], Awaitable[str]] | None = None
     routes: list[BaseRoute] = field(default_factory=list)  # channels' webhooks, skills' routes
+    feed: Feed | None = None  # wakes GET /api/events
+
+
+#: Seconds between comment lines on an idle stream: proxies keep it open, a gone client is noticed.
+KEEPALIVE = 15.0
+
+
+async def _events(deps: WebDeps, feed: Feed, conversation: str, after: int) -> AsyncIterator[str]:
+    yield "retry: 2000\n\n"
+    seen: dict[str, int] | None = None  # None: the first look, which sends every line after ``after``
+    busy: bool | None = None
+    while not feed.closed:
+        versions = dict(feed.versions)
+        if seen is None or versions.get("messages") != seen.get("messages"):
+            for line in await deps.transcript(conversation, after):
+                after = line["id"]
+                yield f"id: {after}\nevent: message\ndata: {json.dumps(line, ensure_ascii=False)}\n\n"
+        if seen is not None and versions.get("home") != seen.get("home"):
+            yield "event: home\ndata: {}\n\n"
+        if (now := deps.replies.busy() > 0) != busy:
+            busy = now
+            yield f'event: status\ndata: {{"busy": {json.dumps(busy)}}}\n\n'
+        seen = versions
+        if not await feed.wait(seen, KEEPALIVE):
+            yield ": ping\n\n"
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -427,6 +458,22 @@ def create_app(deps: WebDeps, bound: str = "127.0.0.1", public_urls: Iterable[st
         rows = await deps.transcript(f"web:{query.sender}", query.after)
         return JSONResponse({"messages": rows, "busy": deps.replies.busy() > 0})
 
+    async def get_events(request: Request) -> Response:
+        """Server-sent events: ``message`` (a transcript line, also what claw sends unasked), ``home`` (a device
+        changed: fetch /api/home), ``status`` (whether a turn is running). Woken by the feed, never polling."""
+        if not authorized(request):
+            return error(401, "missing or wrong token")
+        if deps.feed is None:
+            return error(404, "no live stream here")
+        try:
+            query = EventsQuery.model_validate(dict(request.query_params))
+        except ValidationError as exc:
+            return error(400, field_errors(exc))
+        resume = request.headers.get("last-event-id", "")
+        after = max(query.after, int(resume) if resume.isdigit() and len(resume) < 19 else 0)
+        return StreamingResponse(_events(deps, deps.feed, f"web:{query.sender}", after), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
     async def get_home(request: Request) -> Response:
         if not authorized(request):
             return error(401, "missing or wrong token")
@@ -451,6 +498,10 @@ def create_app(deps: WebDeps, bound: str = "127.0.0.1", public_urls: Iterable[st
         (Operation("GET", "/api/messages", "The transcript of a web conversation after a message id", {
             200: "messages and whether a turn is running", 400: "bad parameter", 401: "missing or wrong token"},
             query=TranscriptQuery, returns={200: Transcript}), get_messages),
+        (Operation("GET", "/api/events", "A live stream (text/event-stream) of the web conversation's new lines, "
+                   "messages claw sends on its own, home changes and whether a turn runs", {
+                       200: "server-sent events: message, home, status", 400: "bad parameter",
+                       401: "missing or wrong token"}, query=EventsQuery), get_events),
         (Operation("GET", "/api/home", "Areas and device states", {200: "areas and entities",
                                                                    401: "missing or wrong token"},
                    returns={200: HomeSnapshot}), get_home),

@@ -38,7 +38,7 @@ class Alerter:
         base = self.public_url()
         media = [self.media.url(base, media_id)] if base else None
         # the description is the vision model's reading of the picture: the owner's next turns see it as untrusted
-        await self.notify(text, media=media, meta={"camera": camera, "watch_id": watch_id, "media_id": media_id,
+        await self.notify(text, media=media, meta={"kind": "alert", "camera": camera, "watch_id": watch_id, "media_id": media_id,
                                                    "untrusted": f"camera:{camera}"})
         log.info("camera.alert", camera=camera, watch_id=watch_id, media_id=media_id, with_picture=bool(media),
                  confidence=verdict.confidence)

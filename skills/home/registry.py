@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import services as svc
+from .describe import describe
 from .provider import AmbiguousTarget, Area, Entity, Floor, HomeError, NothingQueued, Provider, UnknownTarget
 
 
@@ -287,6 +288,7 @@ class HomeRegistry:
                     "name": e.name,
                     "area": e.area,
                     "state": e.state,
+                    "summary": describe(e),  # brightness, set-point and units in words ("heat, set 21 °C")
                     "attributes": dict(e.attributes),
                     "simulated": bool(e.attributes.get("simulated")),
                 }

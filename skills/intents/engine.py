@@ -149,10 +149,11 @@ class FastPath:
         return decision
 
     def unknown_target(self, text: str, area: str | None = None) -> Refusal | None:
-        """With no LLM to ask: is this a device command naming something that does not exist?"""
+        """With no LLM to ask: is this a device command naming something that does not exist? A question ("what
+        is the meaning of life") is not denied as a device: it is for the model, which the reply says is needed."""
         found = [
             m for m in self.matcher.recognize(text, area, unmatched=True)
-            if m.intent in SUPPORTED and m.literal_chunks and "name" in m.slot_text and "name" not in m.slots
+            if m.intent in SUPPORTED and m.intent not in QUESTIONS and m.literal_chunks and "name" in m.slot_text and "name" not in m.slots
             and m.slot_text["name"].strip()
         ]
         if not found:

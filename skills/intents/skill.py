@@ -15,6 +15,7 @@ from typing import Any
 
 from claw.skill import Confirm, IncomingMessage, LocalReply, Skill, SkillConfig
 
+from .actions import tool_calls
 from .engine import Decision, FastPath
 from .handlers import Plan
 from .matcher import LanguageNotSupported, Matcher, _templates, load_language
@@ -148,6 +149,17 @@ class LocalIntents(Skill):
         if message.llm_available or refusal.reason == "unsupported":
             return None, decision
         return LocalReply(self._no_llm_text(refusal), "local"), decision
+
+    async def compile(self, text: str) -> list[dict[str, Any]] | None:
+        """A routine's instruction as tool calls when no model is configured: only a plain device command the
+        fast path is sure of ("set the heat to 21"); a question, an ambiguity or an unlock is not compiled."""
+        if not self.enabled:
+            return None
+        path = await self._fast_path()
+        if path is None:
+            return None
+        plan = path.analyse(text).plan
+        return tool_calls(plan) if plan is not None else None
 
     def _confirm(self, path: FastPath, plan: Plan) -> LocalReply:
         """A sensitive command (unlock): the daemon asks the owner, and their yes runs the home's own tool."""

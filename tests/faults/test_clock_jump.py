@@ -122,13 +122,13 @@ def test_clock_jumps_forward_by_hours(fake_llm, daemon_factory, wall_clock):
 
     wall_clock.jump(d, 3 * HOURS)
     gate.set()
-    wait_until(lambda: "call mom" in assistant_texts(d) and counter_calls(d.home), "the jumped-over runs", d)
+    wait_until(lambda: "Reminder: call mom" in assistant_texts(d) and counter_calls(d.home), "the jumped-over runs", d)
     wait_until(lambda: "re: hello across the jump" in assistant_texts(d), "the in-flight reply", d)
     assert d.say("after the jump", id="m2")["reply"] == "re: after the jump"
     time.sleep(1.5)  # several scheduler syncs: room for a second run to show up
 
     texts = assistant_texts(d)
-    assert texts.count("call mom") == 1 and "water the plants" not in texts, texts
+    assert texts.count("Reminder: call mom") == 1 and "water the plants" not in texts, texts
     assert missed_notices(d) == []
     assert counter_calls(d.home) == ["hourly"]  # three due runs coalesced into one
     [(_, status, started)] = runs_of(d, passed["id"])
@@ -149,7 +149,7 @@ def test_clock_jumps_back_by_minutes(fake_llm, daemon_factory, wall_clock):
     d = start_daemon(daemon_factory, fake_llm, wall_clock)
     fired = create(d, kind="reminder", text="stand up", delay="1s")
     ticker = create(d, kind="routine", text="tick", every="1s", actions=[{"tool": "bump", "args": {"label": "tick"}}])
-    wait_until(lambda: "stand up" in assistant_texts(d) and len(counter_calls(d.home)) >= 2, "runs before the jump", d)
+    wait_until(lambda: "Reminder: stand up" in assistant_texts(d) and len(counter_calls(d.home)) >= 2, "runs before the jump", d)
 
     gate = fake_llm.hold()
     post_nowait(d, "hello across the jump", "m1")
@@ -159,10 +159,10 @@ def test_clock_jumps_back_by_minutes(fake_llm, daemon_factory, wall_clock):
     gate.set()
     wait_until(lambda: "re: hello across the jump" in assistant_texts(d), "the in-flight reply", d)
     after = create(d, kind="reminder", text="drink water", delay="2s")
-    wait_until(lambda: "drink water" in assistant_texts(d), "a reminder set after the jump back", d)
+    wait_until(lambda: "Reminder: drink water" in assistant_texts(d), "a reminder set after the jump back", d)
     assert d.say("still there?", id="m2")["reply"] == "re: still there?"
     time.sleep(1.5)  # several scheduler syncs with the clock showing the reminder's time again
-    assert assistant_texts(d).count("stand up") == 1
+    assert assistant_texts(d).count("Reminder: stand up") == 1
 
     wall_clock.jump(d, 0)  # the clock is put right again
     wait_until(lambda: len(runs_of(d, ticker["id"])) > ticks_before + 1, "the routine to go on", d)
@@ -170,7 +170,7 @@ def test_clock_jumps_back_by_minutes(fake_llm, daemon_factory, wall_clock):
     time.sleep(1.0)  # a run that had begun finishes
 
     texts = assistant_texts(d)
-    assert texts.count("stand up") == 1 and texts.count("drink water") == 1, texts
+    assert texts.count("Reminder: stand up") == 1 and texts.count("Reminder: drink water") == 1, texts
     assert missed_notices(d) == []
     assert [s for _, s, _ in runs_of(d, fired["id"])] == ["ok"]
     assert [s for _, s, _ in runs_of(d, after["id"])] == ["ok"]

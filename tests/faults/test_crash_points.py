@@ -158,7 +158,8 @@ def test_kill_during_a_scheduled_run(fake_llm, daemon_factory):
     gate.set()
     fake_llm.script(Reply(tool_calls=[ToolUse("bump", {"label": "task"})]), Reply(text="Task done: bumped."))
     d.start()
-    wait_until(lambda: query(d, "select count(*) from outbox where text = 'Task done: bumped.'") == [(1,)],
+    wait_until(lambda: query(d, "select count(*) from outbox where text = "
+                                "'Task #1 (bump the counter and report): Task done: bumped.'") == [(1,)],
                "the task's output", d)
     assert counter_calls(d.home) == ["task"]
     runs = query(d, "select count(*) from inbox where origin = 'scheduler'")

@@ -224,7 +224,8 @@ def test_demo_home_snapshot_and_live_state(fake_llm, daemon_factory):
     assert all(set(a) == {"id", "name", "floor"} for a in snap["areas"])
     area_ids = {a["id"] for a in snap["areas"]}
     assert {"kitchen", "living_room", "bedroom", "office", "garage", "front_door"} <= area_ids
-    assert all(set(e) == {"entity_id", "name", "area", "state", "attributes", "simulated"} for e in snap["entities"])
+    assert all(set(e) == {"entity_id", "name", "area", "state", "summary", "attributes", "simulated"}
+               for e in snap["entities"])
     assert all(e["simulated"] is True for e in snap["entities"])  # the demo house never passes for a real one
     assert all(e["area"] is None or e["area"] in area_ids for e in snap["entities"])
     assert all(isinstance(e["attributes"], dict) for e in snap["entities"])

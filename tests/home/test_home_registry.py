@@ -162,9 +162,10 @@ async def test_snapshot_has_the_api_home_shape(demo):
     assert set(snap) == {"areas", "entities"}
     assert {"id": "kitchen", "name": "Kitchen", "floor": "ground"} in snap["areas"]
     light = next(e for e in snap["entities"] if e["entity_id"] == "light.kitchen")
-    assert set(light) == {"entity_id", "name", "area", "state", "attributes", "simulated"}
+    assert set(light) == {"entity_id", "name", "area", "state", "summary", "attributes", "simulated"}
     assert light["simulated"] is True
     assert light["name"] == "Kitchen Light" and light["area"] == "kitchen" and light["state"] == "on"
+    assert light["summary"] == "on, 80%"  # the web panel shows brightness, set-points and units in words
 
 
 async def test_service_calls_route_to_the_owner(demo):

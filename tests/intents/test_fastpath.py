@@ -154,6 +154,8 @@ async def test_no_model_never_denies_a_device_that_exists(tmp_path):
         assert reply is None or "don't know a device" not in reply.text, (text, reply.text)
     denied = await skill.intercept(message("turn on the spaceship", llm=False))
     assert denied.text == "I don't know a device called 'spaceship'."
+    for question in ("what is the meaning of life", "what's the capital of France?"):  # for the model, not a device
+        assert await skill.intercept(message(question, llm=False)) is None, question
 
 
 async def test_unlocking_several_doors_at_once_is_refused_not_crashed(tmp_path):

@@ -13,8 +13,10 @@ import subprocess
 import sys
 from typing import Any
 
+import httpx
+
 from tests.conftest import anthropic_config
-from tests.fakes.llm import RecordedRequest, Reply
+from tests.fakes.llm import RecordedRequest, Reply, ToolUse
 from tests.harness import Daemon
 from tests.tasks.conftest import assistant_texts, cli, create, fast, wait_until
 
@@ -29,13 +31,14 @@ def greedy(seen: list[int]) -> Any:
     return respond
 
 
-def spent(d: Daemon, where: str = "1") -> tuple[int, int, int]:
-    """(calls, tokens spent, what the prompt counts missed) over the usage rows matching ``where``."""
+def spent(d: Daemon, where: str = "1", checked: bool = True) -> tuple[int, int, int]:
+    """(calls, tokens spent, what the prompt counts missed) over the usage rows matching ``where``; ``checked``:
+    each of them was checked against a budget."""
     with sqlite3.connect(d.home / "claw.db") as conn:
         rows = conn.execute(f"SELECT input_tokens + cache_read_tokens + cache_write_tokens, output_tokens, "
                             f"estimated_input FROM usage WHERE {where}").fetchall()
-    assert all(est is not None for _, _, est in rows), rows  # every call was checked
-    return len(rows), sum(i + o for i, o, _ in rows), sum(max(0, i - est) for i, _, est in rows)
+    assert not checked or all(est is not None for _, _, est in rows), rows
+    return len(rows), sum(i + o for i, o, _ in rows), sum(max(0, i - (est or i)) for i, _, est in rows)
 
 
 def test_a_goal_stops_within_its_budget(fake_llm: Any, daemon_factory: Any) -> None:
@@ -70,10 +73,19 @@ def test_the_day_budget_holds_across_the_owners_turns(fake_llm: Any, daemon_fact
 
 
 def test_tasks_say_what_they_cost_and_need_a_model_to_think(fake_llm: Any, daemon_factory: Any) -> None:
-    bare = daemon_factory(fast(), name="bare")  # no model configured
-    refused = cli(bare, "add", "--cron", "0 7 * * 1-5", "set the heat to 21", ok=False)
+    bare = daemon_factory(fast(), name="bare")  # no model configured: the fast path compiles device commands
+    heat = cli(bare, "add", "--cron", "0 7 * * 1-5", "set the heat to 21").stdout
+    assert "Does: runs 1 tool call(s) without the LLM: home_control(target='climate.thermostat', action='set', " \
+           "temperature=21.0)" in heat and "Cost: no tokens per run" in heat, heat
+    refused = cli(bare, "add", "--cron", "0 7 * * 1-5", "read me the news", ok=False)
     assert refused.returncode != 0 and "cannot run: it needs the language model" in refused.stderr, refused.stderr
-    assert json.loads(cli(bare, "list", "--json").stdout)["tasks"] == []  # not stored
+    [stored] = json.loads(cli(bare, "list", "--json").stdout)["tasks"]  # the refused one is not stored
+    cli(bare, "run", str(stored["id"]))
+    wait_until(lambda: json.loads(cli(bare, "show", str(stored["id"]), "--json").stdout)["runs"], d=bare, what="run")
+    [run] = json.loads(cli(bare, "show", str(stored["id"]), "--json").stdout)["runs"]
+    assert run["status"] == "ok" and "21" in run["detail"], run
+    home = httpx.get(f"{bare.url}/api/home", headers=bare.auth(), timeout=10).json()
+    assert next(e for e in home["entities"] if e["entity_id"] == "climate.thermostat")["attributes"]["temperature"] == 21
     reminder = cli(bare, "add", "--in", "1h", "--remind", "stretch").stdout
     assert "Cost: no tokens per run" in reminder, reminder
 
@@ -90,3 +102,31 @@ def test_tasks_say_what_they_cost_and_need_a_model_to_think(fake_llm: Any, daemo
     show = json.loads(cli(d, "show", "1", "--json").stdout)
     assert show["task"]["status"] == "paused"
     assert [r["status"] for r in show["runs"]][-1] == "failed"
+
+
+def test_the_owner_sets_the_daily_budget_in_chat_and_it_holds_across_restarts(fake_llm: Any,
+                                                                               daemon_factory: Any) -> None:
+    fake_llm.script(
+        Reply(tool_calls=[ToolUse("token_budget", {"action": "set", "daily": 50000})]),
+        Reply(text="Done: at most 50,000 tokens a day."),
+    )
+    d = daemon_factory(anthropic_config(fake_llm, extra="[agent]\nlocal_intents = false\n", max_tokens=DEFAULT_MAX))
+    out = d.say("spend at most 50k tokens a day")
+    assert [a["ok"] for a in out["actions"]] == [True]
+    [result] = fake_llm.requests[1].tool_results()
+    assert "daily: 50,000 tokens" in result.content, result
+    d.stop()
+    d.start()  # what the owner set outlives a restart, and wins over the config (which has no budget)
+    fake_llm.script(Reply(tool_calls=[ToolUse("token_budget", {"action": "show"})]), Reply(text="Here."))
+    d.say("what are my budgets?")
+    [result] = fake_llm.requests[-1].tool_results()
+    assert "daily: 50,000 tokens" in result.content, result
+    limit = spent(d, checked=False)[1] + 8000  # room for the turn that sets it, then little
+    fake_llm.script(Reply(tool_calls=[ToolUse("token_budget", {"action": "set", "daily": limit})]),
+                    Reply(text="Lowered."))
+    d.say("keep it tight today")
+    fake_llm.responder = greedy([])
+    replies = [d.say(f"tell me about the number {i}")["reply"] for i in range(4)]
+    assert any(r.startswith("I stopped to stay within budget: today's token budget of") for r in replies), replies
+    calls, total, missed = spent(d, checked=False)  # the first turn ran with no budget
+    assert total <= limit + missed, (calls, total, missed, limit)

@@ -20,14 +20,14 @@ def test_reminder_and_compiled_routine_survive_restart_and_fire_once(fake_llm, d
     assert routine["spec"]["actions"] == [{"tool": "bump", "args": {"label": "routine"}}]
     d.stop()
     d.start()
-    wait_until(lambda: "call mom" in assistant_texts(d) and counter_calls(d.home), what="both runs", d=d)
+    wait_until(lambda: "Reminder: call mom" in assistant_texts(d) and counter_calls(d.home), what="both runs", d=d)
     time.sleep(1.5)
-    assert assistant_texts(d).count("call mom") == 1
+    assert assistant_texts(d).count("Reminder: call mom") == 1
     assert counter_calls(d.home) == ["routine"]
     d.stop()
     d.start()
     time.sleep(1.5)
-    assert assistant_texts(d).count("call mom") == 1 and counter_calls(d.home) == ["routine"]
+    assert assistant_texts(d).count("Reminder: call mom") == 1 and counter_calls(d.home) == ["routine"]
     assert fake_llm.requests == []  # reminders and compiled routines cost nothing
     tasks = api(d, "GET", "/api/tasks").json()["tasks"]
     assert {t["status"] for t in tasks} == {"done"}
@@ -40,9 +40,9 @@ def test_missed_run_within_grace_runs_once_outside_is_reported(daemon_factory):
     cli(d, "add", "--in", "1s", "--remind", "within grace")
     time.sleep(2.0)
     d.start()
-    wait_until(lambda: "within grace" in assistant_texts(d), what="late run", d=d)
+    wait_until(lambda: "Reminder: within grace" in assistant_texts(d), what="late run", d=d)
     time.sleep(1.0)
-    assert assistant_texts(d).count("within grace") == 1
+    assert assistant_texts(d).count("Reminder: within grace") == 1
 
     late = daemon_factory(fast(grace=1), name="outside", start=False)
     late.start()
@@ -96,7 +96,7 @@ def test_watcher_fires_once_per_episode_with_cooldown_and_no_llm(fake_llm, daemo
                     actions=[{"tool": "home_control", "args": {"target": "garage door", "action": "close"}}])
 
     def count(text: str) -> int:
-        return assistant_texts(d).count(text)
+        return assistant_texts(d).count(f"Alert: {text}")
 
     assert api(d, "POST", f"/api/tasks/{opener['id']}/run").json()["status"] == "ok"
     wait_until(lambda: count("Garage door open (episodes)") == 1, what="first episode", d=d)
@@ -148,8 +148,8 @@ def test_task_output_is_not_a_user_message_and_task_cannot_create_tasks_unconfir
     wait_until(lambda: any("Reply yes to confirm" in t for t in assistant_texts(d)), what="confirmation", d=d)
     assert len(api(d, "GET", "/api/tasks").json()["tasks"]) == 1  # nothing created yet
     msgs = d.messages()
-    assert not [m for m in msgs if m["role"] == "user"]
-    assert [m["role"] for m in msgs if "check the house" in m["text"]] == ["task"]
+    assert {m["role"] for m in msgs} == {"assistant"}  # the task's prompt is the model's, never a chat line
+    assert [m["text"].split(":")[0] for m in msgs] == [f"Task #{routine['id']} (check the house and report)"]
     assert fake_llm.requests[0].last_user_text().startswith("[scheduled task]")
     # The owner says yes: now the task is created.
     out = d.say("yes")
@@ -164,7 +164,7 @@ def test_cli_add_list_run(daemon_factory):
     listed = cli(d, "list").stdout
     assert "#1" in listed and "hello there" in listed
     assert "Ran task #1: ok" in cli(d, "run", "1").stdout
-    wait_until(lambda: "hello there" in assistant_texts(d), what="manual run", d=d)
+    wait_until(lambda: "Reminder: hello there" in assistant_texts(d), what="manual run", d=d)
     bad = cli(d, "add", "--every", "0 minutes", "nope", ok=False)
     assert bad.returncode != 0 and "longer than zero" in bad.stderr and "Traceback" not in bad.stderr
     r = api(d, "POST", "/api/tasks", {"kind": "routine", "text": "x", "cron": "not a cron"})
@@ -174,7 +174,7 @@ def test_cli_add_list_run(daemon_factory):
     cli(d, "add", "--every", "1h", "--remind", "hourly")
     assert "will run when" in cli(d, "run", "2").stdout
     d.start()
-    wait_until(lambda: "hourly" in assistant_texts(d), what="requested run", d=d)
+    wait_until(lambda: "Reminder: hourly" in assistant_texts(d), what="requested run", d=d)
     tasks = {t["id"]: t for t in api(d, "GET", "/api/tasks").json()["tasks"]}
     assert tasks[2]["next_run_local"] and tasks[2]["status"] == "active"
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import time
+
+import httpx
 
 from tests.fakes.llm import Reply, ToolUse
 from tests.fakes.twilio import TEST_JPEG, sign, webhook_params
@@ -31,9 +34,22 @@ def test_notify_owner_reaches_the_owner_on_whatsapp(fake_llm, twilio, wa_daemon)
     d = wa_daemon(allowed=[OWNER, "+15557654321"])
     say(d, "tell me when it's done", sender=OWNER)
     alert, reply = twilio.wait_for(2, to=OWNER)
-    assert (alert.body, reply.body) == ("The washing machine is done.", "Told you.")
+    assert (alert.body, reply.body) == ("Alert: The washing machine is done.", "Told you.")
     [(payload,)] = query(d, "select payload from inbox")
     assert '"owner": true' in payload  # (a listed friend's words change nothing: tests/security)
+
+
+def test_a_reminder_goes_to_whatsapp_labelled_and_shows_in_the_web_chat(twilio, wa_daemon):
+    d = wa_daemon()
+    r = httpx.post(f"{d.url}/api/tasks", json={"kind": "reminder", "text": "call mom", "delay": "1s"},
+                   headers=d.auth(), timeout=10)
+    assert r.status_code == 201, r.text
+    [sent] = twilio.wait_for(1, to=OWNER)
+    assert sent.body == "Reminder: call mom"
+    [line] = d.messages()  # the web chat shows it too, marked as sent to WhatsApp, without a second delivery
+    assert (line["text"], line["meta"]["via"]) == ("Reminder: call mom", "whatsapp")
+    time.sleep(1)
+    assert len(twilio.sent()) == 1
 
 
 def test_bad_or_missing_signature_is_403_and_nothing_is_stored(fake_llm, twilio, wa_daemon):
