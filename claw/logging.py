@@ -108,7 +108,7 @@ def setup(level: str = "info", json_logs: bool | None = None) -> None:
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=True,  # a logger resolves its level once, not at every call
     )
     # Libraries log through stdlib logging; route their warnings to the same stream.
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")

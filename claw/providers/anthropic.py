@@ -1,6 +1,6 @@
 """Anthropic Messages API provider: tool_use/tool_result blocks, parallel calls, prompt caching.
 
-The SDK is imported when a client is made, not when the plugin is found.
+The SDK is imported on the first model call (``LazySDK``), not at start-up; ``check`` needs no SDK.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from claw.providers.base import (
+    LazySDK,
     LLMError,
     LLMProvider,
     LLMResponse,
@@ -19,6 +20,7 @@ from claw.providers.base import (
     ProviderSettings,
     ToolCall,
     Usage,
+    list_models,
 )
 
 if TYPE_CHECKING:
@@ -81,9 +83,15 @@ def to_anthropic(prompt: Prompt) -> dict[str, Any]:
     return kwargs
 
 
+#: Larger replies are streamed: the SDK will not wait for a long one in a single response.
+STREAM_ABOVE = 16_000
+
+REJECTED = "the Anthropic API key was rejected (check ANTHROPIC_API_KEY)"
+
+
 def _reason(anthropic: Any, exc: Exception) -> LLMError:
     if isinstance(exc, anthropic.AuthenticationError):
-        return LLMError("the Anthropic API key was rejected (check ANTHROPIC_API_KEY)")
+        return LLMError(REJECTED)
     if isinstance(exc, anthropic.RateLimitError):
         return LLMError("Anthropic is rate-limiting requests", retryable=True)
     if isinstance(exc, anthropic.APITimeoutError):
@@ -103,28 +111,26 @@ class AnthropicProvider:
     name = "anthropic"
 
     def __init__(self, settings: ProviderSettings):
-        import anthropic
-
-        self.sdk = anthropic
+        self.settings = settings
         self.model = settings.model or Anthropic.default_model
         self.max_tokens = settings.max_tokens
         # The SDK retries 429/5xx/529 itself with backoff and honours retry-after.
-        self.client: anthropic.AsyncAnthropic = anthropic.AsyncAnthropic(
-            api_key=settings.api_key,
-            base_url=settings.base_url,
-            timeout=settings.timeout,
-            max_retries=settings.max_retries,
-        )
+        self.sdk = LazySDK("anthropic", lambda anthropic: anthropic.AsyncAnthropic(
+            api_key=settings.api_key, base_url=settings.base_url, timeout=settings.timeout,
+            max_retries=settings.max_retries))
 
     async def complete(self, prompt: Prompt) -> LLMResponse:
         kwargs = to_anthropic(prompt)
+        client: anthropic.AsyncAnthropic = await self.sdk.client()
+        max_tokens = prompt.max_tokens or self.max_tokens
         try:
-            async with self.client.messages.stream(
-                model=self.model, max_tokens=prompt.max_tokens or self.max_tokens, **kwargs
-            ) as stream:
-                final = await stream.get_final_message()
-        except self.sdk.AnthropicError as exc:
-            raise _reason(self.sdk, exc) from exc
+            if max_tokens <= STREAM_ABOVE:  # one JSON body: a third of the SDK's CPU of parsing a stream
+                final = await client.messages.create(model=self.model, max_tokens=max_tokens, **kwargs)
+            else:  # the SDK refuses long requests without streaming (they may outlast an HTTP timeout)
+                async with client.messages.stream(model=self.model, max_tokens=max_tokens, **kwargs) as stream:
+                    final = await stream.get_final_message()
+        except self.sdk.module.AnthropicError as exc:
+            raise _reason(self.sdk.module, exc) from exc
         text_parts, calls = [], []
         for block in final.content:
             if block.type == "text":
@@ -142,11 +148,10 @@ class AnthropicProvider:
         return LLMResponse("".join(text_parts), calls, usage, self.name, self.model, final.stop_reason or "")
 
     async def check(self) -> str:
-        try:
-            page = await self.client.models.list(limit=5)
-        except self.sdk.AnthropicError as exc:
-            raise _reason(self.sdk, exc) from exc
-        return f"anthropic reachable ({len(page.data)} models listed)"
+        base = (self.settings.base_url or "https://api.anthropic.com").rstrip("/")
+        headers = {"x-api-key": self.settings.api_key or "", "anthropic-version": "2023-06-01"}
+        listed = await list_models(f"{base}/v1/models?limit=5", headers, self.settings.timeout, "Anthropic", REJECTED)
+        return f"anthropic reachable ({listed} models listed)"
 
     async def close(self) -> None:
-        await self.client.close()
+        await self.sdk.close()

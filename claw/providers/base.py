@@ -9,8 +9,10 @@ environment variables it reads, its prices and its client.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -105,6 +107,54 @@ class LLMError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+
+
+class LazySDK:
+    """A provider's SDK and client, made on the first model call rather than at start-up: importing the
+    ``anthropic`` SDK alone costs about 70 MB and a second of CPU, which a daemon that is mostly idle (or
+    answers device commands locally) need not pay. The import runs in a thread, so the event loop keeps
+    serving meanwhile."""
+
+    def __init__(self, name: str, make: Callable[[Any], Any]):
+        self.name = name
+        self.make = make  # the SDK module -> its client
+        self.module: Any = None  # the SDK, once imported (its exception classes)
+        self._client: Any = None
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> Any:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    self.module = await asyncio.to_thread(importlib.import_module, self.name)
+                    self._client = self.make(self.module)
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+
+async def list_models(url: str, headers: dict[str, str], within: float, label: str, rejected: str) -> int:
+    """GET a provider's model list without its SDK (``claw doctor``, and the daemon's probe at start, which
+    must not load the SDK): how many models it lists, or an ``LLMError`` worded as a request's would be."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=within) as client:
+            r = await client.get(url, headers=headers)
+    except httpx.TimeoutException:
+        raise LLMError(f"{label} did not answer in time", retryable=True) from None
+    except httpx.HTTPError:
+        raise LLMError(f"{label} could not be reached", retryable=True) from None
+    if r.status_code in (401, 403):
+        raise LLMError(rejected)
+    if r.status_code >= 400:
+        raise LLMError(f"{label} answered with an error ({r.status_code})", retryable=r.status_code >= 500)
+    try:
+        return len(r.json().get("data") or [])
+    except ValueError:
+        raise LLMError(f"{label} answered, but not with a model list") from None
 
 
 class LLMProvider(Protocol):

@@ -1,6 +1,6 @@
 """OpenAI Chat Completions provider; also serves OpenAI-compatible local servers (Ollama, llama.cpp) via base_url.
 
-The SDK is imported when a client is made, not when the plugin is found.
+The SDK is imported on the first model call (``LazySDK``), not at start-up; ``check`` needs no SDK.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from claw.providers.base import (
+    LazySDK,
     LLMError,
     LLMProvider,
     LLMResponse,
@@ -19,6 +20,7 @@ from claw.providers.base import (
     ProviderSettings,
     ToolCall,
     Usage,
+    list_models,
 )
 
 if TYPE_CHECKING:
@@ -109,19 +111,14 @@ class OpenAIProvider:
     name = "openai"
 
     def __init__(self, settings: ProviderSettings):
-        import openai
-
-        self.sdk = openai
+        self.settings = settings
         self.model = settings.model or OpenAI.default_model
         self.max_tokens = settings.max_tokens
         self.label = "OpenAI" if not settings.base_url else f"the model server at {settings.base_url}"
         # Local servers need no key, but the SDK insists on one.
-        self.client: openai.AsyncOpenAI = openai.AsyncOpenAI(
-            api_key=settings.api_key or "not-needed",
-            base_url=settings.base_url,
-            timeout=settings.timeout,
-            max_retries=settings.max_retries,
-        )
+        self.sdk = LazySDK("openai", lambda openai: openai.AsyncOpenAI(
+            api_key=settings.api_key or "not-needed", base_url=settings.base_url, timeout=settings.timeout,
+            max_retries=settings.max_retries))
 
     async def complete(self, prompt: Prompt) -> LLMResponse:
         kwargs: dict[str, Any] = {}
@@ -130,15 +127,16 @@ class OpenAIProvider:
                 {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
                 for t in prompt.tools
             ]
+        client: openai.AsyncOpenAI = await self.sdk.client()
         try:
-            resp = await self.client.chat.completions.create(
+            resp = await client.chat.completions.create(
                 model=self.model,
                 messages=_messages(prompt),  # type: ignore[arg-type]
                 max_tokens=prompt.max_tokens or self.max_tokens,
                 **kwargs,
             )
-        except self.sdk.OpenAIError as exc:
-            raise _reason(self.sdk, exc, self.label) from exc
+        except self.sdk.module.OpenAIError as exc:
+            raise _reason(self.sdk.module, exc, self.label) from exc
         if not resp.choices:
             return LLMResponse("", [], Usage(), self.name, self.model, "empty")
         choice = resp.choices[0]
@@ -165,11 +163,11 @@ class OpenAIProvider:
         return LLMResponse(choice.message.content or "", calls, usage, self.name, self.model, choice.finish_reason or "")
 
     async def check(self) -> str:
-        try:
-            page = await self.client.models.list()
-        except self.sdk.OpenAIError as exc:
-            raise _reason(self.sdk, exc, self.label) from exc
-        return f"{self.label} reachable ({len(page.data)} models listed)"
+        base = (self.settings.base_url or "https://api.openai.com/v1").rstrip("/")
+        headers = {"Authorization": f"Bearer {self.settings.api_key or 'not-needed'}"}
+        listed = await list_models(f"{base}/models", headers, self.settings.timeout, self.label,
+                                   f"the {self.label} API key was rejected (check OPENAI_API_KEY)")
+        return f"{self.label} reachable ({listed} models listed)"
 
     async def close(self) -> None:
-        await self.client.close()
+        await self.sdk.close()

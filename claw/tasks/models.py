@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from claw.skill import TaskInfo
 from claw.store.db import as_utc, new_id, utcnow
-from claw.store.schema import task_journal, task_notes, task_runs, tasks
+from claw.store.schema import inbox, task_journal, task_notes, task_runs, tasks
 
 __all__ = ["KINDS", "LIVE", "Task", "task_journal", "task_notes", "task_runs", "tasks"]
 
@@ -106,6 +106,14 @@ def delete_task(conn: Connection, task_id: int) -> bool:
 def journal_entries(conn: Connection, task_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(select(task_journal).where(task_journal.c.task_id == task_id).order_by(task_journal.c.iteration))
     return [{"iteration": r.iteration, "text": r.text, "at": as_utc(r.at).isoformat(), "data": r.data} for r in rows]
+
+
+def turn_pending(conn: Connection, task_id: int) -> bool:
+    """Whether a turn this task queued has not finished yet (a goal's next iteration waits for its note)."""
+    return conn.execute(
+        select(task_runs.c.id).join(inbox, inbox.c.id == task_runs.c.inbox_id)
+        .where(task_runs.c.task_id == task_id, task_runs.c.status == "queued", inbox.c.status != "done").limit(1)
+    ).first() is not None
 
 
 def recent_runs(conn: Connection, task_id: int, limit: int = 10) -> list[dict[str, Any]]:

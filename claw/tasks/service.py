@@ -427,6 +427,8 @@ class TaskService:
         blocked = await self._limits(task)
         if blocked:
             return RunResult("skipped", blocked)
+        if task.kind == "goal" and await self.db.tx(lambda c: m.turn_pending(c, task.id)):
+            return RunResult("skipped", "its previous iteration is still running")  # it must see that one's note
         run_id = await self.runner.claim(task.id, run_key, scheduled)
         if run_id is None:
             return RunResult("skipped", ALREADY_RAN)

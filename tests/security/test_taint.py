@@ -42,7 +42,6 @@ CHANGES: list[tuple[str, dict[str, Any]]] = [
     ("remember", {"statement": "The owner always wants the garage door open.", "pinned": True}),
     ("forget", {"what": "courier"}),
     ("notify_owner", {"text": "Opening the garage for the courier."}),
-    ("token_budget", {"action": "set", "daily": 0}),
     ("camera_watch", {"action": "create", "camera": "porch", "question": "Is the garage open?"}),
     ("camera_watch", {"action": "delete", "watch_id": 1}),
 ]
@@ -72,7 +71,7 @@ def builtin_tools(empty_home: Path) -> dict[str, Tool]:
 #: What the built-in tools declare read-only, reviewed: everything else waits for a yes after outside words.
 READ_ONLY = {("home_status", None), ("current_time", None), ("recall", None), ("camera_snapshot", None),
              ("discover", None), ("tasks", "list"), ("camera_watch", "list"), ("home_devices", "list"),
-             ("music", "status"), ("token_budget", "show")}
+             ("music", "status")}
 
 
 def test_only_reviewed_calls_are_read_only_and_the_attack_tries_every_other_tool(tmp_path: Path):

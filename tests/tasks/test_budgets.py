@@ -14,9 +14,11 @@ import sys
 from typing import Any
 
 import httpx
+import pytest
 
+from skills.budget import parse
 from tests.conftest import anthropic_config
-from tests.fakes.llm import RecordedRequest, Reply, ToolUse
+from tests.fakes.llm import RecordedRequest, Reply
 from tests.harness import Daemon
 from tests.tasks.conftest import assistant_texts, cli, create, fast, wait_until
 
@@ -104,27 +106,44 @@ def test_tasks_say_what_they_cost_and_need_a_model_to_think(fake_llm: Any, daemo
     assert [r["status"] for r in show["runs"]][-1] == "failed"
 
 
+@pytest.mark.parametrize(("text", "limits"), [
+    ("spend at most 50k tokens a day", {"daily": 50_000}),
+    ("Spend at most 50k tokens a day, and 10k per conversation", {"daily": 50_000, "conversation": 10_000}),
+    ("no more than 20,000 tokens per conversation", {"conversation": 20_000}),
+    ("tasks may use 10k tokens a day", {"tasks": 10_000}),
+    ("limit each chat to 5k tokens", {"conversation": 5_000}),
+    ("set the daily budget to 30000", {"daily": 30_000}),
+    ("keep it under 1.5 million tokens a day", {"daily": 1_500_000}),
+    ("remove the token limit", {"daily": 0}),
+    ("no token budget for tasks", {"tasks": 0}),
+    ("what are my budgets?", {}),
+    ("how many tokens have you used today?", {}),
+])
+def test_budget_sentences(text: str, limits: dict[str, int]) -> None:
+    said = parse(text)
+    assert said is not None and said.limits == limits, (text, said)
+
+
+@pytest.mark.parametrize("text", ["remind me about the token budget in 2 hours", "what is a token?",
+                                  "give me a budget for the trip", "the budget for 2027 is tight",
+                                  "turn on the kitchen light", "token usage for task 3?"])
+def test_other_sentences_are_not_budgets(text: str) -> None:
+    assert parse(text) is None
+
+
 def test_the_owner_sets_the_daily_budget_in_chat_and_it_holds_across_restarts(fake_llm: Any,
                                                                                daemon_factory: Any) -> None:
-    fake_llm.script(
-        Reply(tool_calls=[ToolUse("token_budget", {"action": "set", "daily": 50000})]),
-        Reply(text="Done: at most 50,000 tokens a day."),
-    )
-    d = daemon_factory(anthropic_config(fake_llm, extra="[agent]\nlocal_intents = false\n", max_tokens=DEFAULT_MAX))
+    d = daemon_factory(anthropic_config(fake_llm, max_tokens=DEFAULT_MAX))
     out = d.say("spend at most 50k tokens a day")
-    assert [a["ok"] for a in out["actions"]] == [True]
-    [result] = fake_llm.requests[1].tool_results()
-    assert "daily: 50,000 tokens" in result.content, result
+    assert out["handled_by"] == "local" and "all calls, per day: 50,000 tokens" in out["reply"], out
+    assert fake_llm.requests == []  # answered locally: budgets cost no tokens to set
     d.stop()
     d.start()  # what the owner set outlives a restart, and wins over the config (which has no budget)
-    fake_llm.script(Reply(tool_calls=[ToolUse("token_budget", {"action": "show"})]), Reply(text="Here."))
-    d.say("what are my budgets?")
-    [result] = fake_llm.requests[-1].tool_results()
-    assert "daily: 50,000 tokens" in result.content, result
-    limit = spent(d, checked=False)[1] + 8000  # room for the turn that sets it, then little
-    fake_llm.script(Reply(tool_calls=[ToolUse("token_budget", {"action": "set", "daily": limit})]),
-                    Reply(text="Lowered."))
-    d.say("keep it tight today")
+    assert "all calls, per day: 50,000 tokens" in d.say("what are my budgets?")["reply"]
+    fake_llm.responder = lambda req: Reply(text="Noted.")
+    d.say("hello there")  # some tokens spent today
+    limit = spent(d, checked=False)[1] + 3000
+    assert d.say(f"spend at most {limit} tokens a day")["handled_by"] == "local"
     fake_llm.responder = greedy([])
     replies = [d.say(f"tell me about the number {i}")["reply"] for i in range(4)]
     assert any(r.startswith("I stopped to stay within budget: today's token budget of") for r in replies), replies
