@@ -1,10 +1,14 @@
-"""Speed of the memory store: bulk insert, database size, search latency at 10k / 100k episodes.
+"""Speed of the memory store: bulk insert, database size, search latency up to a million episodes.
 
-Episodes are synthetic chat turns (the recall bench's templates plus Zipf-distributed
-filler vocabulary, so the index has a realistic long tail); queries are the recall
-bench's questions. Prints a table with the targets beside the figures.
+Two corpora. Synthetic: chat turns (the recall bench's templates plus Zipf-distributed filler
+vocabulary, so the index has a realistic long tail), many conversations, searched across all.
+Household: what years of claw in one home look like, 90% of turns in the owner's one thread
+and most of those the same device commands and replies ("turn on the kitchen light" tens of
+thousands of times), searched within that thread. Queries are the recall bench's questions
+(and, for the household, "when did I last ..." about its commands). Prints a table with the
+targets beside the figures.
 
-    python bench/memory_speed.py [--sizes 10000,100000] [--queries 300]
+    python bench/memory_speed.py [--sizes 10000,100000] [--household 100000,1000000] [--queries 200]
 """
 
 from __future__ import annotations
@@ -43,16 +47,68 @@ def make_texts(n: int, seed: int = 3) -> list[tuple[str, str, str]]:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="10000,100000")
-    ap.add_argument("--queries", type=int, default=200)
-    a = ap.parse_args()
-    sizes = [int(x) for x in a.sizes.split(",")]
-    questions = [q for conv in generate(3, 10) for q, _, _ in conv[2]]  # same chats as the texts
-    random.Random(1).shuffle(questions)
-    questions = questions[: a.queries]
-    texts = make_texts(max(sizes))
+OWNER_THREAD = "whatsapp:+15550001111"
+ROOMS = ["kitchen", "living room", "bedroom", "office", "garage", "porch", "hall", "bathroom", "garden", "kids room"]
+#: (what the household says, what claw answers): the same few dozen commands, thousands of times each
+COMMANDS = [
+    ("turn on the {room} light", "Turned on the {Room} Light."),
+    ("turn off the {room} light", "Turned off the {Room} Light."),
+    ("dim the {room} lights to {pct}%", "Set the {Room} Lights to {pct}%."),
+    ("set the heat to {temp}", "Set the Thermostat to {temp} °C."),
+    ("play some jazz in the {room}", "Playing Jazz FM in the {Room}."),
+    ("pause the music", "Paused the {Room} Speaker."),
+    ("is the garage door closed?", "The Garage Door is closed."),
+    ("lock the front door", "Locked the Front Door."),
+    ("what's the temperature in the {room}?", "The {Room} is at {temp} °C."),
+    ("turn everything off downstairs", "Turned off 9 devices downstairs."),
+    ("good night", "Good night! Turned off the lights and locked the front door."),
+    ("remind me to take the bins out", "Reminder set for 19:00: take the bins out."),
+]
+
+
+def household_texts(n: int, seed: int = 5) -> list[tuple[str, str, str]]:
+    """A household's years with claw: 90% of turns in the owner's one thread, most of them the same device
+    commands and replies again and again; the rest real-looking chat turns (the recall bench's chats)."""
+    rnd = random.Random(seed)
+    base = [(e["conversation"], e["speaker"], e["text"]) for conv in generate(seed, 10) for e in conv[1]]
+    others = [f"whatsapp:+1555000{i:04d}" for i in range(2, 22)] + ["web:owner"]
+    out: list[tuple[str, str, str]] = []
+    while len(out) < n:
+        if rnd.random() < 0.1:
+            _, spk, text = rnd.choice(base)
+            out.append((rnd.choice(others), spk, text))
+        elif rnd.random() < 0.6:
+            said, answer = rnd.choice(COMMANDS)
+            room = rnd.choice(ROOMS)
+            fill = {"room": room, "Room": room.title(), "pct": rnd.choice([20, 30, 40, 50, 80]),
+                    "temp": rnd.choice([18, 19, 20, 21, 22])}
+            out.append((OWNER_THREAD, rnd.choice(["Dana", "Sam", "Alex"]), said.format(**fill)))
+            out.append((OWNER_THREAD, "claw", answer.format(**fill)))
+        else:
+            _, spk, text = base[len(out) % len(base)]
+            out.append((OWNER_THREAD, spk, text))
+    return out[:n]
+
+
+def measure(store: MemoryStore, questions: list[str], now: datetime, conversation: str | None) -> tuple[float, ...]:
+    """(p50, p99) wall and (p50, p99) CPU of searching each question, in ms, after warming the caches."""
+    for q in questions[:20]:  # warm caches (stems, statistics)
+        store.search(q, k=10, now=now, conversation=conversation)
+    lat, cpu = [], []
+    for q in questions:
+        s, c = time.perf_counter(), time.thread_time()
+        store.search(q, k=10, now=now, conversation=conversation)
+        lat.append((time.perf_counter() - s) * 1000)
+        cpu.append((time.thread_time() - c) * 1000)
+    lat.sort()
+    cpu.sort()
+    at99 = min(len(lat) - 1, int(len(lat) * 0.99))
+    return statistics.median(lat), lat[at99], statistics.median(cpu), cpu[at99]
+
+
+def run(texts: list[tuple[str, str, str]], sizes: list[int], questions: list[str],
+        conversation: str | None) -> list[tuple[float, ...]]:
+    """Fill one store up to each size in turn and time the questions there."""
     rows = []
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "speed.db")
@@ -71,30 +127,41 @@ def main() -> None:
             with store.engine.begin() as c:
                 c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             db_bytes = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
-            now = t0 + timedelta(minutes=3 * size)
-            for q in questions[:20]:  # warm caches (stems, statistics)
-                store.search(q, k=10, now=now)
-            lat, cpu = [], []
-            for q in questions:
-                s, c = time.perf_counter(), time.thread_time()
-                store.search(q, k=10, now=now)
-                lat.append((time.perf_counter() - s) * 1000)
-                cpu.append((time.thread_time() - c) * 1000)
-            lat.sort()
-            cpu.sort()
-            p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-            cpu99 = cpu[min(len(cpu) - 1, int(len(cpu) * 0.99))]
-            rows.append((size, statistics.median(lat), p99, statistics.median(cpu), cpu99,
-                         have / insert_s, db_bytes / size * 100_000 / 1e6))
+            figures = measure(store, questions, t0 + timedelta(minutes=3 * size), conversation)
+            rows.append((size, *figures, have / insert_s, db_bytes / size * 100_000 / 1e6))
         store.close()
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000", help="synthetic corpus (long-tail words, many chats)")
+    ap.add_argument("--household", default="100000,1000000",
+                    help="household corpus (90%% in one thread, repetitive), searched within that thread; '' skips")
+    ap.add_argument("--queries", type=int, default=200)
+    a = ap.parse_args()
+    questions = [q for conv in generate(3, 10) for q, _, _ in conv[2]]  # same chats as the texts
+    random.Random(1).shuffle(questions)
+    questions = questions[: a.queries]
+    runs = []
+    if a.sizes:
+        sizes = [int(x) for x in a.sizes.split(",")]
+        runs.append(("synthetic", run(make_texts(max(sizes)), sizes, questions, None)))
+    if a.household:
+        sizes = [int(x) for x in a.household.split(",")]
+        asked = questions[: a.queries // 2] + [f"when did I last {c[0].format(room=r, pct=50, temp=21)}"
+                                               for c, r in zip(COMMANDS * 20, ROOMS * 30, strict=False)][: a.queries // 2]
+        runs.append(("household", run(household_texts(max(sizes)), sizes, asked, OWNER_THREAD)))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"memory speed: {a.queries} queries, k=10, default configuration; "
           f"load average {load:.1f} on {os.cpu_count()} CPUs (wall times suffer from other load, CPU times less)")
-    print(f"{'episodes':>9} {'p50 wall':>9} {'p99 wall':>9} {'p50 cpu':>8} {'p99 cpu':>8} {'targets':>18} "
-          f"{'insert/s':>9} {'MB/100k':>8}")
-    for size, p50, p99, c50, c99, rate, mb in rows:
-        t = "p50<=10 p99<=30ms" if size >= 100_000 else ""
-        print(f"{size:>9} {p50:>6.1f} ms {p99:>6.1f} ms {c50:>5.1f} ms {c99:>5.1f} ms {t:>18} {rate:>9.0f} {mb:>8.1f}")
+    print(f"{'corpus':>9} {'episodes':>9} {'p50 wall':>9} {'p99 wall':>9} {'p50 cpu':>8} {'p99 cpu':>8} "
+          f"{'targets':>18} {'insert/s':>9} {'MB/100k':>8}")
+    for corpus, rows in runs:
+        for size, p50, p99, c50, c99, rate, mb in rows:
+            t = "p50<=10 p99<=30ms" if size >= 100_000 else ""
+            print(f"{corpus:>9} {size:>9} {p50:>6.1f} ms {p99:>6.1f} ms {c50:>5.1f} ms {c99:>5.1f} ms {t:>18} "
+                  f"{rate:>9.0f} {mb:>8.1f}")
 
 
 if __name__ == "__main__":

@@ -130,6 +130,11 @@ class SearchParams:
     selective_min: int = 300
     max_match_terms: int = 12
     selective_frac: float = 0.01
+    # A long history (a household's years in one thread): BM25 ranks the newest `tier` episodes, and older
+    # ones only through their rarest words, up to `older_postings` index entries, so a search costs the
+    # same at a million episodes as at a hundred thousand. Below `tier` nothing changes.
+    tier: int = 100_000
+    older_postings: int = 2_000
     # Chat turns: weak length normalisation, or short echo turns ("Wow, camping? Tell me
     # more!") outrank the long turn that holds the fact; k1 low as turns rarely repeat words.
     k1: float = 0.8
@@ -224,8 +229,10 @@ class Ranker:
         self._df_n = n
 
     def stats(self, conn: Connection) -> tuple[int, float]:
+        """(episodes, average length), counted once and after a deletion; ``added`` keeps the count since (a
+        count(*) of a million rows costs a search's whole budget)."""
         taken, n, avgdl = self._stats
-        if time.monotonic() - taken > 10 or n == 0:
+        if not taken or n == 0:
             n = _rows(conn, "SELECT count(*) FROM memory_episodes")[0][0] or 0
             rows = _rows(conn, "SELECT text FROM memory_episodes ORDER BY id DESC LIMIT 500")
             if rows:
@@ -236,8 +243,10 @@ class Ranker:
         return self._stats[1], self._stats[2]
 
     def speakers(self, conn: Connection) -> set[str]:
+        """Words of every speaker's name, read once (a scan of the table) and after a deletion; ``added``
+        learns new speakers."""
         taken, names = self._speakers
-        if time.monotonic() - taken > 30 or not names:
+        if not taken or not names:
             names = set()
             for (s,) in _rows(conn, "SELECT DISTINCT speaker FROM memory_episodes"):
                 names.update(w.lower() for w in _TOKEN_RE.findall(s or ""))
@@ -258,11 +267,15 @@ class Ranker:
         # Single-token words: one fts5vocab lookup for all of them (a term's row count is
         # its document frequency); phrases and prefixes need their own MATCH count.
         simple = {t.stem for t in need if t.kind != "prefix" and self.an.tokens(t.word) == [t.stem]}
+        # A word not in the index yet is not cached: the next episode may say it ("what did I just say about
+        # the fence?"), while counts that are only a little stale still rank well.
         if len(simple) > 1:
             try:
                 got = {s: 0 for s in simple} | self._vocab_docs(conn, simple)
                 for s_, d in got.items():
-                    cache[s_] = out[s_] = d
+                    out[s_] = d
+                    if d:
+                        cache[s_] = d
             except Exception:
                 pass
         for t in need:
@@ -270,7 +283,9 @@ class Ranker:
                 continue
             d = _rows(conn, "SELECT count(*) FROM memory_episodes_fts WHERE memory_episodes_fts MATCH ?",
                       (t.match(),))[0][0]
-            cache[t.stem] = out[t.stem] = int(d)
+            out[t.stem] = int(d)
+            if d:
+                cache[t.stem] = int(d)
         if len(cache) > 100_000 and cache is self._df:
             self._df = {}
         return out
@@ -398,7 +413,7 @@ class Ranker:
         # the newest matches (FTS5 walks its doclists in rowid order and stops at the limit).
         order = "f.rowid DESC" if mode in ("newest", "and") else "bm25(memory_episodes_fts, 1.0, 0.5)"
         sql = ("SELECT f.rowid FROM memory_episodes_fts f "
-               + ("JOIN memory_episodes e ON e.id = f.rowid " if where else "")
+               + ("JOIN memory_episodes e ON e.id = f.rowid " if " e." in where else "")
                + f"WHERE memory_episodes_fts MATCH ? {where} ORDER BY {order} LIMIT ?")
         return [r[0] for r in _rows(conn, sql, (match, *args, limit))]
 
@@ -523,9 +538,22 @@ class Ranker:
         if not topical and vectors is None:
             return by_time() if win else []
 
+        top = _rows(conn, "SELECT max(id) FROM memory_episodes")[0][0] or 0 if n > p.tier else 0
+
         def fetch(ts: list[QTerm], limit: int, where: str, args: list[Any]) -> list[int]:
             ts = [t for t in ts if t.kind != "speaker"] or ts
             sel = sorted((t for t in ts if df[t.stem] <= cap), key=lambda t: df[t.stem] / t.weight)
+            if sel and top:  # a long history: the newest tier, then the older part through its rarest words
+                newest = self._fts(conn, sel[: p.max_match_terms], limit, where + " AND f.rowid > ?",
+                                   args + [top - p.tier])
+                rare, postings = [], 0
+                for t in sorted(sel, key=lambda t: df[t.stem]):
+                    postings += df[t.stem]
+                    if postings > p.older_postings:
+                        break
+                    rare.append(t)
+                older = self._fts(conn, rare, limit // 2, where + " AND f.rowid <= ?", args + [top - p.tier])
+                return newest + older
             if sel:
                 return self._fts(conn, sel[: p.max_match_terms], limit, where, args)
             # Only common words: their intersection (ranked) and the newest matches of
