@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 
-from claw import plugins, runfile
+from claw import heap, plugins, runfile
 from claw.agent.persona import load_persona
 from claw.agent.prompt import PromptBuilder
 from claw.agent.turn import Agent, no_model_reply
@@ -56,6 +56,8 @@ log = structlog.get_logger("claw")
 SHUTDOWN_GRACE = 6.0
 #: Seconds between asking an unreachable model again (see ``App._probe_llm``).
 LLM_PROBE_SECONDS = 30.0
+#: Seconds between returning free heap pages to the system, when idle (see ``claw.heap``).
+TRIM_SECONDS = 30.0
 
 
 def ensure_web_token(home: Path) -> str:
@@ -180,6 +182,7 @@ class App:
                        asyncio.create_task(self.outbox.run(), name="delivery")]
         if self.llm:
             self._loops.append(asyncio.create_task(self._probe_llm(self.llm), name="llm-probe"))
+        self._loops.append(asyncio.create_task(self._trim_when_idle(), name="heap-trim"))
         if self.tasks:
             await self.tasks.start()
         if self.consolidator:
@@ -219,6 +222,13 @@ class App:
             if await llm.probe():
                 return
             await asyncio.sleep(LLM_PROBE_SECONDS)
+
+    async def _trim_when_idle(self) -> None:
+        """Hand freed memory back to the system when no turn runs, so RSS stays flat over months of use."""
+        while True:
+            await asyncio.sleep(TRIM_SECONDS)
+            if not self.dispatcher.busy():
+                heap.trim()
 
     async def _stop_loops(self) -> None:
         self.outbox.stop()
@@ -287,6 +297,7 @@ class App:
         from claw.web.server import listen_socket
 
         lock = runfile.claim(self.home)
+        heap.limit_arenas()  # before any worker thread allocates (claw.heap)
         try:
             sock = listen_socket(host, port)  # a busy port ends here, before anything starts
             await self.start()

@@ -94,6 +94,10 @@ from .dates import parse_date_window
 from .text import IRREGULAR, QUESTION_WORDS, RELATED_GROUPS, STOP_WORDS, Analyzer
 
 DAY_US = 86_400_000_000
+#: Episodes whose tokens are kept (about 0.8 KB each) and stems whose document counts are kept: enough for the
+#: turns a household's searches keep finding, few enough that a daemon's memory stays flat over years.
+TOKEN_CACHE = 5_000
+DF_CACHE = 20_000
 # Words asking for the newest state of something: recency then weighs in.
 _RECENT_RE = re.compile(r"\b(?:latest|newest|most\s+recent(?:ly)?|last\s+time|current(?:ly)?|now|these\s+days)\b", re.I)
 _TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
@@ -286,7 +290,7 @@ class Ranker:
             out[t.stem] = int(d)
             if d:
                 cache[t.stem] = int(d)
-        if len(cache) > 100_000 and cache is self._df:
+        if len(cache) > DF_CACHE and cache is self._df:
             self._df = {}
         return out
 
@@ -429,7 +433,7 @@ class Ranker:
                 if cached is None:
                     toks = self.an.tokens(r[4])
                     cached = tok[r[0]] = (Counter(toks), max(len(toks), 1))
-                    if len(tok) > 50_000:
+                    if len(tok) > TOKEN_CACHE:
                         tok.popitem(last=False)
                 have[r[0]] = Candidate(r[0], r[1], r[2], r[3], r[4], cached[0],
                                        self._spk_tokens(r[2]), cached[1])
