@@ -129,7 +129,7 @@ def run(seconds: float, reminder: bool) -> list[tuple[str, str, str, bool | None
             polls = camera.hits - hits
             routine_runs = count(d, "select count(*) from task_runs where task_id = ? and status = 'ok'",
                                  routine["id"]) - runs
-            told = count(d, "select count(*) from outbox where text = 'take the bins out'") if reminder else 0
+            told = count(d, "select count(*) from outbox where text = 'Reminder: take the bins out'") if reminder else 0
             health = httpx.get(f"{d.url}/healthz", headers=d.auth(), timeout=10).json()
         finally:
             d.stop()

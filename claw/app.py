@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from sqlalchemy.engine import Connection
 
 from claw import heap, plugins, runfile
 from claw.agent.persona import load_persona
@@ -29,6 +30,7 @@ from claw.channels.base import Channel, ChannelDeps, ChannelPlugin
 from claw.config import Config, local_timezone
 from claw.core import history
 from claw.core.dispatcher import Dispatcher, Pending, TurnRunner
+from claw.core.events import TurnInput, TurnOutcome
 from claw.core.feed import Feed
 from claw.core.gate import SenderGate
 from claw.core.inbox import Inbox
@@ -143,10 +145,15 @@ class App:
         runner: TurnRunner = self.tasks.wrap(self.agent) if self.tasks else self.agent
         transcript = frozenset(name for name, ch in self.channels.items() if ch.transcript_only)
         self.dispatcher = Dispatcher(self.db, runner, config.agent.max_parallel_turns, self.outbox.wake, self.pending,
-                                     on_finish=self.memory.on_finish, transcript_channels=transcript,
+                                     on_finish=self._finished, transcript_channels=transcript,
                                      on_recorded=self.feed.bump)
         self._loops: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
+
+    def _finished(self, conn: Connection, item: TurnInput, outcome: TurnOutcome) -> None:
+        """Written in the transaction that closes a turn: its episodes, and a task report's web copy."""
+        self.memory.on_finish(conn, item, outcome)
+        self.notifier.copy_report(conn, item, outcome)
 
     def said(self) -> None:
         """claw queued something to say on its own: deliver it, and show it in the open chats."""

@@ -160,7 +160,8 @@ class SkillSet:
 
     async def compile_locally(self, text: str) -> list[dict[str, Any]] | None:
         """The first skill's calls for ``text`` (``Skill.compile``), or None."""
-        for skill in self.interceptors():
+        for skill in sorted((s for s in self.skills if type(s).compile is not Skill.compile),
+                            key=lambda s: s.intercept_priority):
             try:
                 calls = await skill.compile(text)
             except Exception as exc:

@@ -28,8 +28,14 @@ _SETS = (re.compile(_AMOUNT + r"\s*tokens?\b", re.I),
 _MORE = re.compile(r"^\W*(?:and\s+)?" + _AMOUNT + r"\b.*\b(?:per|a|each|every)\s+(?:day|conversation|chat|task)", re.I)
 _SCOPES = (("conversation", re.compile(r"\b(conversations?|chats?)\b", re.I)),
            ("tasks", re.compile(r"\b(tasks?|routines?|unattended|goals?)\b", re.I)))
-_NO_LIMIT = re.compile(r"\b(no|remove|drop|lift|without)\b.*\b(limit|budget|cap)s?\b|\bunlimited\b", re.I)
-_ASKS = re.compile(r"^\s*(what|how|show|tell me|list)\b|\?\s*$", re.I)
+#: An order to lift a limit, said as one: "remove the token limit", "no token budget for tasks"
+_NO_LIMIT = re.compile(r"^\W*(?:please\s+)?(?:remove|drop|lift|clear|disable|turn off|no)\b.*\b(?:limit|budget|cap)s?\b"
+                       r"|^\W*(?:please\s+)?(?:make|let)\b.*\bunlimited\b", re.I)
+_ASKS = re.compile(r"^\s*(what|how|show|tell me|list|is|are|do|does|can|could|should|would|why|when|which)\b|\?\s*$",
+                   re.I)
+#: Not an order for now: thinking aloud, or something to do later ("remind me to raise the budget tomorrow")
+_NOT_NOW = re.compile(r"^\W*(?:remind|i\b|i'm|we\b|maybe|perhaps)|\b(?:tomorrow|later|next week|should|might)\b",
+                      re.I)
 _CLAUSES = re.compile(r",\s|;|\band\b", re.I)  # "20,000" stays one number
 
 
@@ -53,6 +59,9 @@ def parse(text: str) -> Said | None:
     """The budgets a sentence sets or asks about; None when it is not about claw's token budgets."""
     if not _ABOUT.search(text):
         return None
+    if _ASKS.search(text) or _NOT_NOW.search(text):  # a question or a musing sets nothing; it may only show them
+        asks = re.search(r"\bbudgets?\b", text, re.I) or re.search(r"\bhow many tokens\b", text, re.I)
+        return Said({}) if _ASKS.search(text) and asks and not _NOT_NOW.search(text) else None
     limits: dict[str, int] = {}
     for clause in _CLAUSES.split(text):
         found = next((m for pattern in _SETS if (m := pattern.search(clause))), None)
@@ -62,11 +71,7 @@ def parse(text: str) -> Said | None:
             limits[_scope(clause)] = _tokens(found.group(1), found.group(2))
         elif _NO_LIMIT.search(clause) and _ABOUT.search(clause):
             limits[_scope(clause)] = 0
-    if limits:
-        return Said(limits)
-    if (re.search(r"\bbudgets?\b", text, re.I) and _ASKS.search(text)) or re.search(r"\bhow many tokens\b", text, re.I):
-        return Said({})
-    return None
+    return Said(limits) if limits else None
 
 
 def _figure(n: int) -> str:

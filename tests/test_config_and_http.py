@@ -201,7 +201,7 @@ def test_healthz_and_doctor_agree_about_an_unreachable_model(daemon_factory):
         return None if health["ok"] else health
 
     health = wait_until(failing, what="the model's probe", d=d)
-    assert "unreachable" in health["detail"], health  # before any message was sent
+    assert "could not be reached" in health["detail"], health  # before any message was sent
     doctor = subprocess.run([sys.executable, "-m", "claw", "doctor"], capture_output=True, text=True, env=d.env,
                             timeout=60, stdin=subprocess.DEVNULL)
     assert "FIX  llm: anthropic" in doctor.stdout, doctor.stdout

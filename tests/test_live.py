@@ -75,6 +75,7 @@ def test_reminder_reaches_the_web_chat_labelled_and_live_in_claw_chat(daemon_fac
     chat = Terminal([sys.executable, "-m", "claw", "chat"], d.env)
     try:
         chat.expect("you> ")
+        d.say("note\u2028this")  # a line separator inside a message must not wedge the stream on that line
         create(d, kind="reminder", text="call mom", delay="1s")
         chat.expect("Reminder: call mom")
         mark = len(chat.output)

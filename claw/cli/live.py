@@ -41,7 +41,17 @@ class Follower:
         self.after = after
         self.show = show
         self.late: set[int] = set()  # inbox ids whose request gave up waiting (HTTP 202)
+        self.recent: dict[int, Line] = {}  # replies seen but not shown, by inbox id, in case they are late
+        self.lock = threading.Lock()
         self.stopped = threading.Event()
+
+    def mark_late(self, inbox_id: int) -> None:
+        """Its request gave up waiting: show the reply when it comes, or now if it came already (a race)."""
+        with self.lock:
+            self.late.add(inbox_id)
+            seen = self.recent.pop(inbox_id, None)
+        if seen is not None:
+            self.show(seen)
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="claw-chat-live", daemon=True).start()
@@ -63,14 +73,25 @@ class Follower:
         with httpx.stream("GET", f"{self.url}/api/events", params=params, headers=self.headers,
                           timeout=httpx.Timeout(10.0, read=60.0)) as response:
             response.raise_for_status()
-            for kind, _, data in events(response.iter_lines()):
+            for kind, ident, data in events(response.iter_lines()):
                 if kind != "message":
                     continue
-                line = json.loads(data)
+                try:
+                    line = json.loads(data)
+                except ValueError:  # never stuck on one line: past it, by its id
+                    self.after = max(self.after, int(ident)) if ident.isdigit() else self.after
+                    continue
                 self.after = max(self.after, line["id"])
+                if line["role"] != "assistant":
+                    continue
                 meta = line.get("meta") or {}
-                if line["role"] == "assistant" and (meta.get("origin") in ("notify", "scheduler")
-                                                    or line.get("inbox_id") in self.late):
+                with self.lock:
+                    wanted = meta.get("origin") in ("notify", "scheduler") or line.get("inbox_id") in self.late
+                    if not wanted and line.get("inbox_id") is not None:
+                        self.recent[line["inbox_id"]] = line
+                        if len(self.recent) > 50:
+                            self.recent.pop(next(iter(self.recent)))
+                if wanted:
                     self.show(line)
                 if self.stopped.is_set():
                     return

@@ -243,7 +243,7 @@ def chat(ctx: click.Context, sender: str | None) -> None:
                 click.secho(exc.message, fg="red", err=True)
                 continue
             if data.get("status") == "accepted":  # still working: the stream prints the reply when it comes
-                follower.late.add(data["id"])
+                follower.mark_late(data["id"])
                 click.secho("(still working; the reply will appear here)", fg="bright_black", err=True)
             else:
                 _print_reply(data)

@@ -120,7 +120,7 @@ class Dispatcher:
                  pending: Pending, on_finish: OnFinish | None = None,
                  transcript_channels: frozenset[str] = frozenset(), on_recorded: Callable[[], None] | None = None):
         self.db = db
-        self.on_recorded = on_recorded  # the transcript grew (wakes the live streams)
+        self.on_recorded = on_recorded  # a turn started or ended (wakes the live streams)
         self.transcript_channels = transcript_channels
         self.on_finish = on_finish
         self.agent = agent
@@ -134,6 +134,10 @@ class Dispatcher:
 
     def wake(self, conversation: str | None = None) -> None:
         self.pending.mark(conversation)
+
+    def _changed(self) -> None:
+        if self.on_recorded is not None:
+            self.on_recorded()
 
     def busy(self) -> int:
         return len(self._active)
@@ -207,6 +211,7 @@ class Dispatcher:
                 continue  # backing off after a storage error (the scan repeats every few seconds)
             item = _turn_input(row)
             self._active[row.conversation_id] = asyncio.create_task(self._run_turn(item), name=f"turn-{row.id}")
+            self._changed()  # a turn runs now ("thinking...")
 
     async def _run_turn(self, item: TurnInput) -> None:
         log.info("turn.start", inbox_id=item.inbox_id, conversation=item.conversation_id, origin=item.origin)
@@ -237,11 +242,10 @@ class Dispatcher:
                     fut.set_result(result)
             if not delivered:
                 self.on_reply()  # wake the sender; transcript channels need no delivery
-            if self.on_recorded is not None:
-                self.on_recorded()
         finally:
             self._active.pop(item.conversation_id, None)
             self.wake(item.conversation_id)
+            self._changed()  # the transcript grew, and the turn no longer runs
 
     def _back_off(self, item: TurnInput, exc: Exception) -> None:
         """Storage is unavailable (or finishing failed): leave the row pending, try again after a growing pause."""

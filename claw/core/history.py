@@ -24,17 +24,24 @@ def record(conn: Connection, conversation_id: str, role: str, text: str, *, inbo
     }))
 
 
-def since(conn: Connection, conversation_id: str, after_id: int = 0, limit: int = 200) -> list[dict[str, Any]]:
-    """What a person reads (the web chat, ``claw chat``): a task's internal prompt (role "task") is not shown."""
-    rows = conn.execute(
-        select(messages).where(messages.c.conversation_id == conversation_id, messages.c.id > after_id,
-                               messages.c.role != "task")
-        .order_by(messages.c.id.desc()).limit(limit)
-    ).all()
+PAGE = 200
+
+
+def since(conn: Connection, conversation_id: str, after_id: int = 0, limit: int = PAGE) -> list[dict[str, Any]]:
+    """What a person reads (the web chat, ``claw chat``): a task's internal prompt (role "task") is not shown.
+
+    From the start (``after_id`` 0) the newest ``limit`` lines; after a line, the next ``limit`` in order, so a
+    client that reads page after page misses none."""
+    query = select(messages).where(messages.c.conversation_id == conversation_id, messages.c.id > after_id,
+                                   messages.c.role != "task")
+    if after_id:
+        rows = conn.execute(query.order_by(messages.c.id).limit(limit)).all()
+    else:
+        rows = list(reversed(conn.execute(query.order_by(messages.c.id.desc()).limit(limit)).all()))
     return [
         {"id": r.id, "role": r.role, "text": r.text, "at": as_utc(r.at).isoformat(), "meta": r.meta,
          "inbox_id": r.inbox_id}
-        for r in reversed(rows)
+        for r in rows
     ]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from claw.core import history, outbox
+from claw.core.events import TurnInput, TurnOutcome
 from claw.store.db import Database, ensure_conversation, utcnow
 
 #: (conversation, text, meta) written in the notification's transaction.
@@ -68,3 +69,12 @@ class Notifier:
         outbox_id = await self.db.tx(write)
         self.wake_delivery()
         return outbox_id
+
+    def copy_report(self, conn: Connection, item: TurnInput, outcome: TurnOutcome) -> None:
+        """A task turn's answer (a routine's report) went to the owner's channel: when that is not the web chat,
+        the web transcript shows it too, as it shows what ``notify_owner`` sends. Runs in the turn's transaction."""
+        if item.origin != "scheduler" or not outcome.reply or (self.channel, self.address) == WEB_OWNER:
+            return
+        web = ensure_conversation(conn, *WEB_OWNER)
+        history.record(conn, web, "assistant", outcome.reply, inbox_id=None, at=utcnow(),
+                       meta={"origin": "scheduler", "via": self.channel, "copy": True})

@@ -152,9 +152,12 @@ async def list_models(url: str, headers: dict[str, str], within: float, label: s
     if r.status_code >= 400:
         raise LLMError(f"{label} answered with an error ({r.status_code})", retryable=r.status_code >= 500)
     try:
-        return len(r.json().get("data") or [])
+        listed = r.json()
     except ValueError:
-        raise LLMError(f"{label} answered, but not with a model list") from None
+        listed = None
+    if not isinstance(listed, dict) or not isinstance(listed.get("data"), list):
+        raise LLMError(f"{label} answered, but not with a model list")
+    return len(listed["data"])
 
 
 class LLMProvider(Protocol):

@@ -125,16 +125,17 @@ class LLM:
 
     async def probe(self) -> bool:
         """Ask the primary provider whether it answers, as ``claw doctor`` does (no tokens: it lists models), so
-        /healthz knows before the first message. A request made meanwhile is the better witness: it wins."""
+        /healthz knows before the first message. A request made meanwhile is the better witness: it wins.
+        True when asking again would not tell more (it answered, or refused for good: a rejected key)."""
         before = self._requests
         try:
             await self.primary.client.check()
-            ok, problem = True, None
+            done, problem = True, None
         except LLMError as exc:
-            ok, problem = False, f"unreachable: {exc.reason}"
+            done, problem = not exc.retryable, exc.reason
         if self._requests == before:
             self.last_error = problem
-        return ok
+        return done
 
     async def _complete(self, prompt: Prompt) -> LLMResponse:
         try:

@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import json
 import math
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from claw.config import ServerSection, field_errors
 from claw.core.feed import Feed
+from claw.core.history import PAGE
 from claw.core.inbox import Inbox
 from claw.skill import ToolError
 from claw.web.schema import Operation, openapi
@@ -141,19 +143,30 @@ class WebDeps:
 
 #: Seconds between comment lines on an idle stream: proxies keep it open, a gone client is noticed.
 KEEPALIVE = 15.0
+#: Seconds between two home events on one stream.
+HOME_EVERY = 1.0
 
 
 async def _events(deps: WebDeps, feed: Feed, conversation: str, after: int) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
     seen: dict[str, int] | None = None  # None: the first look, which sends every line after ``after``
     busy: bool | None = None
+    last_home = 0.0
     while not feed.closed:
         versions = dict(feed.versions)
-        if seen is None or versions.get("messages") != seen.get("messages"):
-            for line in await deps.transcript(conversation, after):
+        page = PAGE if seen is None or versions.get("messages") != seen.get("messages") else 0
+        while page == PAGE:  # a reconnect after a long gap reads every page, not only the last
+            lines = await deps.transcript(conversation, after)
+            page = len(lines)
+            for line in lines:
                 after = line["id"]
-                yield f"id: {after}\nevent: message\ndata: {json.dumps(line, ensure_ascii=False)}\n\n"
+                # ASCII JSON: a U+2028 in a message would otherwise split the data line in clients that
+                # treat it as a line break (httpx does), and wedge them on that line
+                yield f"id: {after}\nevent: message\ndata: {json.dumps(line)}\n\n"
         if seen is not None and versions.get("home") != seen.get("home"):
+            # a house of chatty sensors: at most one refresh of the panel a second per open chat
+            await asyncio.sleep(max(0.0, last_home + HOME_EVERY - time.monotonic()))
+            last_home = time.monotonic()
             yield "event: home\ndata: {}\n\n"
         if (now := deps.replies.busy() > 0) != busy:
             busy = now

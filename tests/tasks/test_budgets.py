@@ -124,6 +124,15 @@ def test_budget_sentences(text: str, limits: dict[str, int]) -> None:
     assert said is not None and said.limits == limits, (text, said)
 
 
+@pytest.mark.parametrize("text", ["I have no idea what the token budget should be",
+                                  "what happens when there is no token budget?", "is there no budget for tokens?",
+                                  "remind me to raise the token budget to 50k tomorrow",
+                                  "maybe we should spend at most 10k tokens a day", "can I spend 50k tokens a day?"])
+def test_questions_and_musings_change_no_budget(text: str) -> None:
+    said = parse(text)
+    assert said is None or said.limits == {}, (text, said)
+
+
 @pytest.mark.parametrize("text", ["remind me about the token budget in 2 hours", "what is a token?",
                                   "give me a budget for the trip", "the budget for 2027 is tight",
                                   "turn on the kitchen light", "token usage for task 3?"])

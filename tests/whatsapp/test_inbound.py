@@ -52,6 +52,19 @@ def test_a_reminder_goes_to_whatsapp_labelled_and_shows_in_the_web_chat(twilio, 
     assert len(twilio.sent()) == 1
 
 
+def test_a_routine_report_goes_to_whatsapp_and_shows_in_the_web_chat(fake_llm, twilio, wa_daemon):
+    fake_llm.script(Reply(text="All quiet at home."))
+    d = wa_daemon()
+    r = httpx.post(f"{d.url}/api/tasks", json={"kind": "routine", "text": "check the house", "needs_llm": True,
+                                               "delay": "1d"}, headers=d.auth(), timeout=10)
+    task = r.json()["task"]
+    httpx.post(f"{d.url}/api/tasks/{task['id']}/run", headers=d.auth(), timeout=10)
+    [sent] = twilio.wait_for(1, to=OWNER)
+    assert sent.body == f"Task #{task['id']} (check the house): All quiet at home."
+    [line] = d.messages()
+    assert (line["text"], line["meta"]["via"]) == (sent.body, "whatsapp")
+
+
 def test_bad_or_missing_signature_is_403_and_nothing_is_stored(fake_llm, twilio, wa_daemon):
     d = wa_daemon()
     params = webhook_params("let me in", OWNER)
