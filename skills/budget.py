@@ -82,7 +82,7 @@ class Budget(Skill):
     """Token budgets, read and set in the owner's own words."""
 
     name = "budget"
-    intercept_priority = 20  # before the planner; after the device fast path
+    intercept_priority = 5  # before the device fast path: these sentences name tokens or budgets, never a device
 
     async def setup(self) -> None:
         if self.ctx.budgets is not None and self.ctx.state is not None:

@@ -140,6 +140,12 @@ def test_other_sentences_are_not_budgets(text: str) -> None:
     assert parse(text) is None
 
 
+def test_budgets_are_set_in_chat_with_no_model_too(daemon_factory: Any) -> None:
+    d = daemon_factory(fast())  # no model: the device fast path must not take it for a device ("spend")
+    out = d.say("spend at most 50k tokens a day")
+    assert out["handled_by"] == "local" and "all calls, per day: 50,000 tokens" in out["reply"], out
+
+
 def test_the_owner_sets_the_daily_budget_in_chat_and_it_holds_across_restarts(fake_llm: Any,
                                                                                daemon_factory: Any) -> None:
     d = daemon_factory(anthropic_config(fake_llm, max_tokens=DEFAULT_MAX))
