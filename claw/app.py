@@ -146,7 +146,7 @@ class App:
         transcript = frozenset(name for name, ch in self.channels.items() if ch.transcript_only)
         self.dispatcher = Dispatcher(self.db, runner, config.agent.max_parallel_turns, self.outbox.wake, self.pending,
                                      on_finish=self._finished, transcript_channels=transcript,
-                                     on_recorded=self.feed.bump)
+                                     on_change=self.feed.bump)
         self._loops: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
 

@@ -542,7 +542,7 @@ class Ranker:
         if not topical and vectors is None:
             return by_time() if win else []
 
-        top = _rows(conn, "SELECT max(id) FROM memory_episodes")[0][0] or 0 if n > p.tier else 0
+        top = (_rows(conn, "SELECT max(id) FROM memory_episodes")[0][0] or 0) if n > p.tier else 0  # 0: no tiers
 
         def fetch(ts: list[QTerm], limit: int, where: str, args: list[Any]) -> list[int]:
             ts = [t for t in ts if t.kind != "speaker"] or ts

@@ -36,6 +36,7 @@ _ASKS = re.compile(r"^\s*(what|how|show|tell me|list|is|are|do|does|can|could|sh
 #: Not an order for now: thinking aloud, or something to do later ("remind me to raise the budget tomorrow")
 _NOT_NOW = re.compile(r"^\W*(?:remind|i\b|i'm|we\b|maybe|perhaps)|\b(?:tomorrow|later|next week|should|might)\b",
                       re.I)
+_SHOWS = re.compile(r"\bbudgets?\b|\bhow many tokens\b", re.I)
 _CLAUSES = re.compile(r",\s|;|\band\b", re.I)  # "20,000" stays one number
 
 
@@ -59,9 +60,10 @@ def parse(text: str) -> Said | None:
     """The budgets a sentence sets or asks about; None when it is not about claw's token budgets."""
     if not _ABOUT.search(text):
         return None
-    if _ASKS.search(text) or _NOT_NOW.search(text):  # a question or a musing sets nothing; it may only show them
-        asks = re.search(r"\bbudgets?\b", text, re.I) or re.search(r"\bhow many tokens\b", text, re.I)
-        return Said({}) if _ASKS.search(text) and asks and not _NOT_NOW.search(text) else None
+    if _NOT_NOW.search(text):
+        return None
+    if _ASKS.search(text):  # a question sets nothing; about the budgets, it shows them
+        return Said({}) if _SHOWS.search(text) else None
     limits: dict[str, int] = {}
     for clause in _CLAUSES.split(text):
         found = next((m for pattern in _SETS if (m := pattern.search(clause))), None)

@@ -118,9 +118,9 @@ class Pending:
 class Dispatcher:
     def __init__(self, db: Database, agent: TurnRunner, max_parallel: int, on_reply: Callable[[], None],
                  pending: Pending, on_finish: OnFinish | None = None,
-                 transcript_channels: frozenset[str] = frozenset(), on_recorded: Callable[[], None] | None = None):
+                 transcript_channels: frozenset[str] = frozenset(), on_change: Callable[[str], None] | None = None):
         self.db = db
-        self.on_recorded = on_recorded  # a turn started or ended (wakes the live streams)
+        self.on_change = on_change  # topic: a turn started (status) or ended (messages); wakes the live streams
         self.transcript_channels = transcript_channels
         self.on_finish = on_finish
         self.agent = agent
@@ -135,9 +135,9 @@ class Dispatcher:
     def wake(self, conversation: str | None = None) -> None:
         self.pending.mark(conversation)
 
-    def _changed(self) -> None:
-        if self.on_recorded is not None:
-            self.on_recorded()
+    def _changed(self, topic: str) -> None:
+        if self.on_change is not None:
+            self.on_change(topic)
 
     def busy(self) -> int:
         return len(self._active)
@@ -211,7 +211,7 @@ class Dispatcher:
                 continue  # backing off after a storage error (the scan repeats every few seconds)
             item = _turn_input(row)
             self._active[row.conversation_id] = asyncio.create_task(self._run_turn(item), name=f"turn-{row.id}")
-            self._changed()  # a turn runs now ("thinking...")
+            self._changed("status")  # a turn runs now ("thinking...")
 
     async def _run_turn(self, item: TurnInput) -> None:
         log.info("turn.start", inbox_id=item.inbox_id, conversation=item.conversation_id, origin=item.origin)
@@ -245,7 +245,7 @@ class Dispatcher:
         finally:
             self._active.pop(item.conversation_id, None)
             self.wake(item.conversation_id)
-            self._changed()  # the transcript grew, and the turn no longer runs
+            self._changed("messages")  # the transcript grew, and the turn no longer runs
 
     def _back_off(self, item: TurnInput, exc: Exception) -> None:
         """Storage is unavailable (or finishing failed): leave the row pending, try again after a growing pause."""

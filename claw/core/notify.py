@@ -58,9 +58,7 @@ class Notifier:
             now = utcnow()
             conv = ensure_conversation(conn, self.channel, self.address)
             history.record(conn, conv, "assistant", text, inbox_id=None, at=now, meta=line)
-            if (self.channel, self.address) != WEB_OWNER:
-                web = ensure_conversation(conn, *WEB_OWNER)
-                history.record(conn, web, "assistant", text, inbox_id=None, at=now, meta={**line, "copy": True})
+            self._copy_to_web(conn, text, line)
             if self.on_record is not None:
                 self.on_record(conn, conv, text, meta)
             return outbox.queue(conn, conversation_id=conv, channel=self.channel, recipient=self.address, text=text,
@@ -73,8 +71,10 @@ class Notifier:
     def copy_report(self, conn: Connection, item: TurnInput, outcome: TurnOutcome) -> None:
         """A task turn's answer (a routine's report) went to the owner's channel: when that is not the web chat,
         the web transcript shows it too, as it shows what ``notify_owner`` sends. Runs in the turn's transaction."""
-        if item.origin != "scheduler" or not outcome.reply or (self.channel, self.address) == WEB_OWNER:
-            return
-        web = ensure_conversation(conn, *WEB_OWNER)
-        history.record(conn, web, "assistant", outcome.reply, inbox_id=None, at=utcnow(),
-                       meta={"origin": "scheduler", "via": self.channel, "copy": True})
+        if item.origin == "scheduler" and outcome.reply:
+            self._copy_to_web(conn, outcome.reply, {"origin": "scheduler", "via": self.channel})
+
+    def _copy_to_web(self, conn: Connection, text: str, meta: dict[str, Any]) -> None:
+        if (self.channel, self.address) != WEB_OWNER:
+            web = ensure_conversation(conn, *WEB_OWNER)
+            history.record(conn, web, "assistant", text, inbox_id=None, at=utcnow(), meta={**meta, "copy": True})
