@@ -408,8 +408,8 @@ def _parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
 def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """Shrink pydantic's schema without losing meaning: every token of it is paid on every turn.
 
-    Titles repeat the names; ``anyOf [X, null]`` is just an optional X; empty defaults say
-    nothing an omitted argument does not; extra keys are refused by validation anyway.
+    Titles repeat the names; ``anyOf [X, null]`` is just an optional X; empty, zero and false
+    defaults say nothing an omitted argument does not; extra keys are refused by validation anyway.
     """
 
     def walk(node: Any) -> Any:
@@ -430,7 +430,7 @@ def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
                 continue
             if key == "additionalProperties" and value is False:
                 continue
-            if key == "default" and value in (None, "", [], {}):
+            if key == "default" and value in (None, "", [], {}, 0):  # 0 == False
                 continue
             out[key] = walk(value)
         return out

@@ -31,6 +31,7 @@ from .registry import HomeRegistry
 BACKENDS = ("demo", "homeassistant", "sonos")
 SIMULATED = ("(Simulated: claw's demo house, no real device is touched. Tell the owner so; to use real ones, "
              "search with discover or set up [home] in config.toml.)")
+SIMULATED_TOO = "(Simulated, as home_control says.)"  # the full note once: it is paid on every turn
 
 
 class HomeAssistantConfig(BaseModel):
@@ -327,7 +328,7 @@ class Home(Skill):
     def tool_notes(self) -> dict[str, str]:
         if "demo" not in self._running:
             return {}
-        return dict.fromkeys(("home_status", "home_control", "music"), SIMULATED)
+        return {"home_control": SIMULATED, "home_status": SIMULATED_TOO, "music": SIMULATED_TOO}
 
     def _stale_note(self) -> str:
         bad = [
