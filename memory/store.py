@@ -465,6 +465,9 @@ class MemoryStore:
         The old fact is kept, closed with `valid_to = at` and `superseded_by = new id`, so
         "what was true in May" still finds it. Subject and pinning default to the old fact's.
         """
+        new_statement = new_statement.strip()
+        if not new_statement:
+            raise ValueError("empty fact statement")  # it would close the old fact and leave nothing true
         at_us = to_us(at)
         with self._tx(conn) as c:
             old = c.exec_driver_sql(f"SELECT {self._FACT_COLS} FROM memory_facts WHERE id = ?", (old_id,)).first()
@@ -475,7 +478,7 @@ class MemoryStore:
             cur = c.exec_driver_sql(
                 "INSERT INTO memory_facts(statement, subject, pinned, valid_from_us, source_episode_ids, created_us) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (new_statement.strip(), subject if subject is not None else old[2],
+                (new_statement, subject if subject is not None else old[2],
                  int(old[3] if pinned is None else pinned), at_us,
                  json.dumps([int(i) for i in source_episode_ids]), to_us(None)))
             new_id = int(cur.lastrowid)

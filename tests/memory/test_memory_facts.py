@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text
 
 from memory import FactHit, MemoryStore
@@ -35,6 +36,17 @@ def test_supersession_keeps_history(store: MemoryStore) -> None:
     assert {f.id for f in store.search_facts("partner", include_closed=True)} == {old, new}
     assert [f.id for f in store.facts(at=MAY)] == [old]
     assert [f.id for f in store.facts(at=NOW)] == [new]
+
+
+def test_supersede_refuses_an_empty_statement(store: MemoryStore) -> None:
+    """An empty replacement would close the old fact and leave nothing true in its place."""
+    old = store.remember("The owner's partner is Sam")
+    for blank in ("", "   "):
+        with pytest.raises(ValueError, match="empty"):
+            store.supersede(old, blank)
+    fact = store.get_fact(old)
+    assert fact is not None and fact.valid_to is None and fact.superseded_by is None
+    assert len(store.facts()) == 1
 
 
 def test_forget_facts_really_deletes(store: MemoryStore) -> None:
