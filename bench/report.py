@@ -109,7 +109,7 @@ def parse_memory_eval(out: str) -> list[Figure]:
     section = ""
     for line in out.splitlines():
         if line.startswith("memory recall,"):
-            section = next((name.lower() for name in ("HELD-OUT", "FRESH", "TUNING") if name in line.upper()), "?")
+            section = next((name.lower() for name in ("HELD-OUT", "FRESH", "TUNING", "FINAL") if name in line.upper()), "?")
         m = re.match(r"^(overall|multi-session)\s+(10)\s+([\d.]+%)\s+([\d.]+%)\s*(.*?)\s*$", line)
         if m:
             target = m[5]
