@@ -34,6 +34,7 @@ calibrated so that plain BM25 lands near LoCoMo's reported ~63% overall / ~33%
 multi-session evidence recall@10, the check that the set resembles the real one.
 
     python bench/memory_eval.py [--seed 7] [--convs 10] [--split both|tuning|heldout|fresh|final|all] [--verbose]
+    python bench/memory_eval.py --seeds 1-5 --split all [--config crippled]   # mean and spread over seeds
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -55,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from memory_data import final_bank, fresh_bank  # noqa: E402
 from memory_data.banks import HELDOUT_CATEGORIES, HELDOUT_TOPICS, TUNING_CATEGORIES, TUNING_TOPICS  # noqa: E402
 
-from memory import MemoryStore  # noqa: E402
+from memory import MemoryStore, SearchParams  # noqa: E402
 from memory.text import STOP_WORDS  # noqa: E402
 
 NAMES = ["Caroline", "Melanie", "Jon", "Gina", "Tim", "John", "Maria", "Joanna", "Nate", "Audrey",
@@ -379,9 +381,51 @@ def recall(res: dict, kind: str, k: int) -> float:
     return sum(vals) / max(len(vals), 1)
 
 
+# Ablations: what each part of the ranking is worth. CRIPPLED is the issue's "everything off" configuration
+# (no related words, no categories, no answer-follows-question boost, FTS5's default BM25 parameters).
+CONFIGS = {
+    "default": {},
+    "no-related": {"expansion_weight": 0.0},
+    "no-categories": {"category_weight": 0.0},
+    "no-neighbors": {"neighbor_next": 0.0, "neighbor_question": 0.0},
+    "default-bm25": {"k1": 1.2, "b": 0.75},
+    "crippled": {"expansion_weight": 0.0, "category_weight": 0.0, "neighbor_next": 0.0, "neighbor_question": 0.0,
+                 "k1": 1.2, "b": 0.75},
+}
+
+
+def params_for(config: str) -> SearchParams:
+    return SearchParams(**CONFIGS[config])
+
+
+def seeds_arg(text: str) -> list[int]:
+    """"1-5" or "1,3,7"."""
+    if "-" in text:
+        lo, hi = text.split("-")
+        return list(range(int(lo), int(hi) + 1))
+    return [int(s) for s in text.split(",")]
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.mean(values):.1%} ({min(values):.1%}-{max(values):.1%})"
+
+
+def over_seeds(bank: str, seeds: list[int], n_convs: int, config: str) -> dict[str, dict[str, list[float]]]:
+    """Recall@10 per seed, by method ('bm25', 'claw') and question kind (with 'overall')."""
+    out: dict[str, dict[str, list[float]]] = {m: defaultdict(list) for m in ("bm25", "claw")}
+    for seed in seeds:
+        res = evaluate(seed, n_convs, params=params_for(config), bank=bank)["res"]
+        for method in out:
+            for kind in ("overall",) + CATS:
+                out[method][kind].append(recall(res[method], kind, 10))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--seeds", type=seeds_arg, help='mean and spread over seeds, e.g. "1-5" (recall@10 only)')
+    ap.add_argument("--config", choices=tuple(CONFIGS), default="default", help="an ablation of the ranking")
     ap.add_argument("--convs", type=int, default=10)
     ap.add_argument("--split", choices=("both", "tuning", "heldout", "fresh", "final", "all"), default="both",
                     help="both = tuning + heldout; fresh = the old final check; final = the bank never to tune on; all = the four")
@@ -392,8 +436,18 @@ def main() -> None:
     titles = {"tuning": "tuning templates", "heldout": "HELD-OUT templates (dev set: looked at while tuning)",
               "fresh": "FRESH bank (final check, never tuned on)",
               "final": "FINAL bank (written before issue 17, never tuned on)"}
+    if a.seeds:
+        print(f"memory recall@10 over seeds {a.seeds[0]}-{a.seeds[-1]} ({len(a.seeds)} seeds), {a.convs} chats per bank, "
+              f"configuration {a.config}: mean (min-max); overall weighted by LoCoMo's mix")
+        print(f"{'bank':<10}{'questions':<15}{'plain BM25':>24}{'claw search':>24}{'target':>10}")
+        for bank in splits:
+            out = over_seeds(bank, a.seeds, a.convs, a.config)
+            for kind in ("overall",) + CATS:
+                print(f"{bank:<10}{kind:<15}{spread(out['bm25'][kind]):>24}{spread(out['claw'][kind]):>24}"
+                      f"{targets.get((kind, 10), ''):>10}")
+        return
     for bank in splits:
-        out = evaluate(a.seed, a.convs, a.verbose, bank=bank)
+        out = evaluate(a.seed, a.convs, a.verbose, params=params_for(a.config), bank=bank)
         res = out["res"]
         title = titles[bank]
         print(f"\nmemory recall, {title}: seed {a.seed}, {a.convs} chats, {out['n']} questions "
