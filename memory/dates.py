@@ -81,86 +81,84 @@ def parse_date_window(query: str, now: datetime) -> DateWindow | None:
         return DateWindow(s, e, phrase)
 
     for kind, rx in _PATTERNS:
-        m = rx.search(query)
-        if not m:
-            continue
-        ph = m.group(0)
-        try:
-            if kind == "iso":
-                d = date(int(m[1]), int(m[2]), int(m[3]))
-                return window(d, d + timedelta(days=1), ph)
-            if kind in ("md", "dm"):
-                mon, day = (m[1], m[2]) if kind == "md" else (m[2], m[1])
-                mo, dy = MONTHS[mon.lower()], int(day)
-                y = int(m[3]) if m[3] else today.year
-                d = date(y, mo, dy)
-                if not m[3] and d > today:
-                    d = date(y - 1, mo, dy)
-                return window(d, d + timedelta(days=1), ph)
-            if kind == "month":
-                word = m[1].lower()
-                if word in ("may", "mar", "jun", "jan", "dec", "sep", "aug", "oct", "nov", "feb", "apr", "jul") \
-                        and not m[2] and not re.match(r"(?i)(in|during|last|this|early|late|mid|around)\b", ph):
-                    # "may" / "mar" / "jun" alone are usually ordinary words, not months.
-                    continue
-                mo = MONTHS[word]
-                y = int(m[2]) if m[2] else today.year
-                if not m[2] and (mo > today.month or (ph.lower().startswith("last") and mo == today.month)):
-                    y -= 1
-                return window(_month_start(y, mo), _month_start(y, mo + 1), ph)
-            if kind == "ago":
-                n, unit = _num(m[1]), m[2].lower()
-                span = {"day": 1, "week": 7, "month": 30, "year": 365}[unit] * n
-                slack = {"day": 1, "week": 4, "month": 15, "year": 120}[unit]
-                c = today - timedelta(days=span)
-                return window(c - timedelta(days=slack), c + timedelta(days=slack + 1), ph)
-            if kind == "past":
-                n, unit = _num(m[1]), m[2].lower()
-                span = {"day": 1, "week": 7, "month": 30, "year": 365}[unit] * n
-                return window(today - timedelta(days=span), today + timedelta(days=1), ph)
-            if kind == "daybefore":
-                d = today - timedelta(days=2)
-                return window(d, d + timedelta(days=1), ph)
-            if kind == "yesterday":
-                d = today - timedelta(days=1)
-                return window(d, d + timedelta(days=1), ph)
-            if kind == "today":
-                return window(today, today + timedelta(days=1), ph)
-            if kind == "weekday":
-                which = (m[1] or "").lower()
-                wd = WEEKDAYS[m[2].lower()]
-                back = (today.weekday() - wd) % 7
-                if which in ("last", "past") and back == 0:
-                    back = 7
-                d = today - timedelta(days=back)
-                return window(d, d + timedelta(days=1), ph)
-            if kind == "weekend":
-                back = (today.weekday() - 5) % 7
-                sat = today - timedelta(days=back)
-                if m[1].lower() in ("last", "past") and back < 2:
-                    sat -= timedelta(days=7)
-                return window(sat, sat + timedelta(days=2), ph)
-            if kind == "unit":
-                which, unit = m[1].lower(), m[2].lower()
-                if unit == "week":
-                    start = today - timedelta(days=today.weekday())
-                    if which != "this":
-                        start -= timedelta(days=7)
-                    return window(start, start + timedelta(days=7), ph)
-                if unit == "month":
-                    start = _month_start(today.year, today.month)
-                    if which != "this":
-                        start = _month_start(today.year, today.month - 1)
-                    return window(start, _month_start(start.year, start.month + 1), ph)
-                y = today.year if which == "this" else today.year - 1
-                return window(date(y, 1, 1), date(y + 1, 1, 1), ph)
-            if kind == "year":
-                y = int(m[1])
-                if ph.lower().startswith("since"):
-                    return window(date(y, 1, 1), today + timedelta(days=1), ph)
-                return window(date(y, 1, 1), date(y + 1, 1, 1), ph)
-            if kind == "recent":
-                return window(today - timedelta(days=14), today + timedelta(days=1), ph)
-        except ValueError:
-            continue
+        for m in rx.finditer(query):  # a word that is not a date here ("may I") gives way to the next
+            ph = m.group(0)
+            try:
+                if kind == "iso":
+                    d = date(int(m[1]), int(m[2]), int(m[3]))
+                    return window(d, d + timedelta(days=1), ph)
+                if kind in ("md", "dm"):
+                    mon, day = (m[1], m[2]) if kind == "md" else (m[2], m[1])
+                    mo, dy = MONTHS[mon.lower()], int(day)
+                    y = int(m[3]) if m[3] else today.year
+                    d = date(y, mo, dy)
+                    if not m[3] and d > today:
+                        d = date(y - 1, mo, dy)
+                    return window(d, d + timedelta(days=1), ph)
+                if kind == "month":
+                    word = m[1].lower()
+                    if word in ("may", "march", "mar", "jun", "jan", "dec", "sep", "aug", "oct", "nov", "feb", "apr", "jul") \
+                            and not m[2] and not re.match(r"(?i)(in|during|last|this|early|late|mid|around)\b", ph):
+                        # "may" / "march" / "jun" alone are usually ordinary words ("did they march"), not months.
+                        continue
+                    mo = MONTHS[word]
+                    y = int(m[2]) if m[2] else today.year
+                    if not m[2] and (mo > today.month or (ph.lower().startswith("last") and mo == today.month)):
+                        y -= 1
+                    return window(_month_start(y, mo), _month_start(y, mo + 1), ph)
+                if kind == "ago":
+                    n, unit = _num(m[1]), m[2].lower()
+                    span = {"day": 1, "week": 7, "month": 30, "year": 365}[unit] * n
+                    slack = {"day": 1, "week": 4, "month": 15, "year": 120}[unit]
+                    c = today - timedelta(days=span)
+                    return window(c - timedelta(days=slack), c + timedelta(days=slack + 1), ph)
+                if kind == "past":
+                    n, unit = _num(m[1]), m[2].lower()
+                    span = {"day": 1, "week": 7, "month": 30, "year": 365}[unit] * n
+                    return window(today - timedelta(days=span), today + timedelta(days=1), ph)
+                if kind == "daybefore":
+                    d = today - timedelta(days=2)
+                    return window(d, d + timedelta(days=1), ph)
+                if kind == "yesterday":
+                    d = today - timedelta(days=1)
+                    return window(d, d + timedelta(days=1), ph)
+                if kind == "today":
+                    return window(today, today + timedelta(days=1), ph)
+                if kind == "weekday":
+                    which = (m[1] or "").lower()
+                    wd = WEEKDAYS[m[2].lower()]
+                    back = (today.weekday() - wd) % 7
+                    if which in ("last", "past") and back == 0:
+                        back = 7
+                    d = today - timedelta(days=back)
+                    return window(d, d + timedelta(days=1), ph)
+                if kind == "weekend":
+                    back = (today.weekday() - 5) % 7
+                    sat = today - timedelta(days=back)
+                    if m[1].lower() in ("last", "past") and back < 2:
+                        sat -= timedelta(days=7)
+                    return window(sat, sat + timedelta(days=2), ph)
+                if kind == "unit":
+                    which, unit = m[1].lower(), m[2].lower()
+                    if unit == "week":
+                        start = today - timedelta(days=today.weekday())
+                        if which != "this":
+                            start -= timedelta(days=7)
+                        return window(start, start + timedelta(days=7), ph)
+                    if unit == "month":
+                        start = _month_start(today.year, today.month)
+                        if which != "this":
+                            start = _month_start(today.year, today.month - 1)
+                        return window(start, _month_start(start.year, start.month + 1), ph)
+                    y = today.year if which == "this" else today.year - 1
+                    return window(date(y, 1, 1), date(y + 1, 1, 1), ph)
+                if kind == "year":
+                    y = int(m[1])
+                    if ph.lower().startswith("since"):
+                        return window(date(y, 1, 1), today + timedelta(days=1), ph)
+                    return window(date(y, 1, 1), date(y + 1, 1, 1), ph)
+                if kind == "recent":
+                    return window(today - timedelta(days=14), today + timedelta(days=1), ph)
+            except ValueError:
+                continue
     return None

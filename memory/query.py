@@ -438,6 +438,14 @@ class Ranker:
                 have[r[0]] = Candidate(r[0], r[1], r[2], r[3], r[4], cached[0],
                                        self._spk_tokens(r[2]), cached[1])
 
+    @staticmethod
+    def _adjacent(conn: Connection, c: Candidate, before: bool) -> int | None:
+        """The turn just before (or after) ``c`` in its own conversation, by time (the index's order)."""
+        op, order = ("<", "DESC") if before else (">", "ASC")
+        rows = _rows(conn, f"SELECT id FROM memory_episodes WHERE conversation = ? AND (at_us, id) {op} (?, ?) "
+                           f"ORDER BY at_us {order}, id {order} LIMIT 1", (c.conversation, c.at_us, c.id))
+        return int(rows[0][0]) if rows else None
+
     def _spk_tokens(self, speaker: str) -> frozenset[str]:
         got = self._spk_cache.get(speaker)
         if got is None:
@@ -612,21 +620,30 @@ class Ranker:
         # next turn `neighbor_next`.
         if (p.neighbor_next or p.neighbor_prev or p.neighbor_question) and cands:
             top = sorted(cands.values(), key=lambda c: -c.score)[: p.neighbor_top]
-            near = [c.id + d for c in top for d in (-1, 1, 2)]
-            self._load(conn, near, cands)
+            self._load(conn, [c.id + d for c in top for d in (-1, 1, 2)], cands)
+            links = {(c.id - 1, c.id) for c in list(cands.values())}  # (a turn, the turn after it)
+            for t in top:  # conversations interleave in the daemon: id +- 1 may be another chat's turn
+                for before in (True, False):
+                    near = cands.get(t.id - 1 if before else t.id + 1)
+                    if near is None or near.conversation != t.conversation:
+                        found = self._adjacent(conn, t, before)
+                        if found is not None:
+                            links.add((found, t.id) if before else (t.id, found))
+            self._load(conn, [i for link in links for i in link], cands)
             self._score(cands, terms, df, n, avgdl)
             base = {i: c.score for i, c in cands.items()}
+            gain: dict[int, float] = defaultdict(float)
+            for a, b in links:
+                first, then = cands.get(a), cands.get(b)
+                if first is None or then is None or first.conversation != then.conversation:
+                    continue
+                w = p.neighbor_next
+                if p.neighbor_question and first.speaker != then.speaker and "?" in first.text:
+                    w = max(w, p.neighbor_question)
+                gain[b] = max(gain[b], w * base[a])
+                gain[a] = max(gain[a], p.neighbor_prev * base[b])
             for c in cands.values():
-                prev, nxt = cands.get(c.id - 1), cands.get(c.id + 1)
-                add = 0.0
-                if prev is not None and prev.conversation == c.conversation:
-                    w = p.neighbor_next
-                    if p.neighbor_question and prev.speaker != c.speaker and "?" in prev.text:
-                        w = max(w, p.neighbor_question)
-                    add = max(add, w * base[prev.id])
-                if nxt is not None and nxt.conversation == c.conversation:
-                    add = max(add, p.neighbor_prev * base[nxt.id])
-                c.score = base[c.id] + add
+                c.score = base[c.id] + gain[c.id]
 
         if not cands and vectors is None:
             return []

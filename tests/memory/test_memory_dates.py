@@ -28,6 +28,9 @@ def test_windows(q: str, start: date, end: date) -> None:
 
 def test_no_date_and_may_as_verb() -> None:
     assert parse_date_window("may I ask where the keys are", NOW) is None
+    assert parse_date_window("Did Jo march in the protest?", NOW) is None
+    w = parse_date_window("did they march to the capitol in June?", NOW)  # the verb gives way to the month
+    assert w is not None and (w.start.date(), w.end.date()) == (date(2023, 6, 1), date(2023, 7, 1))
     assert parse_date_window("where are my keys", NOW) is None
 
 
