@@ -112,7 +112,7 @@ def gloss_pets(path: Path = WN / "data.noun") -> list[str]:
     import re
     out = []
     for line in open(path, encoding="latin-1"):
-        if not line.startswith("  ") and re.search(r"\\bpets?\\b", line.partition(" | ")[2]):
+        if not line.startswith("  ") and re.search(r"\bpets?\b", line.partition(" | ")[2]):
             out.append(line.split()[0])
     return out
 

@@ -29,3 +29,12 @@ def test_category_question_finds_members(store: MemoryStore) -> None:
     top = [h.id for h in store.search("What instruments does Mel play?", k=2, conversation="c")]
     assert set(top) == {ids[0], ids[2]}
     assert store.search("Which cities has Mel visited?", k=1, conversation="c")[0].id == ids[5]
+
+
+def test_animals_kept_as_pets_are_pets() -> None:
+    """WordNet has no hyponyms under "pet": the animals whose gloss says they are kept as pets join the
+    domesticated ones (the generator's gloss pattern once matched a literal backslash, and none joined)."""
+    from memory.categories import MEMBERS
+
+    pets = MEMBERS["pet"].split("|")
+    assert {"guinea pig", "golden hamster", "rabbit"} <= set(pets)
