@@ -21,7 +21,7 @@ Episodes (the immutable log)::
 `at` may be naive (taken as UTC) or aware; hits return aware UTC datetimes. `meta` is any
 JSON value and comes back exactly as given. `search` is hybrid recall (see `memory.query`):
 stop words dropped, porter stemming, OR query re-scored with term weights, related words,
-category members (``memory.categories``, from WordNet), the reply to a question inheriting
+category members (``memory.lexicon``, tables generated from WordNet by rule), the reply to a question inheriting
 its score, session aggregation and diversity, date words ("last Tuesday",
 "in March") as a boost relative to `now`, and optional embeddings
 (``MemoryStore(url, embeddings=callable)``) fused by weight. ``embeddings="none"`` is the

@@ -7,9 +7,9 @@ their words are rarely the words of the answer. The pipeline:
    and extra candidates from inside it); `after`/`before` are the hard filters.
 2. Content words stay (stop and question words dropped); proper nouns weigh more, the
    speakers' own names less (in a two-person chat they match half the log); irregular
-   verb forms and a small related-word table (`text.RELATED_GROUPS`) join at low weight.
-   A question that names a category ("What instruments does Mel play?", "Which cities has
-   Jon visited?") also looks for the category's members (`categories.py`, see below).
+   forms and related words join at low weight, and a noun that names a category ("What
+   instruments does Mel play?") also looks for the category's members present in the
+   index. All three tables come from WordNet by stated rules (`lexicon.py`).
 3. Candidates come from FTS5 (OR query, BM25 order) over the selective terms only, then
    are re-scored in Python with a weighted BM25 over the same stems the index stores.
 4. Optional pseudo-relevance feedback (`prf_terms`, off by default: it did not pay on
@@ -19,63 +19,51 @@ their words are rarely the words of the answer. The pipeline:
    chatty session does not fill the top k, and near-repeats are skipped.
 6. Optional embeddings are fused by weight with the normalised text score.
 
-Tuning and its evidence: bench/memory_eval.py (LoCoMo-shaped chats, a tuning and a held-out
-template bank). BM25 runs with k1=0.8, b=0.4: chat turns are short and rarely repeat a word,
-and full length normalisation lets one-line echoes ("Wow, camping? Tell me more!") outrank
-the long turn that holds the fact. The named person's own turns count double (an OR query
-on the name alone would match half the log). `prefix_weight` (off: neutral on both banks)
-adds `stem*` terms for near-miss forms the stemmer does not join (counseling/counselor).
-Category questions (issue 4). List questions name a category while the chat names its
-items ("What instruments does Mel play?" / "Picked up the ukulele"): no shared word. The
-table that bridges them, `memory/categories.py`, is generated from Princeton WordNet 3.0
-by bench/memory_data/make_categories.py, not written from our banks: 13 categories
-(activity, sport, instrument, pet, food, drink, city, country, game, language, dance, book,
-vehicle), each a few WordNet synsets whose hyponyms and instances are the members, with
-mechanical filters (the category sense must be one of the word's two most frequent senses,
-mostly-verb/adjective words and plurals that stem onto another word are dropped). At query
-time only members present in the index count: one fts5vocab lookup per category, cached
-with the document frequencies (a big OR over all 1,300 cities would cost ~100 ms). Each
-member is a term at `category_weight` (= the related-word weight, not tuned separately),
-and a turn scores only its best member (`category_max_only`): a turn names one item, and
-"my painting got into the art show" is not a better answer for naming two. This replaced
-the earlier hand-written CATEGORY_WORDS, whose "activities"/"hobbies" lists were the
-tuning bank's own items; without them the tuning bank still improved (multi-session
-recall@10 65.3% -> 66.7%) and the held-out bank gained most (47.2% -> 52.7%).
-Known gaps, kept rather than patched by hand: WordNet has no "camping", "hiking" or
-"kayaking" activity, no "cat" as a pet (only "house cat"), no "ramen", no book titles;
-"charlotte" (the city) also matches "Charlotte's Web". A "job" category (WordNet
-occupations) was tried and dropped: its members are crafts and trades ("pottery"), which
-pushed away the answer to "What career does Mel want?".
+Evidence: bench/memory_eval.py, LoCoMo-shaped chats in four banks. TUNING, HELD-OUT and
+FRESH have all been looked at while the search was developed; FINAL (issue 17) was written
+before the last changes and is only run, never tuned on. Figures are means over seeds 1-5.
 
-Answers follow questions (issue 4): LoCoMo's evidence is often the reply to the friend's
-question ("Do you have any pets?" / "Yup, Oscar, my guinea pig"), which shares no word with
-the question asked of the memory. The other speaker's turn right after a turn with a "?"
-inherits half its score (`neighbor_question` 0.5), any other next turn 0.1 (`neighbor_next`,
-was 0.3). Recall@10 overall: tuning 79.0% -> 81.3%, held-out 73.7% (was 71.4%); single-hop
-86.0 -> 91.1 and 73.3 -> 78.2; multi-session 66.7 -> 65.4 and 52.7 -> 52.7 (the turn after a
-chatter question, "How's the pottery going?", is filler in our generator, an answer in a
-real chat). Check on the FRESH bank (bench/memory_data/fresh_bank.py, written before the
-change, never tuned on): overall 71.8% -> 74.6%, multi-session 51.0% -> 51.4%, single-hop
-77.7% -> 82.1%.
-A WordNet derivation and synonym table (derivationally related forms and the frequent
-synonyms of a word's most frequent sense: paint -> painter, kid -> child) was tried at
-weight 0.3 and dropped: +0.2 on tuning, 0.0 on held-out; the stemmer already joins most forms
-that matter, and the paraphrases we miss need hypernyms or world knowledge.
+BM25 runs with k1=0.8, b=0.4: chat turns are short and rarely repeat a word, and full
+length normalisation lets one-line echoes ("Wow, camping? Tell me more!") outrank the long
+turn that holds the fact. The named person's own turns count double (an OR query on the
+name alone would match half the log). `prefix_weight` (off: neutral) adds `stem*` terms for
+near-miss forms the stemmer does not join (counseling/counselor).
 
-Tried for issue 4 and not kept (measured on both banks, no gain at k=10): a stronger
-per-session diversity for list questions ("What Xs has ...", "how many"), 0.3-0.9 instead
-of 0.75 (more sessions, but the echo turns of each session come along); session_weight 0
-or 0.7; pseudo-relevance feedback (helps the held-out bank a little, costs the tuning
-bank's single-hop); neighbor_prev (the answer is rarely the turn before); a doubled
-named-speaker boost (hurts adversarial questions, which name the wrong person);
-prefix terms (neutral).
-What stays out of reach without embeddings: questions that share no word, stem, related
-word or category with their evidence ("What does Gina do to stay active?" / "Went
-bouldering", "How has Jon given back?" / "soup kitchen").
+Word tables (issue 17). A hand-written related-word list and 13 hand-picked categories
+had been fitted to the banks (bouldering, marshmallows; the categories the tuning questions
+asked for). They are replaced by WordNet tables built by rule over the whole of WordNet
+(bench/memory_data/make_lexicon.py). Recall@10 overall / multi-session, hand tables ->
+WordNet tables: FINAL 73.7 / 46.3 -> 73.5 / 45.3, FRESH 75.0 / 49.8 -> 75.7 / 43.8,
+HELD-OUT 74.0 / 53.4 -> 76.6 / 51.5, TUNING 81.6 / 68.2 -> 75.9 / 58.9 (the bank the hand
+lists came from). On FINAL the related words are worth about +2.6 overall and the
+categories +2.7. A question word brings at most `related_max` (12) related words; a
+question at most `categories_per_question` (6) categories (no bank asks for more). Category
+members count only when present in the index (one fts5vocab lookup per category, cached
+with the document frequencies); each is a term at `category_weight`, and a turn scores only
+its best member (`category_max_only`): a turn names one item. The candidates the expansion
+terms fetch are bounded by `expansion_postings`.
+Tried and not kept: gloss words of a word's first sense as related words (dev banks
+even, noisier), coordinate terms (siblings under the hypernym; FINAL -0.5), a word's first
+two senses only as categories (dev multi-session -1.5 against all senses), 24 related words
+per word (slower, no better), categories capped at 500 members (HELD-OUT multi-session -5.5).
+
+Answers follow questions: the evidence is often the reply to the friend's question ("Do you
+have any pets?" / "Yup, Oscar, my guinea pig"), which shares no word with the question
+asked of the memory. The other speaker's next turn in the same conversation after a turn
+with a "?" inherits half its score (`neighbor_question` 0.5), any other next turn 0.1
+(`neighbor_next`); worth +6.5 overall on FINAL. Conversations interleave in the daemon, so
+"next" is found by the conversation's own order, not by id.
+
+Tried and not kept (no gain at k=10): a stronger per-session diversity for list questions;
+session_weight 0 or 0.7; pseudo-relevance feedback; neighbor_prev (the answer is rarely
+the turn before); a doubled named-speaker boost (hurts adversarial questions, which name
+the wrong person); prefix terms.
 """
+
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import sqlite3
@@ -88,10 +76,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from .categories import MEMBERS as CATEGORY_MEMBERS
-from .categories import TRIGGERS as CATEGORY_TRIGGERS
+from . import lexicon
 from .dates import parse_date_window
-from .text import IRREGULAR, QUESTION_WORDS, RELATED_GROUPS, STOP_WORDS, Analyzer
+from .text import QUESTION_WORDS, STOP_WORDS, Analyzer
 
 DAY_US = 86_400_000_000
 #: Episodes whose tokens are kept (about 0.8 KB each) and stems whose document counts are kept: enough for the
@@ -127,8 +114,13 @@ class SearchParams:
     neighbor_top: int = 30
     named_speaker_boost: float = 1.0
     prefix_weight: float = 0.0
+    related_max: int = 12  # related words per word of the question, nearest first
     category_weight: float = 0.45
+    # The candidates that related words and category members bring: their rarest terms first, at most this many
+    # index entries (dozens of them, each in thousands of turns of a long history, cost tens of ms).
+    expansion_postings: int = 5_000
     category_max: int = 24
+    categories_per_question: int = 6
     category_max_only: bool = True
     prefix_min: int = 5
     selective_min: int = 300
@@ -197,12 +189,10 @@ class Ranker:
         self.p = params or SearchParams()
         self._stats: tuple[float, int, float] = (0.0, 0, 10.0)  # (taken_at, N, avgdl)
         self._speakers: tuple[float, set[str]] = (0.0, set())
-        self._related: dict[str, list[str]] | None = None
         self._df: dict[str, int] = {}  # stem -> document count at about `_df_n` episodes
         self._df_n = 0
         self._spk_cache: dict[str, frozenset[str]] = {}
         self._tok: OrderedDict[int, tuple[Counter[str], int]] = OrderedDict()
-        self._cat_stems: dict[str, dict[str, str]] | None = None
         self._cat_present: dict[str, list[tuple[str, str, int]]] = {}
 
     # ---- corpus statistics -------------------------------------------------------
@@ -294,30 +284,19 @@ class Ranker:
             self._df = {}
         return out
 
-    def related(self) -> dict[str, list[str]]:
-        if self._related is None:
-            rel: dict[str, list[str]] = defaultdict(list)
-            for group in RELATED_GROUPS:
-                ws = group.split()
-                st = self.an.stems(ws)
-                for w in ws:
-                    for o in ws:
-                        if st[o] != st[w] and o not in rel[st[w]]:
-                            rel[st[w]].append(o)
-            self._related = dict(rel)
-        return self._related
-
     def category_terms(self, conn: Connection, question: str) -> list[QTerm]:
         """Members of a category the question names ("What instruments ..."), those present
-        in the index only (`categories.py`, from WordNet): one low-weight term each."""
+        in the index only (`lexicon.py`, from WordNet): one low-weight term each. At most
+        `categories_per_question`, in the question's order: a category seen for the first time
+        costs an index lookup per member."""
         p = self.p
         cats: list[str] = []
         for tok in _TOKEN_RE.findall(question):
-            for c in CATEGORY_TRIGGERS.get(tok.lower(), ()):
+            for c in lexicon.categories.get(tok.lower()):
                 if c not in cats:
                     cats.append(c)
         out: list[QTerm] = []
-        for c in cats:
+        for c in cats[: p.categories_per_question]:
             for word, stem, _ in self._present(conn, c)[: p.category_max]:
                 out.append(QTerm(word, stem, p.category_weight, "category"))
         return out
@@ -343,18 +322,11 @@ class Ranker:
         got = present.get(cat)
         if got is not None:
             return got
-        if self._cat_stems is None:  # built whole, then published: never seen half-filled
-            cat_stems: dict[str, dict[str, str]] = {}
-            for c, members in CATEGORY_MEMBERS.items():
-                ws = [w for w in members.split("|") if " " not in w]
-                st = self.an.stems(ws)
-                m: dict[str, str] = {}
-                for w in ws:
-                    if st[w] and st[w] not in STOP_WORDS:
-                        m.setdefault(st[w], w)
-                cat_stems[c] = m
-            self._cat_stems = cat_stems
-        stems = self._cat_stems.get(cat, {})
+        pairs = lexicon.members.get(cat)  # word, stem, word, stem, ...
+        stems: dict[str, str] = {}
+        for w, st in zip(pairs[::2], pairs[1::2], strict=True):
+            if st not in STOP_WORDS:
+                stems.setdefault(st, w)
         try:
             found = self._vocab_docs(conn, stems)
         except Exception:  # no fts5vocab: ask for each member (cached like any df)
@@ -387,16 +359,11 @@ class Ranker:
             found.append((lw, weight, kind))
             if kind == "speaker":
                 continue
-            if lw in IRREGULAR:
-                extra.append((IRREGULAR[lw], weight * p.irregular_weight, kind))
-            for k, v in IRREGULAR.items():
-                if v == lw:
-                    extra.append((k, weight * p.irregular_weight, kind))
+            extra.extend((form, weight * p.irregular_weight, kind) for form in lexicon.irregular.get(lw))
         stems = self.an.stems([w for w, _, _ in found + extra])
-        rel = self.related()
         for w, _, kind in list(found):
             if kind != "speaker":
-                extra.extend((o, p.expansion_weight, "related") for o in rel.get(stems[w], [])[:24])
+                extra.extend((o, p.expansion_weight, "related") for o in lexicon.related.get(stems[w])[: p.related_max])
         stems.update(self.an.stems([w for w, _, _ in extra]))
         best: dict[str, QTerm] = {}
         for w, wt, kind in found + extra:
@@ -552,9 +519,12 @@ class Ranker:
 
         top = (_rows(conn, "SELECT max(id) FROM memory_episodes")[0][0] or 0) if n > p.tier else 0  # 0: no tiers
 
-        def fetch(ts: list[QTerm], limit: int, where: str, args: list[Any]) -> list[int]:
+        def fetch(ts: list[QTerm], limit: int, where: str, args: list[Any], budget: int = 0) -> list[int]:
             ts = [t for t in ts if t.kind != "speaker"] or ts
             sel = sorted((t for t in ts if df[t.stem] <= cap), key=lambda t: df[t.stem] / t.weight)
+            if budget:  # the rarest terms, at most `budget` index entries in all (always one term)
+                totals = list(itertools.accumulate(df[t.stem] for t in sel))
+                sel = sel[:max(1, sum(1 for total in totals if total <= budget))]
             if sel and top:  # a long history: the newest tier, then the older part through its rarest words
                 newest = self._fts(conn, sel[: p.max_match_terms], limit, where + " AND f.rowid > ?",
                                    args + [top - p.tier])
@@ -579,7 +549,7 @@ class Ranker:
         if topical:
             ids = fetch(core or topical, p.candidates, where, args)
             if len(topical) > len(core):
-                ids += fetch(topical, p.candidates // 2, where, args)
+                ids += fetch(topical, p.candidates // 2, where, args, p.expansion_postings)
             if win:
                 ids += fetch(topical, p.candidates // 2, where + " AND e.at_us >= ? AND e.at_us < ?",
                              args + [w_lo, w_hi])
@@ -622,13 +592,13 @@ class Ranker:
             top = sorted(cands.values(), key=lambda c: -c.score)[: p.neighbor_top]
             self._load(conn, [c.id + d for c in top for d in (-1, 1, 2)], cands)
             links = {(c.id - 1, c.id) for c in list(cands.values())}  # (a turn, the turn after it)
-            for t in top:  # conversations interleave in the daemon: id +- 1 may be another chat's turn
+            for hit in top:  # conversations interleave in the daemon: id +- 1 may be another chat's turn
                 for before in (True, False):
-                    near = cands.get(t.id - 1 if before else t.id + 1)
-                    if near is None or near.conversation != t.conversation:
-                        found = self._adjacent(conn, t, before)
+                    near = cands.get(hit.id - 1 if before else hit.id + 1)
+                    if near is None or near.conversation != hit.conversation:
+                        found = self._adjacent(conn, hit, before)
                         if found is not None:
-                            links.add((found, t.id) if before else (t.id, found))
+                            links.add((found, hit.id) if before else (hit.id, found))
             self._load(conn, [i for link in links for i in link], cands)
             self._score(cands, terms, df, n, avgdl)
             base = {i: c.score for i, c in cands.items()}

@@ -1,19 +1,41 @@
-"""Category questions ("What instruments ...") reach turns that only name the members."""
+"""Category questions ("What instruments ...") reach turns that only name the members; the WordNet tables
+(memory/wordnet/, by the rules in bench/memory_data/make_lexicon.py) and their lookup."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from memory import MemoryStore
-from memory.categories import MEMBERS, TRIGGERS
+from memory import MemoryStore, lexicon
+from memory.lexicon import SortedLines
 
 
-def test_table_is_general_and_clean() -> None:
-    inst = set(MEMBERS["instrument"].split("|"))
-    assert {"clarinet", "violin", "ukulele"} <= inst
-    assert "organ" not in inst  # its frequent senses are not the instrument
-    assert "fives" not in MEMBERS["sport"].split("|")  # plural collides with "five" when stemmed
-    assert all(c in MEMBERS for cs in TRIGGERS.values() for c in cs)
+def members_of(word: str) -> set[str]:
+    return {m for c in lexicon.categories.get(word) for m in lexicon.members.get(c)[::2]}  # word, stem, ...
+
+
+def test_tables_follow_their_rules() -> None:
+    instruments = members_of("instruments")  # the plural triggers the noun's categories
+    assert {"guitar", "violin", "ukulele"} <= instruments  # three levels under "musical instrument"
+    assert "organ" not in instruments  # its frequent senses are not the instrument
+    assert "fives" not in members_of("sport")  # a plural that collides with "five" when stemmed
+    assert {"headache"} <= set(lexicon.related.get("migrain"))  # keyed by the index's stem (hypernym)
+    assert "infant" in lexicon.related.get("babi") and "babe" in lexicon.related.get("babi")  # synonyms
+    assert lexicon.irregular.get("went") == ["go"] and "went" in lexicon.irregular.get("go")
+    for table in (lexicon.related, lexicon.categories, lexicon.members, lexicon.irregular):
+        keys = [line.split(" ", 1)[0].encode() + b" " for line in table.path.read_text().splitlines()]
+        assert keys == sorted(keys) and len(keys) == len(set(keys)), table.path  # what the search relies on
+
+
+def test_sorted_lines_finds_every_key_and_nothing_else(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    keys = ["a", "ab", "abc", "b", "ba", "zz"]
+    path.write_text("".join(f"{k} value-of-{k} x\n" for k in keys))
+    lines = SortedLines(path)
+    for k in keys:
+        assert lines.get(k) == [f"value-of-{k}", "x"]
+    for missing in ("", "aa", "abcd", "c", "zzz", "0", "é", "a b", "value-of-a"):
+        assert lines.get(missing) == []
 
 
 def test_category_question_finds_members(store: MemoryStore) -> None:
@@ -30,11 +52,3 @@ def test_category_question_finds_members(store: MemoryStore) -> None:
     assert set(top) == {ids[0], ids[2]}
     assert store.search("Which cities has Mel visited?", k=1, conversation="c")[0].id == ids[5]
 
-
-def test_animals_kept_as_pets_are_pets() -> None:
-    """WordNet has no hyponyms under "pet": the animals whose gloss says they are kept as pets join the
-    domesticated ones (the generator's gloss pattern once matched a literal backslash, and none joined)."""
-    from memory.categories import MEMBERS
-
-    pets = MEMBERS["pet"].split("|")
-    assert {"guinea pig", "golden hamster", "rabbit"} <= set(pets)

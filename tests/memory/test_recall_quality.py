@@ -1,15 +1,18 @@
 """Recall quality guard on the LoCoMo-shaped synthetic banks (bench/memory_eval.py).
 
-Four chats per bank on all four banks, one seed (about 1,000 questions, a few seconds); the
-figures with their spread over seeds come from the bench. The thresholds sit a few points
-under what the shipped configuration reaches here (overall 75.8%, multi-session 54.3%), so
-that turning off any one part of the ranking that matters fails: related words (71.3% /
-48.8%), categories (74.6% / 49.0%), the answer-follows-question boost (70.8% / 55.3%).
-FTS5's default BM25 parameters (75.2% / 54.3%) are worth less than a point and pass.
+Eight chats of each bank the ranking has been developed on (tuning, held-out, fresh; the
+final bank is kept for the bench), one seed: about 1,500 questions in a few seconds. The
+figures with their spread over seeds come from the bench. Shipped ranking here: overall
+76.9%, multi-session 49.9%. Turning off one part that matters falls below the thresholds:
+the WordNet related words (75.7% / 49.9%), the WordNet categories (74.8% / 43.4%), the
+answer-follows-question boost (70.9% / 50.3%), everything (the crippled configuration, 66.3% /
+44.1%). The related words are worth about a point here (2.6 on the final bank), so the
+overall threshold sits a point under the shipped figure.
 """
 
 from __future__ import annotations
 
+import functools
 import statistics
 import sys
 from pathlib import Path
@@ -20,14 +23,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 memory_eval = pytest.importorskip("memory_eval")
 
-OVERALL, MULTI = 0.73, 0.51
+OVERALL, MULTI = 0.76, 0.47
 
 
+@functools.cache
 def recall_at_10(config: str) -> tuple[float, float]:
-    """Mean recall@10 over the four banks: overall (LoCoMo's mix) and multi-session."""
+    """Mean recall@10 over the banks: overall (LoCoMo's mix) and multi-session."""
     overall, multi = [], []
-    for bank in ("tuning", "heldout", "fresh", "final"):
-        res = memory_eval.evaluate(11, 4, params=memory_eval.params_for(config), baseline=False, bank=bank)["res"]
+    for bank in ("tuning", "heldout", "fresh"):
+        res = memory_eval.evaluate(11, 8, params=memory_eval.params_for(config), baseline=False, bank=bank)["res"]
         overall.append(memory_eval.recall(res["claw"], "overall", 10))
         multi.append(memory_eval.recall(res["claw"], "multi-session", 10))
     return statistics.mean(overall), statistics.mean(multi)
@@ -38,7 +42,7 @@ def test_shipped_ranking_reaches_its_thresholds() -> None:
     assert overall >= OVERALL and multi >= MULTI, (overall, multi)
 
 
-@pytest.mark.parametrize("config", ["no-related", "no-categories", "no-neighbors"])
+@pytest.mark.parametrize("config", ["no-related", "no-categories", "no-neighbors", "crippled"])
 def test_each_part_that_matters_is_needed(config: str) -> None:
     overall, multi = recall_at_10(config)
     assert overall < OVERALL or multi < MULTI, (config, overall, multi)
@@ -47,7 +51,7 @@ def test_each_part_that_matters_is_needed(config: str) -> None:
 def test_crippled_configuration_scores_lower() -> None:
     """No related words, no categories, no neighbour boost, default BM25: the issue's floor."""
     shipped, crippled = recall_at_10("default"), recall_at_10("crippled")
-    assert crippled[0] < shipped[0] - 0.05 and crippled[1] < shipped[1] - 0.05, (shipped, crippled)
+    assert crippled[0] < shipped[0] - 0.05 and crippled[1] < shipped[1] - 0.03, (shipped, crippled)
 
 
 def test_generator_shape() -> None:
