@@ -60,7 +60,6 @@ the turn before); a doubled named-speaker boost (hurts adversarial questions, wh
 the wrong person); prefix terms.
 """
 
-
 from __future__ import annotations
 
 import itertools
