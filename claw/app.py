@@ -118,7 +118,8 @@ class App:
             self.channels[name] = plugin.build(cfg, deps)
 
         # Memory, and messages claw sends on its own.
-        self.memory = MemoryService(self.db.engine, config.memory, self.tz, config.agent.history_messages)
+        self.memory = MemoryService(self.db.engine, config.memory, self.tz, config.agent.history_messages,
+                                    config.home / "models")
         self.feed = Feed()  # wakes the live streams (GET /api/events)
         self.notifier = Notifier(self.db, route, self.said, on_record=self.memory.on_notify)
         self.consolidator: Consolidator | None = None

@@ -129,8 +129,10 @@ class MemorySection(Section):
     consolidate_after_minutes: float = Field(10.0, ge=0)
     #: Set false to never call the LLM for consolidation (episodes are still stored).
     consolidate: bool = True
-    embeddings: Literal["none", "openai", "ollama"] = "none"
-    embeddings_model: str | None = None  # default: text-embedding-3-small / nomic-embed-text
+    embeddings: Literal["none", "openai", "ollama", "local"] = "none"
+    embeddings_model: str | None = None  # default: text-embedding-3-small / nomic-embed-text / BAAI/bge-small-en-v1.5
+    embeddings_path: str | None = None  # local: a folder with the model's files instead of a download
+    embeddings_query_prefix: str | None = None  # local: put before each question (default: the model's own)
     embeddings_base_url: str | None = None  # default: $OPENAI_BASE_URL or api.openai.com / 127.0.0.1:11434
     embeddings_api_key: str | None = None  # default: $OPENAI_API_KEY (openai only)
     embeddings_timeout: float = Field(10.0, gt=0)

@@ -88,7 +88,8 @@ class MemoryStore:
     """
 
     def __init__(self, url_or_engine: str | Engine, *, embeddings: str | Embedder = "none",
-                 params: SearchParams | None = None, timeout: float = 5.0) -> None:
+                 query_embeddings: Embedder | None = None, params: SearchParams | None = None,
+                 timeout: float = 5.0) -> None:
         if isinstance(url_or_engine, Engine):
             self.engine, self._own_engine = url_or_engine, False
         else:
@@ -104,6 +105,9 @@ class MemoryStore:
             self._embed = embeddings
         else:
             raise ValueError('embeddings must be "none" or a callable(list[str]) -> vectors')
+        # Questions may be embedded differently from what was said (a retrieval model's instruction).
+        self._embed_query = query_embeddings or self._embed
+        self.embed_error: str | None = None  # why the last search went without vectors
         self.analyzer = Analyzer()
         self.ranker = Ranker(self.analyzer, params)
         # (generation, episode ids, normalised matrix); see `_vectors_changed`.
@@ -242,6 +246,13 @@ class MemoryStore:
             self._vectors_changed()
         return stored
 
+    def clear_vectors(self) -> int:
+        """Drop every stored vector (the embedding model changed: `embed_pending` computes them again)."""
+        with self._tx() as c:
+            n = c.exec_driver_sql("DELETE FROM memory_vectors").rowcount
+        self._vectors_changed()
+        return int(n)
+
     def _vectors_changed(self) -> None:
         """Stale-mark the vector matrix cache; call after the change is committed. A search
         thread loading it concurrently may install what it read before, but under the old
@@ -279,9 +290,14 @@ class MemoryStore:
         if k <= 0:
             return []
         vectors = None
-        if self._embed is not None:
-            qv = self._embed([query])[0]
-            vectors = lambda limit: self._similar(qv, limit)  # noqa: E731
+        if self._embed_query is not None:
+            try:
+                qv = self._embed_query([query])[0]
+            except Exception as exc:  # the embedder is down or its model still loading: lexical recall answers
+                self.embed_error = f"{type(exc).__name__}: {exc}"
+            else:
+                self.embed_error = None
+                vectors = lambda limit: self._similar(qv, limit)  # noqa: E731
         with self._tx() as c:
             ranked = self.ranker.search(
                 c, query, k, conversation=conversation, speaker=speaker,

@@ -1,4 +1,4 @@
-"""``claw memory ...``: search, list, add, forget, export and import memory, straight on claw.db.
+"""``claw memory ...``: search, list, add, forget, export, import and reindex memory, straight on claw.db.
 
 Works with the daemon running or not (SQLite WAL; the memory tables are the daemon's own).
 """
@@ -31,9 +31,9 @@ def _store(ctx: click.Context) -> Iterator[MemoryStore]:
     token = config.home / "web-token"
     add_secrets([*secret_values(config), token.read_text().strip() if token.exists() else None])
     engine = make_engine(config.database_url)
-    embedder = build_embedder(config.memory)
+    embedder = build_embedder(config.memory, config.home / "models")
     try:
-        store = MemoryStore(engine, embeddings=embedder or "none")
+        store = MemoryStore(engine, embeddings=embedder or "none", query_embeddings=embedder.query if embedder else None)
     except StoreError as exc:
         engine.dispose()
         raise click.ClickException(str(exc)) from None
@@ -171,3 +171,31 @@ def import_(ctx: click.Context, path: Any) -> None:
                 pass
         except Exception as exc:  # the daemon's filler embeds them later
             click.echo(f"embeddings not computed now ({type(exc).__name__}: {exc}); the daemon will retry", err=True)
+
+
+@memory_group.command("reindex")
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Compute every episode's embedding again with the configured model (after changing it; restart the daemon
+    too, or it keeps embedding with the old one). A local model is downloaded first if it is not there yet."""
+    from claw.cli.common import config_of
+
+    if config_of(ctx).memory.embeddings == "none":
+        raise click.ClickException('no embeddings are configured: set [memory] embeddings = "local", "openai" or '
+                                   '"ollama" in config.toml')
+    with _store(ctx) as store:
+        dropped = store.clear_vectors()
+        total = store.pending_embeddings()
+        click.echo(f"{dropped} old vectors dropped; embedding {total} episodes", err=True)
+        embedded = 0
+        try:
+            with click.progressbar(length=total, label="embedding", file=sys.stderr) as bar:
+                while done := store.embed_pending():
+                    embedded += done
+                    bar.update(done)
+        except Exception as exc:
+            raise click.ClickException(f"embedding failed ({type(exc).__name__}: {exc}); "
+                                       f"{store.pending_embeddings()} episodes wait (the daemon retries)") from None
+        left = total - embedded
+        click.echo(f"{embedded} episodes embedded" + (f"; {left} got no vector from the model (empty or unknown "
+                                                      "words) and stay pending" if left else ""), err=True)

@@ -16,12 +16,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from time import monotonic, sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import Engine, bindparam, event, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.engine import Connection
 
 from claw.agent import journal
@@ -29,7 +30,7 @@ from claw.agent.untrusted import untrusted
 from claw.config import MemorySection
 from claw.core.events import TurnInput, TurnOutcome
 from claw.logging import scrub
-from claw.recall.embeddings import HttpEmbedder, build_embedder
+from claw.recall.embeddings import Embedder, build_embedder
 from claw.recall.forget import (
     FILE_CHECK_TEXTS,
     FORGOTTEN,
@@ -40,7 +41,7 @@ from claw.recall.forget import (
     scrub_file,
     secure_delete,
 )
-from claw.store.db import utcnow
+from claw.store.db import after_commit, utcnow
 from claw.store.schema import inbox
 from memory import FactHit, Hit, MemoryStore
 
@@ -57,11 +58,6 @@ TRUSTED_SPEAKERS = frozenset({"owner", "claw", "task"})
 NO_RESULT_TOOLS = {"recall", "remember", "forget"}
 #: Built once: read at the end of every turn (was the message forgotten while the turn ran?).
 _inbox_text = select(inbox.c.text).where(inbox.c.id == bindparam("inbox_id"))
-
-
-def after_commit(conn: Connection, fn: Callable[[], None]) -> None:
-    """Run ``fn`` once the transaction ``conn`` is in has committed (never after a rollback)."""
-    event.listen(conn, "commit", lambda _conn: fn(), once=True)
 
 
 def estimate_tokens(text: str) -> int:
@@ -122,9 +118,10 @@ class MemoryService:
 
     store: MemoryStore
 
-    def __init__(self, engine: Engine, config: MemorySection, tz: ZoneInfo, window: int):
+    def __init__(self, engine: Engine, config: MemorySection, tz: ZoneInfo, window: int, models: Path):
         self.engine = engine
         self.config = config
+        self.models = models  # where a local embedding model is downloaded
         self.tz = tz
         #: Latest episodes per conversation assumed to be in the recent window already.
         self.window = config.recent_episodes or max(2 * window, 2)
@@ -136,15 +133,16 @@ class MemoryService:
         self._forgotten: dict[str, list[str]] = {}
         self._forgotten_lock = threading.Lock()
         self.last_context = ContextStats()
-        self._embedder: HttpEmbedder | None = None
+        self._embedder: Embedder | None = None
         self._embed_wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._filler: asyncio.Task[None] | None = None
 
     def open(self) -> None:
         """Create or upgrade the memory tables in the daemon's own database (blocking)."""
-        self._embedder = build_embedder(self.config)
-        self.store = MemoryStore(self.engine, embeddings=self._embedder or "none")
+        self._embedder = build_embedder(self.config, self.models, daemon=True)
+        self.store = MemoryStore(self.engine, embeddings=self._embedder or "none",
+                                 query_embeddings=self._embedder.query if self._embedder else None)
 
     async def start(self) -> None:
         await asyncio.to_thread(self.open)
@@ -179,6 +177,8 @@ class MemoryService:
             await self._embed_wake.wait()
             self._embed_wake.clear()
             try:  # on a thread of its own: a slow embedding server must not hold up recall on memory's thread
+                assert self._embedder is not None
+                await asyncio.to_thread(self._embedder.load)  # a local model: questions use it from now on
                 while await asyncio.to_thread(self.store.embed_pending):
                     pass
                 delay = EMBED_RETRY_MIN

@@ -194,6 +194,29 @@ T = TypeVar("T")
 
 #: Most writes committed together by ``tx_batched``.
 BATCH_MAX = 256
+_AFTER_COMMIT = "claw.after_commit"
+
+
+def after_commit(conn: Connection, fn: Callable[[], None]) -> None:
+    """Run ``fn`` once the `Database` transaction ``conn`` is in has committed (never after a rollback).
+
+    SQLAlchemy's own "commit" event fires just before the commit: a thread woken from it could read the
+    database before the rows it was told about are there, and miss them until the next wake."""
+    conn.info.setdefault(_AFTER_COMMIT, []).append(fn)
+
+
+def _committed(callbacks: list[Callable[[], None]]) -> None:
+    for fn in callbacks:
+        try:
+            fn()
+        except Exception:  # the transaction stands: a failed notification must not make it look failed
+            log.exception("db.after_commit_failed")
+
+
+def _take_callbacks(conn: Connection) -> list[Callable[[], None]]:
+    """The connection's info dict outlives the transaction (it belongs to the pooled DBAPI connection)."""
+    callbacks: list[Callable[[], None]] = conn.info.pop(_AFTER_COMMIT, [])
+    return callbacks
 
 
 #: How long a write probe's answer stands before the next health check asks for a new one (shorter while
@@ -290,7 +313,12 @@ class Database:
 
     def _run(self, fn: Callable[[Connection], T]) -> T:
         with self.engine.begin() as conn:
-            return fn(conn)
+            try:
+                result = fn(conn)
+            finally:
+                callbacks = _take_callbacks(conn)
+        _committed(callbacks)
+        return result
 
     async def tx_batched(self, fn: Callable[[Connection], T]) -> T:
         """Like ``tx``, but concurrent callers share one transaction (group commit).
@@ -328,7 +356,12 @@ class Database:
             return [self._run_alone(fns[0])]
         try:
             with self.engine.begin() as conn:
-                return [(True, fn(conn)) for fn in fns]
+                try:
+                    outcomes: list[tuple[bool, Any]] = [(True, fn(conn)) for fn in fns]
+                finally:
+                    callbacks = _take_callbacks(conn)
+            _committed(callbacks)
+            return outcomes
         except Exception as exc:
             if is_busy(exc):  # another process holds the lock: alone, each would wait busy_timeout again
                 return [(False, exc)] * len(fns)

@@ -173,3 +173,17 @@ def test_embedding_dimension_must_match_the_stored_vectors(db_url: str) -> None:
 def test_without_an_embedder_nothing_is_pending(store: MemoryStore) -> None:
     store.add_episode("hello")
     assert store.pending_embeddings() == 0 and store.embed_pending() == 0
+
+
+def test_a_failing_question_embedder_leaves_lexical_recall(tmp_path: Path) -> None:
+    """An embedding server that is down, or a local model still loading, must not fail a search."""
+
+    def down(texts: list[str]) -> list[list[float]]:
+        raise ConnectionError("embedding server down")
+
+    s = MemoryStore(f"sqlite:///{tmp_path / 'e.db'}", embeddings=embed, query_embeddings=down)
+    eid = s.add_episode("The boiler was serviced on Monday")
+    assert s.embed_pending() == 1
+    assert [h.id for h in s.search("boiler service")] == [eid]
+    assert s.embed_error == "ConnectionError: embedding server down"
+    s.close()

@@ -38,7 +38,7 @@ def db(tmp_path: Path):
 
 
 def service(db: Database, **cfg: object) -> MemoryService:
-    svc = MemoryService(db.engine, MemorySection(**cfg), UTC_TZ, window=12)
+    svc = MemoryService(db.engine, MemorySection(**cfg), UTC_TZ, window=12, models=Path("/nonexistent/models"))
     svc.open()
     return svc
 

@@ -1,0 +1,38 @@
+"""`after_commit`: what it runs sees the committed rows from any other connection, and a rollback runs nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from claw.store.db import Database, after_commit
+
+
+def test_callbacks_run_after_the_commit_and_only_then(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'c.db'}")
+    db.run_sync(lambda c: c.execute(text("CREATE TABLE t (x INTEGER)")))
+    seen: list[int] = []
+
+    def count() -> None:  # another connection, as a woken thread would have
+        with sqlite3.connect(tmp_path / "c.db") as other:
+            seen.append(other.execute("SELECT count(*) FROM t").fetchone()[0])
+
+    def write(c) -> None:  # type: ignore[no-untyped-def]
+        c.execute(text("INSERT INTO t VALUES (1)"))
+        after_commit(c, count)
+
+    db.run_sync(write)
+    assert seen == [1]  # SQLAlchemy's "commit" event fires before the commit: it would see 0
+
+    def fail(c) -> None:  # type: ignore[no-untyped-def]
+        write(c)
+        raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        db.run_sync(fail)
+    db.run_sync(lambda c: c.execute(text("SELECT 1")))  # the same pooled connection, a new transaction
+    assert seen == [1]  # neither the rolled-back callback nor a stale one ran
+    db.close()
