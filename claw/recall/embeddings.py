@@ -30,11 +30,8 @@ DEFAULTS = {
 BATCH = 256
 LOCAL_MODEL = "BAAI/bge-small-en-v1.5"
 #: Retrieval models trained with an instruction before the question (the passages go in as they are).
-QUERY_PREFIXES = {
-    "BAAI/bge-small-en-v1.5": "Represent this sentence for searching relevant passages: ",
-    "BAAI/bge-base-en-v1.5": "Represent this sentence for searching relevant passages: ",
-    "BAAI/bge-large-en-v1.5": "Represent this sentence for searching relevant passages: ",
-}
+_BGE = "Represent this sentence for searching relevant passages: "
+QUERY_PREFIXES = {f"BAAI/bge-{size}-en-v1.5": _BGE for size in ("small", "base", "large")}
 
 
 class Embedder(Protocol):
