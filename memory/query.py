@@ -38,7 +38,7 @@ HELD-OUT 74.0 / 53.4 -> 76.6 / 51.5, TUNING 81.6 / 68.2 -> 75.9 / 58.9 (the bank
 lists came from). On FINAL the related words are worth about +2.6 overall and the
 categories +2.7. A question word brings at most `related_max` (12) related words; a
 question at most `categories_per_question` (6) categories (no bank asks for more). Category
-members count only when present in the index (one fts5vocab lookup per category, cached
+members count only when present in the index (one `memory_terms` lookup per category, cached
 with the document frequencies); each is a term at `category_weight`, and a turn scores only
 its best member (`category_max_only`): a turn names one item. The candidates the expansion
 terms fetch are bounded by `expansion_postings`.
@@ -257,8 +257,8 @@ class Ranker:
                 need.append(t)
             else:
                 out[t.stem] = d
-        # Single-token words: one fts5vocab lookup for all of them (a term's row count is
-        # its document frequency); phrases and prefixes need their own MATCH count.
+        # Single-token words: one `memory_terms` lookup for all of them (episodes per stem, kept as episodes
+        # are written); phrases and prefixes need their own MATCH count.
         simple = {t.stem for t in need if t.kind != "prefix" and self.an.tokens(t.word) == [t.stem]}
         # A word not in the index yet is not cached: the next episode may say it ("what did I just say about
         # the fence?"), while counts that are only a little stale still rank well.
@@ -302,21 +302,19 @@ class Ranker:
 
     @staticmethod
     def _vocab_docs(conn: Connection, stems: Iterable[str]) -> dict[str, int]:
-        """Document counts of indexed stems, in one fts5vocab lookup per 500 (absent stems are left out)."""
-        _rows(conn, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.memory_episodes_vocab "
-                    "USING fts5vocab(main, 'memory_episodes_fts', 'row')")
+        """Document counts of indexed stems from `memory_terms`, 500 per lookup (absent stems are left out)."""
         keys, found = list(stems), {}
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            for term, d in _rows(conn, f"SELECT term, doc FROM temp.memory_episodes_vocab WHERE term IN ({marks})",
+            for term, d in _rows(conn, f"SELECT stem, docs FROM memory_terms WHERE stem IN ({marks}) AND docs > 0",
                                  chunk):
                 found[term] = int(d)
         return found
 
     def _present(self, conn: Connection, cat: str) -> list[tuple[str, str, int]]:
         """(word, stem, df) of the category's one-word members found in the index, rarest
-        first; cached until the corpus grows by 2% (one fts5vocab lookup, not one per word)."""
+        first; cached until the corpus grows by 2% (one `memory_terms` lookup, not one per word)."""
         present, cache = self._cat_present, self._df  # once each (see the class doc)
         got = present.get(cat)
         if got is not None:
@@ -328,7 +326,7 @@ class Ranker:
                 stems.setdefault(st, w)
         try:
             found = self._vocab_docs(conn, stems)
-        except Exception:  # no fts5vocab: ask for each member (cached like any df)
+        except Exception:  # no count table: ask for each member (cached like any df)
             counts = self.df(conn, [QTerm(w, s, 0.0) for s, w in stems.items()])
             found = {s: v for s, v in counts.items() if v}
         for s, d in found.items():

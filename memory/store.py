@@ -8,6 +8,7 @@ import math
 import sqlite3
 import threading
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -194,8 +195,19 @@ class MemoryStore:
                         "INSERT INTO memory_episodes(conversation, speaker, at_us, text, meta) "
                         "VALUES (?, ?, ?, ?, ?) RETURNING id", r)
                     ids.append(int(res.scalar_one()))
+            self._count_terms(c, [(r[3], r[1]) for r in rows], 1)
         self.ranker.added(len(ids), {r[1] for r in rows})
         return ids
+
+    def _count_terms(self, c: Connection, docs: Sequence[tuple[str, str]], sign: int) -> None:
+        """Keep `memory_terms` (episodes per stem, text and speaker) in step with the index: +1 for each new
+        episode that has the stem, -1 for each deleted one."""
+        tokens = self.analyzer.tokens
+        counts = Counter(s for text, speaker in docs for s in {*tokens(text), *tokens(speaker)})
+        if counts:
+            c.exec_driver_sql("INSERT INTO memory_terms(stem, docs) VALUES (:s, max(:d, 0)) "
+                              "ON CONFLICT(stem) DO UPDATE SET docs = max(docs + :d, 0)",
+                              [{"s": stem, "d": sign * n} for stem, n in counts.items()])
 
     # ---- embeddings (computed outside any transaction) ------------------------------
     _PENDING = "FROM memory_episodes e WHERE NOT EXISTS (SELECT 1 FROM memory_vectors v WHERE v.episode_id = e.id)"
@@ -388,9 +400,11 @@ class MemoryStore:
             with self._tx() as c, secure_delete(c):
                 for i in range(0, len(ids), 500):
                     chunk = ids[i:i + 500]
-                    gone += self._hits(c, chunk)
+                    hits = self._hits(c, chunk)
                     marks = ",".join("?" * len(chunk))
                     c.exec_driver_sql(f"DELETE FROM memory_episodes WHERE id IN ({marks})", tuple(chunk))
+                    self._count_terms(c, [(h.text, h.speaker) for h in hits], -1)
+                    gone += hits
             self.ranker.invalidate()
             self._vectors_changed()
         if gone and purge:
@@ -686,6 +700,7 @@ class MemoryStore:
                     cur = c.exec_driver_sql(
                         "INSERT INTO memory_episodes(id, conversation, speaker, at_us, text, meta) VALUES (?, ?, ?, ?, ?, ?)",
                         (rec["id"] if free else None, *key, _dump_meta(rec.get("meta"))))
+                    self._count_terms(c, [(key[3], key[1])], 1)
                     ep_map[rec["id"]] = int(cur.lastrowid)
                     added["episode"] += 1
                 elif kind == "fact":

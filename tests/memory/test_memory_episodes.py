@@ -180,3 +180,44 @@ def test_export_import_round_trip_is_idempotent(store: MemoryStore, tmp_path) ->
     assert other.search("oat milk")[0].meta == {"a": 1}
     assert [f.statement for f in other.facts()] == ["Sam likes almond milk"]
     other.close()
+
+
+def _vocab(store: MemoryStore) -> dict[str, int]:
+    with store.engine.connect() as c:
+        return {t: d for t, d in c.execute(text("SELECT term, doc FROM memory_episodes_vocab")) if d}
+
+
+def _terms(store: MemoryStore) -> dict[str, int]:
+    with store.engine.connect() as c:
+        return {s: d for s, d in c.execute(text("SELECT stem, docs FROM memory_terms")) if d}
+
+
+def test_term_counts_follow_the_index_through_writes_imports_and_forgets(store: MemoryStore) -> None:
+    """Searches read episodes-per-stem from `memory_terms` (FTS5's own count walks a word's whole posting list):
+    it must say what the index says, whatever wrote or deleted."""
+    ids = store.add_episodes([{"text": t, "speaker": s} for s, t in [
+        ("Ann", "Camping by the lake, the lakes were cold"), ("Bob", "Camped again! Café au lait"),
+        ("Ann", "don't forget the tent's poles"), ("", "numbers 42 and x_y")]])
+    store.add_episode("the lake again", speaker="Ann")
+    assert _terms(store) == _vocab(store)
+    store.forget_episodes(ids[:2])
+    assert _terms(store) == _vocab(store)
+    out = io.StringIO()
+    store.export_jsonl(out)
+    other = MemoryStore("sqlite://")
+    other.import_jsonl(io.StringIO(out.getvalue()))
+    assert _terms(other) == _vocab(other) == _vocab(store)
+    other.close()
+
+
+def test_an_older_database_gets_its_term_counts_from_the_index(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    s = MemoryStore(url)
+    s.add_episodes([{"text": "the boiler was serviced"}, {"text": "boilers and kettles"}])
+    with s.engine.begin() as c:  # as a version 1 database left it
+        c.execute(text("DROP TABLE memory_terms"))
+        c.execute(text("UPDATE memory_schema SET version = 1"))
+    s.close()
+    again = MemoryStore(url)
+    assert _terms(again) == _vocab(again) and _terms(again)["boiler"] == 2
+    again.close()
