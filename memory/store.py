@@ -204,10 +204,13 @@ class MemoryStore:
         episode that has the stem, -1 for each deleted one."""
         tokens = self.analyzer.tokens
         counts = Counter(s for text, speaker in docs for s in {*tokens(text), *tokens(speaker)})
-        if counts:
-            c.exec_driver_sql("INSERT INTO memory_terms(stem, docs) VALUES (:s, max(:d, 0)) "
-                              "ON CONFLICT(stem) DO UPDATE SET docs = max(docs + :d, 0)",
-                              [{"s": stem, "d": sign * n} for stem, n in counts.items()])
+        if counts and sign > 0:
+            c.exec_driver_sql("INSERT INTO memory_terms(stem, docs) VALUES (?, ?) "
+                              "ON CONFLICT(stem) DO UPDATE SET docs = docs + excluded.docs", list(counts.items()))
+        elif counts:  # a word no episode has any more leaves the table: forgetting keeps no copy of it
+            c.exec_driver_sql("UPDATE memory_terms SET docs = docs - ? WHERE stem = ?",
+                              [(n, stem) for stem, n in counts.items()])
+            c.exec_driver_sql("DELETE FROM memory_terms WHERE stem = ? AND docs <= 0", [(stem,) for stem in counts])
 
     # ---- embeddings (computed outside any transaction) ------------------------------
     _PENDING = "FROM memory_episodes e WHERE NOT EXISTS (SELECT 1 FROM memory_vectors v WHERE v.episode_id = e.id)"

@@ -202,6 +202,8 @@ def test_term_counts_follow_the_index_through_writes_imports_and_forgets(store: 
     assert _terms(store) == _vocab(store)
     store.forget_episodes(ids[:2])
     assert _terms(store) == _vocab(store)
+    with store.engine.connect() as c:  # a forgotten word leaves no row behind, not even a zero count
+        assert c.execute(text("SELECT count(*) FROM memory_terms WHERE stem = 'lait' OR docs <= 0")).scalar() == 0
     out = io.StringIO()
     store.export_jsonl(out)
     other = MemoryStore("sqlite://")
