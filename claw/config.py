@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from claw import plugins
 from claw.providers.base import ProviderSettings
@@ -132,10 +132,19 @@ class MemorySection(Section):
     embeddings: Literal["none", "openai", "ollama", "local"] = "none"
     embeddings_model: str | None = None  # default: text-embedding-3-small / nomic-embed-text / BAAI/bge-small-en-v1.5
     embeddings_path: str | None = None  # local: a folder with the model's files instead of a download
-    embeddings_query_prefix: str | None = None  # local: put before each question (default: the model's own)
+    embeddings_query_prefix: str | None = None  # local: put before each question (default: the bge models' own)
     embeddings_base_url: str | None = None  # default: $OPENAI_BASE_URL or api.openai.com / 127.0.0.1:11434
     embeddings_api_key: str | None = None  # default: $OPENAI_API_KEY (openai only)
     embeddings_timeout: float = Field(10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _model_folder(self) -> MemorySection:
+        if self.embeddings_path is not None:
+            if self.embeddings != "local":
+                raise ValueError('embeddings_path is for embeddings = "local" (a folder with the model\'s files)')
+            if not Path(self.embeddings_path).expanduser().is_dir():
+                raise ValueError(f"embeddings_path {self.embeddings_path!r} is not a folder")
+        return self
 
 
 class VisionSection(Section):

@@ -352,6 +352,9 @@ class MemoryStore:
                 self._vec_cache = cache = (gen, ids, mat)
         _, ids, mat = cache
         q = np.asarray(qv, dtype=np.float32)
+        if q.shape != (mat.shape[1],):  # another model's vectors (changed, not yet reindexed): lexical recall only
+            self.embed_error = f"the question's embedding has {q.size} dimensions, the stored vectors {mat.shape[1]}"
+            return {}
         q /= np.linalg.norm(q) + 1e-9
         sims = mat @ q
         top = np.argsort(-sims)[:limit]

@@ -22,7 +22,7 @@ def test_callbacks_run_after_the_commit_and_only_then(tmp_path: Path) -> None:
 
     def write(c) -> None:  # type: ignore[no-untyped-def]
         c.execute(text("INSERT INTO t VALUES (1)"))
-        after_commit(c, count)
+        after_commit(count)
 
     db.run_sync(write)
     assert seen == [1]  # SQLAlchemy's "commit" event fires before the commit: it would see 0
@@ -35,4 +35,6 @@ def test_callbacks_run_after_the_commit_and_only_then(tmp_path: Path) -> None:
         db.run_sync(fail)
     db.run_sync(lambda c: c.execute(text("SELECT 1")))  # the same pooled connection, a new transaction
     assert seen == [1]  # neither the rolled-back callback nor a stale one ran
+    with db.engine.begin() as conn, pytest.raises(RuntimeError, match="outside a Database transaction"):
+        write(conn)  # a transaction nobody will report the commit of: refused, not kept for a later one
     db.close()

@@ -64,6 +64,8 @@ def search(ctx: click.Context, query: tuple[str, ...], k: int, as_json: bool) ->
     with _store(ctx) as store:
         facts = store.search_facts(text, k=min(k, 5))
         hits = store.search(text, k=k)
+        if store.embed_error:
+            click.echo(f"(searched without embeddings: {store.embed_error})", err=True)
     if as_json:
         for f in facts:
             click.echo(json.dumps({"type": "fact", "id": f.id, "statement": f.statement, "pinned": f.pinned,
@@ -176,8 +178,8 @@ def import_(ctx: click.Context, path: Any) -> None:
 @memory_group.command("reindex")
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
-    """Compute every episode's embedding again with the configured model (after changing it; restart the daemon
-    too, or it keeps embedding with the old one). A local model is downloaded first if it is not there yet."""
+    """Compute every episode's embedding again with the configured model, after changing it: stop the daemon
+    first (it would go on embedding with the old one), then start it. A local model is downloaded if needed."""
     from claw.cli.common import config_of
 
     if config_of(ctx).memory.embeddings == "none":
@@ -196,6 +198,6 @@ def reindex(ctx: click.Context) -> None:
         except Exception as exc:
             raise click.ClickException(f"embedding failed ({type(exc).__name__}: {exc}); "
                                        f"{store.pending_embeddings()} episodes wait (the daemon retries)") from None
-        left = total - embedded
+        left = max(total - embedded, 0)
         click.echo(f"{embedded} episodes embedded" + (f"; {left} got no vector from the model (empty or unknown "
                                                       "words) and stay pending" if left else ""), err=True)

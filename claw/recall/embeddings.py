@@ -129,11 +129,15 @@ class LocalEmbedder:
     def _register(self, text_embedding: Any) -> None:
         """A model fastembed does not know, in a folder of Hugging Face files (``config.json`` names its width):
         mean pooling over the tokens, normalised, like sentence-transformers models."""
-        if any(m["model"].lower() == self.model.lower() for m in text_embedding.list_supported_models()):
+        assert self.path is not None
+        known = [m for m in text_embedding.list_supported_models() if m["model"].lower() == self.model.lower()]
+        if known:  # fastembed's own files for it (its pooling too): they must be in the folder
+            if not (self.path / known[0]["model_file"]).is_file():
+                raise FileNotFoundError(f"{self.path} has no {known[0]['model_file']}, the file fastembed loads for "
+                                        f"{self.model}; give the folder's model another name to load its .onnx")
             return
         from fastembed.common.model_description import ModelSource, PoolingType
 
-        assert self.path is not None
         onnx = sorted(self.path.rglob("*.onnx"))
         if not onnx:
             raise FileNotFoundError(f"no .onnx model in {self.path}")

@@ -137,6 +137,7 @@ class MemoryService:
         self._embed_wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._filler: asyncio.Task[None] | None = None
+        self._embed_error: str | None = None
 
     def open(self) -> None:
         """Create or upgrade the memory tables in the daemon's own database (blocking)."""
@@ -188,6 +189,16 @@ class MemoryService:
                 delay = min(delay * 2, EMBED_RETRY_MAX)
                 self._embed_wake.set()
 
+    def _note_embed_error(self, error: str | None) -> None:
+        """Say once when recall goes on without embeddings (the server is down, the model is loading or changed),
+        and once when they are back."""
+        if error != self._embed_error:
+            if error:
+                log.warning("memory.recall_without_embeddings", error=error)
+            elif self._embed_error:
+                log.info("memory.recall_with_embeddings")
+            self._embed_error = error
+
     def episodes_written(self) -> None:
         """From any thread, once they are committed: new episodes may need embeddings."""
         if self._loop is not None and self._embed_wake is not None:
@@ -235,7 +246,7 @@ class MemoryService:
         with self._forgotten_lock:
             forgotten = list(self._forgotten.get(item.conversation_id, []))
         if forgotten:  # done with them once this turn's writes are committed (a retried turn needs them again)
-            after_commit(conn, lambda: self._forgotten_done(item.conversation_id, forgotten))
+            after_commit(lambda: self._forgotten_done(item.conversation_id, forgotten))
         if item.text != FORGOTTEN and conn.execute(_inbox_text, {"inbox_id": item.inbox_id}).scalar() == FORGOTTEN:
             forgotten.append(item.text)  # `claw memory forget` matched this message while its turn ran
         if forgotten:
@@ -303,7 +314,7 @@ class MemoryService:
         except Exception as exc:  # noqa: BLE001 - memory must never fail a finished turn
             log.error("memory.episodes_not_stored", conversation=conversation, count=len(episodes), error=str(exc))
             return
-        after_commit(conn, self.episodes_written)
+        after_commit(self.episodes_written)
         if consolidate:
             self.on_activity(conversation)
 
@@ -337,6 +348,7 @@ class MemoryService:
         if searchable:
             hits = [h for h in self.store.search(text, k=8, conversation=None if is_owner else conversation)
                     if h.id not in in_window]
+            self._note_embed_error(self.store.embed_error)
         summary = self.store.get_summary(conversation)
 
         lines: list[str] = [HEADER]

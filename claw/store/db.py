@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -194,15 +195,18 @@ T = TypeVar("T")
 
 #: Most writes committed together by ``tx_batched``.
 BATCH_MAX = 256
-_AFTER_COMMIT = "claw.after_commit"
+_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar("claw_after_commit", default=None)
 
 
-def after_commit(conn: Connection, fn: Callable[[], None]) -> None:
-    """Run ``fn`` once the `Database` transaction ``conn`` is in has committed (never after a rollback).
+def after_commit(fn: Callable[[], None]) -> None:
+    """Run ``fn`` once the `Database` transaction running on this thread has committed (never after a rollback).
 
     SQLAlchemy's own "commit" event fires just before the commit: a thread woken from it could read the
     database before the rows it was told about are there, and miss them until the next wake."""
-    conn.info.setdefault(_AFTER_COMMIT, []).append(fn)
+    callbacks = _after_commit.get()
+    if callbacks is None:
+        raise RuntimeError("after_commit() outside a Database transaction (tx, tx_batched, run_sync)")
+    callbacks.append(fn)
 
 
 def _committed(callbacks: list[Callable[[], None]]) -> None:
@@ -211,12 +215,6 @@ def _committed(callbacks: list[Callable[[], None]]) -> None:
             fn()
         except Exception:  # the transaction stands: a failed notification must not make it look failed
             log.exception("db.after_commit_failed")
-
-
-def _take_callbacks(conn: Connection) -> list[Callable[[], None]]:
-    """The connection's info dict outlives the transaction (it belongs to the pooled DBAPI connection)."""
-    callbacks: list[Callable[[], None]] = conn.info.pop(_AFTER_COMMIT, [])
-    return callbacks
 
 
 #: How long a write probe's answer stands before the next health check asks for a new one (shorter while
@@ -312,11 +310,13 @@ class Database:
         return await loop.run_in_executor(self._executor, self._run, fn)
 
     def _run(self, fn: Callable[[Connection], T]) -> T:
-        with self.engine.begin() as conn:
-            try:
+        callbacks: list[Callable[[], None]] = []
+        token = _after_commit.set(callbacks)
+        try:
+            with self.engine.begin() as conn:
                 result = fn(conn)
-            finally:
-                callbacks = _take_callbacks(conn)
+        finally:
+            _after_commit.reset(token)
         _committed(callbacks)
         return result
 
@@ -354,18 +354,22 @@ class Database:
     def _run_batch(self, fns: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
         if len(fns) == 1:
             return [self._run_alone(fns[0])]
+        callbacks: list[Callable[[], None]] = []
+        token = _after_commit.set(callbacks)
+        failed: Exception | None = None
         try:
             with self.engine.begin() as conn:
-                try:
-                    outcomes: list[tuple[bool, Any]] = [(True, fn(conn)) for fn in fns]
-                finally:
-                    callbacks = _take_callbacks(conn)
-            _committed(callbacks)
-            return outcomes
+                outcomes: list[tuple[bool, Any]] = [(True, fn(conn)) for fn in fns]
         except Exception as exc:
-            if is_busy(exc):  # another process holds the lock: alone, each would wait busy_timeout again
-                return [(False, exc)] * len(fns)
-            return [self._run_alone(fn) for fn in fns]  # rolled back: each again, alone
+            failed = exc
+        finally:
+            _after_commit.reset(token)
+        if failed is not None:
+            if is_busy(failed):  # another process holds the lock: alone, each would wait busy_timeout again
+                return [(False, failed)] * len(fns)
+            return [self._run_alone(fn) for fn in fns]  # rolled back: each again, alone (its callbacks too)
+        _committed(callbacks)
+        return outcomes
 
     def _run_alone(self, fn: Callable[[Connection], Any]) -> tuple[bool, Any]:
         try:

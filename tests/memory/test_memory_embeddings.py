@@ -187,3 +187,15 @@ def test_a_failing_question_embedder_leaves_lexical_recall(tmp_path: Path) -> No
     assert [h.id for h in s.search("boiler service")] == [eid]
     assert s.embed_error == "ConnectionError: embedding server down"
     s.close()
+
+
+def test_vectors_of_another_model_leave_lexical_recall(tmp_path: Path) -> None:
+    """The model changed (a new width) and nothing was reindexed yet: searches still answer, lexically."""
+    s = MemoryStore(f"sqlite:///{tmp_path / 'e.db'}", embeddings=embed)
+    eid = s.add_episode("The boiler was serviced on Monday")
+    assert s.embed_pending() == 1
+    s.close()
+    wider = MemoryStore(f"sqlite:///{tmp_path / 'e.db'}", embeddings=lambda texts: [[1.0] * 32 for _ in texts])
+    assert [h.id for h in wider.search("boiler service")] == [eid]
+    assert wider.embed_error is not None and "32 dimensions" in wider.embed_error
+    wider.close()

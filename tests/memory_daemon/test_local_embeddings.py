@@ -70,6 +70,19 @@ def test_in_the_daemon_a_question_never_waits_for_the_model_to_load(model: Path,
     assert len(emb.query(["minivan"])[0]) == 8
 
 
+def test_a_model_folder_is_checked_when_the_config_is_read(model: Path, tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="is not a folder"):
+        MemorySection(embeddings="local", embeddings_path=str(tmp_path / "nowhere"))
+    with pytest.raises(ValidationError, match='is for embeddings = "local"'):
+        MemorySection(embeddings="openai", embeddings_path=str(model))
+    # A model fastembed knows is loaded with its own file name: a folder without it says so.
+    emb = LocalEmbedder("BAAI/bge-small-en-v1.5", tmp_path / "models", model)
+    with pytest.raises(FileNotFoundError, match="has no model_optimized.onnx"):
+        emb(["hello"])
+
+
 def _vectors(home: Path) -> int:
     with sqlite3.connect(home / "claw.db") as conn:
         return int(conn.execute("SELECT count(*) FROM memory_vectors").fetchone()[0])

@@ -108,8 +108,7 @@ def test_turn_episodes_scrub_secrets_and_keep_short_tool_results(db):
     item = TurnInput(inbox_id=1, conversation_id="web:owner", channel="web", sender="owner",
                      text="key sk-very-secret-123 please", received_at=datetime.now(UTC))
     outcome = TurnOutcome("done", "llm", actions=[{"tool": "bump", "args": {"label": "x"}, "ok": True}])
-    with db.engine.begin() as conn:
-        svc.on_finish(conn, item, outcome)
+    db.run_sync(lambda conn: svc.on_finish(conn, item, outcome))
     eps = svc.store.recent("web:owner")
     assert [e.speaker for e in eps] == ["owner", "tool:bump", "claw"]
     assert "sk-very-secret-123" not in eps[0].text and "[secret]" in eps[0].text
@@ -119,9 +118,8 @@ def test_turn_episodes_scrub_secrets_and_keep_short_tool_results(db):
     svc.on_activity = touched.append
     guest = TurnInput(inbox_id=2, conversation_id="whatsapp:+15550001", channel="whatsapp", sender="+15550001",
                       text="the owner's partner is Bob", is_owner=False, received_at=datetime.now(UTC))
-    with db.engine.begin() as conn:
-        svc.on_finish(conn, guest, TurnOutcome("ok", "llm"))
-        svc.on_finish(conn, item, TurnOutcome("ok", "llm"))
+    db.run_sync(lambda conn: (svc.on_finish(conn, guest, TurnOutcome("ok", "llm")),
+                              svc.on_finish(conn, item, TurnOutcome("ok", "llm"))))
     assert touched == ["web:owner"]  # a guest's words are kept but never consolidated into the owner's facts
     assert svc.store.recent("whatsapp:+15550001")[0].speaker == "+15550001"
 
