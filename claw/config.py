@@ -139,11 +139,12 @@ class MemorySection(Section):
 
     @model_validator(mode="after")
     def _model_folder(self) -> MemorySection:
-        if self.embeddings_path is not None:
-            if self.embeddings != "local":
-                raise ValueError('embeddings_path is for embeddings = "local" (a folder with the model\'s files)')
-            if not Path(self.embeddings_path).expanduser().is_dir():
-                raise ValueError(f"embeddings_path {self.embeddings_path!r} is not a folder")
+        if self.embeddings_path is None or self.embeddings == "none":
+            return self
+        if self.embeddings != "local":
+            raise ValueError('embeddings_path is for embeddings = "local" (a folder with the model\'s files)')
+        if not Path(self.embeddings_path).expanduser().is_dir():
+            raise ValueError(f"embeddings_path {self.embeddings_path!r} is not a folder")
         return self
 
 
