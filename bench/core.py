@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from table import Row, print_table  # noqa: E402
+from table import Row, print_table, spread  # noqa: E402
 
 from tests.fakes.llm import FakeLLM, Reply  # noqa: E402
 from tests.harness import free_port  # noqa: E402
@@ -224,11 +224,6 @@ def daemon_figures(home: Path, config: str, turns: int, idle_s: float) -> dict[s
         proc.wait(15)
 
 
-def spread(values: list[float], unit: str, digits: int = 1) -> str:
-    """Median and range: one run on a shared 2-core box is not a figure."""
-    return f"{statistics.median(values):.{digits}f} {unit} ({min(values):.{digits}f}-{max(values):.{digits}f})"
-
-
 def configurations(fake: FakeLLM, tmp: Path, repeats: int, turns: int, idle_s: float,
                    names: list[str]) -> list[Row]:
     fake.responder = lambda req: Reply(text="hi")
@@ -244,17 +239,17 @@ def configurations(fake: FakeLLM, tmp: Path, repeats: int, turns: int, idle_s: f
 
         main = name == "Anthropic"
         start, idle = col("startup_s"), col("idle_mb")
-        rows.append((f"{name}: start to /healthz", spread(start, "s", 2), "<= 1 s" if main else "(report)",
+        rows.append((f"{name}: start to /healthz", spread(start, "{:.2f}", " s"), "<= 1 s" if main else "(report)",
                      statistics.median(start) <= 1 if main else None))
-        rows.append((f"{name}: idle RSS after {idle_s:g} s (process tree)", spread(idle, "MB"),
+        rows.append((f"{name}: idle RSS after {idle_s:g} s (process tree)", spread(idle, unit=" MB"),
                      "<= 90 MB" if main else "(report)", statistics.median(idle) <= 90 if main else None))
         if col("first_call_mb"):
             first = col("first_call_mb")
-            rows.append((f"{name}: RSS after the first model call", spread(first, "MB"),
+            rows.append((f"{name}: RSS after the first model call", spread(first, unit=" MB"),
                          "<= 120 MB" if main else "(report)", statistics.median(first) <= 120 if main else None))
         if col("cpu_ms_per_turn"):
             cpu = col("cpu_ms_per_turn")
-            rows.append((f"{name}: daemon CPU per turn ({turns} turns)", spread(cpu, "ms"),
+            rows.append((f"{name}: daemon CPU per turn ({turns} turns)", spread(cpu, unit=" ms"),
                          "<= 10 ms" if main else "(report)", statistics.median(cpu) <= 10 if main else None))
     return rows
 

@@ -38,6 +38,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from table import spread  # noqa: E402
+
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, sign, webhook_params  # noqa: E402
 from tests.harness import Daemon, free_port  # noqa: E402
 
@@ -162,11 +164,6 @@ async def spaced(url: str, requests: list[tuple[dict[str, str], dict[str, str]]]
         out.append((await hammer(url, [one], 1)).p50_ms)
         await asyncio.sleep(gap)
     return sorted(out)
-
-
-def spread(values: list[float], fmt: str = "{:.1f}") -> str:
-    """Median (min-max), the form every repeated figure takes in bench/REPORT.md."""
-    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
 
 
 def run(total: int, concurrency: int, client: str, repeats: int) -> None:

@@ -262,15 +262,10 @@ class Ranker:
         simple = {t.stem for t in need if t.kind != "prefix" and self.an.tokens(t.word) == [t.stem]}
         # A word not in the index yet is not cached: the next episode may say it ("what did I just say about
         # the fence?"), while counts that are only a little stale still rank well.
-        if len(simple) > 1:
-            try:
-                got = {s: 0 for s in simple} | self._vocab_docs(conn, simple)
-                for s_, d in got.items():
-                    out[s_] = d
-                    if d:
-                        cache[s_] = d
-            except Exception:
-                pass
+        for s_, d in ({s: 0 for s in simple} | self._term_docs(conn, simple)).items():
+            out[s_] = d
+            if d:
+                cache[s_] = d
         for t in need:
             if t.stem in out:
                 continue
@@ -301,7 +296,7 @@ class Ranker:
         return out
 
     @staticmethod
-    def _vocab_docs(conn: Connection, stems: Iterable[str]) -> dict[str, int]:
+    def _term_docs(conn: Connection, stems: Iterable[str]) -> dict[str, int]:
         """Document counts of indexed stems from `memory_terms`, 500 per lookup (absent stems are left out)."""
         keys, found = list(stems), {}
         for i in range(0, len(keys), 500):
@@ -324,11 +319,7 @@ class Ranker:
         for w, st in zip(pairs[::2], pairs[1::2], strict=True):
             if st not in STOP_WORDS:
                 stems.setdefault(st, w)
-        try:
-            found = self._vocab_docs(conn, stems)
-        except Exception:  # no count table: ask for each member (cached like any df)
-            counts = self.df(conn, [QTerm(w, s, 0.0) for s, w in stems.items()])
-            found = {s: v for s, v in counts.items() if v}
+        found = self._term_docs(conn, stems)
         for s, d in found.items():
             cache[s] = d
         got = present[cat] = sorted(((stems[s], s, d) for s, d in found.items() if d), key=lambda x: x[2])

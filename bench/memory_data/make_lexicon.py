@@ -182,8 +182,7 @@ def irregular() -> dict[str, list[str]]:
 
 def write(name: str, table: dict[str, list[str]]) -> None:
     """One line per key, "key value value ...", sorted bytewise on "key " (what memory.lexicon's search expects)."""
-    lines = sorted(f"{k} {' '.join(v)}" for k, v in table.items() if v)
-    lines.sort(key=lambda line: line.split(" ", 1)[0].encode() + b" ")
+    lines = sorted((f"{k} {' '.join(v)}" for k, v in table.items() if v), key=lambda line: line.split(" ", 1)[0].encode() + b" ")
     (OUT / name).write_text("\n".join(lines) + "\n", encoding="ascii")
     print(f"{name:<16} {len(lines):>7} lines {(OUT / name).stat().st_size / 1e6:6.2f} MB")
 

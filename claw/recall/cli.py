@@ -22,10 +22,10 @@ def _store(ctx: click.Context) -> Iterator[MemoryStore]:
     """The memory tables of the configured claw.db (imports kept here: other commands start faster)."""
     from claw.cli.common import config_of
     from claw.logging import add_secrets
-    from claw.recall.embeddings import build_embedder
+    from claw.recall.embeddings import build_embedder, open_store
     from claw.secrets import secret_values
     from claw.store.db import make_engine
-    from memory import MemoryStore, StoreError
+    from memory import StoreError
 
     config = config_of(ctx)
     token = config.home / "web-token"
@@ -33,7 +33,7 @@ def _store(ctx: click.Context) -> Iterator[MemoryStore]:
     engine = make_engine(config.database_url)
     embedder = build_embedder(config.memory, config.home / "models")
     try:
-        store = MemoryStore(engine, embeddings=embedder or "none", query_embeddings=embedder.query if embedder else None)
+        store = open_store(engine, embedder)
     except StoreError as exc:
         engine.dispose()
         raise click.ClickException(str(exc)) from None

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+from sqlalchemy import Engine
 
 from claw.config import MemorySection
+from memory import MemoryStore
 
 DEFAULTS = {
     "openai": ("https://api.openai.com/v1", "text-embedding-3-small"),
@@ -34,7 +36,9 @@ _BGE = "Represent this sentence for searching relevant passages: "
 QUERY_PREFIXES = {f"BAAI/bge-{size}-en-v1.5": _BGE for size in ("small", "base", "large")}
 
 
-class Embedder(Protocol):
+class EmbeddingBackend(Protocol):
+    """What the memory service and the CLI hold: passages, questions (maybe with an instruction), a model to load."""
+
     def load(self) -> None: ...
 
     def __call__(self, texts: list[str]) -> Sequence[Sequence[float]]: ...
@@ -162,7 +166,14 @@ class LocalEmbedder:
         self._engine = None
 
 
-def build_embedder(config: MemorySection, models: Path, daemon: bool = False) -> Embedder | None:
+def open_store(engine: Engine, backend: EmbeddingBackend | None) -> MemoryStore:
+    """The memory store on claw.db, embedding with ``backend`` (questions through its ``query``)."""
+    if backend is None:
+        return MemoryStore(engine)
+    return MemoryStore(engine, embeddings=backend, query_embeddings=backend.query)
+
+
+def build_embedder(config: MemorySection, models: Path, daemon: bool = False) -> EmbeddingBackend | None:
     """The configured embedder, or None for ``embeddings = "none"``; ``models`` holds downloaded local models;
     in the ``daemon``, a local model is loaded by the background filler, never by a question."""
     if config.embeddings == "none":

@@ -30,7 +30,7 @@ from claw.agent.untrusted import untrusted
 from claw.config import MemorySection
 from claw.core.events import TurnInput, TurnOutcome
 from claw.logging import scrub
-from claw.recall.embeddings import Embedder, build_embedder
+from claw.recall.embeddings import EmbeddingBackend, build_embedder, open_store
 from claw.recall.forget import (
     FILE_CHECK_TEXTS,
     FORGOTTEN,
@@ -133,7 +133,7 @@ class MemoryService:
         self._forgotten: dict[str, list[str]] = {}
         self._forgotten_lock = threading.Lock()
         self.last_context = ContextStats()
-        self._embedder: Embedder | None = None
+        self._embedder: EmbeddingBackend | None = None
         self._embed_wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._filler: asyncio.Task[None] | None = None
@@ -142,8 +142,7 @@ class MemoryService:
     def open(self) -> None:
         """Create or upgrade the memory tables in the daemon's own database (blocking)."""
         self._embedder = build_embedder(self.config, self.models, daemon=True)
-        self.store = MemoryStore(self.engine, embeddings=self._embedder or "none",
-                                 query_embeddings=self._embedder.query if self._embedder else None)
+        self.store = open_store(self.engine, self._embedder)
 
     async def start(self) -> None:
         await asyncio.to_thread(self.open)
