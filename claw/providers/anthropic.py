@@ -115,7 +115,7 @@ class AnthropicProvider:
         self.model = settings.model or Anthropic.default_model
         self.max_tokens = settings.max_tokens
         # The SDK retries 429/5xx/529 itself with backoff and honours retry-after.
-        self.sdk = LazySDK("anthropic", lambda anthropic: anthropic.AsyncAnthropic(
+        self.sdk = LazySDK("anthropic", lambda sdk: sdk.AsyncAnthropic(
             api_key=settings.api_key, base_url=settings.base_url, timeout=settings.timeout,
             max_retries=settings.max_retries))
 
@@ -129,8 +129,8 @@ class AnthropicProvider:
             else:  # the SDK refuses long requests without streaming (they may outlast an HTTP timeout)
                 async with client.messages.stream(model=self.model, max_tokens=max_tokens, **kwargs) as stream:
                     final = await stream.get_final_message()
-        except self.sdk.module.AnthropicError as exc:
-            raise _reason(self.sdk.module, exc) from exc
+        except self.sdk.errors.AnthropicError as exc:
+            raise _reason(self.sdk.errors, exc) from exc
         text_parts, calls = [], []
         for block in final.content:
             if block.type == "text":

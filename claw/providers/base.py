@@ -18,6 +18,8 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from claw.providers.deferred import import_deferred
+
 
 @dataclass
 class ImagePart:
@@ -110,24 +112,31 @@ class LLMError(Exception):
 
 
 class LazySDK:
-    """A provider's SDK and client, made on the first model call rather than at start-up: importing the
-    ``anthropic`` SDK alone costs about 70 MB and a second of CPU, which a daemon that is mostly idle (or
-    answers device commands locally) need not pay. The import runs in a thread, so the event loop keeps
-    serving meanwhile."""
+    """A provider's SDK and client, made on the first model call rather than at start-up, and only the part
+    claw uses: the client and exception classes, imported with the SDK's packages deferred
+    (``claw.providers.deferred``; all of ``import anthropic`` is about 55 MB). The import runs in a thread, so
+    the event loop keeps serving meanwhile."""
 
-    def __init__(self, name: str, make: Callable[[Any], Any]):
-        self.name = name
-        self.make = make  # the SDK module -> its client
-        self.module: Any = None  # the SDK, once imported (its exception classes)
+    def __init__(self, package: str, make: Callable[[Any], Any]):
+        self.package = package
+        self.make = make  # the module with the SDK's client class -> the client
+        self.errors: Any = None  # the module with the SDK's exception classes, once imported
         self._client: Any = None
         self._lock = asyncio.Lock()
+
+    def _import(self) -> tuple[Any, Any]:
+        try:  # where Stainless-generated SDKs (anthropic, openai) keep them
+            return import_deferred(f"{self.package}._client"), import_deferred(f"{self.package}._exceptions")
+        except ImportError:  # moved in some release: the package exports both
+            module = importlib.import_module(self.package)
+            return module, module
 
     async def client(self) -> Any:
         if self._client is None:
             async with self._lock:
                 if self._client is None:
-                    self.module = await asyncio.to_thread(importlib.import_module, self.name)
-                    self._client = self.make(self.module)
+                    clients, self.errors = await asyncio.to_thread(self._import)
+                    self._client = self.make(clients)
         return self._client
 
     async def close(self) -> None:

@@ -93,9 +93,13 @@ def _messages(prompt: Prompt) -> list[dict[str, Any]]:
     return out
 
 
+def _rejected(label: str) -> str:
+    return f"the API key for {label} was rejected (check OPENAI_API_KEY)"
+
+
 def _reason(openai: Any, exc: Exception, label: str) -> LLMError:
     if isinstance(exc, openai.AuthenticationError):
-        return LLMError(f"the {label} API key was rejected (check OPENAI_API_KEY)")
+        return LLMError(_rejected(label))
     if isinstance(exc, openai.RateLimitError):
         return LLMError(f"{label} is rate-limiting requests", retryable=True)
     if isinstance(exc, openai.APITimeoutError):
@@ -116,7 +120,7 @@ class OpenAIProvider:
         self.max_tokens = settings.max_tokens
         self.label = "OpenAI" if not settings.base_url else f"the model server at {settings.base_url}"
         # Local servers need no key, but the SDK insists on one.
-        self.sdk = LazySDK("openai", lambda openai: openai.AsyncOpenAI(
+        self.sdk = LazySDK("openai", lambda sdk: sdk.AsyncOpenAI(
             api_key=settings.api_key or "not-needed", base_url=settings.base_url, timeout=settings.timeout,
             max_retries=settings.max_retries))
 
@@ -135,8 +139,8 @@ class OpenAIProvider:
                 max_tokens=prompt.max_tokens or self.max_tokens,
                 **kwargs,
             )
-        except self.sdk.module.OpenAIError as exc:
-            raise _reason(self.sdk.module, exc, self.label) from exc
+        except self.sdk.errors.OpenAIError as exc:
+            raise _reason(self.sdk.errors, exc, self.label) from exc
         if not resp.choices:
             return LLMResponse("", [], Usage(), self.name, self.model, "empty")
         choice = resp.choices[0]
@@ -166,7 +170,7 @@ class OpenAIProvider:
         base = (self.settings.base_url or "https://api.openai.com/v1").rstrip("/")
         headers = {"Authorization": f"Bearer {self.settings.api_key or 'not-needed'}"}
         listed = await list_models(f"{base}/models", headers, self.settings.timeout, self.label,
-                                   f"the {self.label} API key was rejected (check OPENAI_API_KEY)")
+                                   _rejected(self.label))
         return f"{self.label} reachable ({listed} models listed)"
 
     async def close(self) -> None:
