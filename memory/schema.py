@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # porter stemming over unicode61 with diacritics folded: "camping" matches "camped",
 # "café" matches "cafe". Speaker is a second column so names are searchable too.
@@ -101,8 +101,14 @@ _V2 = [
     "INSERT OR REPLACE INTO memory_terms(stem, docs) SELECT term, doc FROM memory_episodes_vocab",
 ]
 
+# What made the stored vectors (the embedding model, and how an episode is put into text for it): vectors of
+# another model are meaningless to this one's questions, even at the same width.
+_V3 = [
+    "CREATE TABLE IF NOT EXISTS memory_vector_model (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL)",
+]
+
 # Index i holds the statements that take the schema from version i to i + 1.
-MIGRATIONS: list[list[str]] = [_V1, _V2]
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
 
 
 def current_version(conn: Connection) -> int:

@@ -27,6 +27,9 @@ from .text import Analyzer
 log = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: How an episode is put into text for the embedder; part of the recorded vector model, so changing it
+#: re-embeds.
+EMBEDDED_TEXT = "text"
 Embedder = Callable[[list[str]], Sequence[Sequence[float]]]
 
 
@@ -82,15 +85,17 @@ class MemoryStore:
     or upgraded here. `embeddings` is ``"none"`` (default) or a callable mapping a list of
     texts to vectors; vectors are then stored per episode by `embed_pending` (which the
     caller runs in the background, never inside a write) and fused into `search`. An
-    episode without a vector yet is still found by its words.
+    episode without a vector yet is still found by its words. `embeddings_name` names what
+    makes the vectors (a model); vectors another name made are not searched, and
+    `embed_pending` replaces them.
 
     Thread use: one writer thread and search threads may share a store; caches shared
     between them are replaced, never mutated in place (see `_vectors_changed`, `Ranker`).
     """
 
     def __init__(self, url_or_engine: str | Engine, *, embeddings: str | Embedder = "none",
-                 query_embeddings: Embedder | None = None, params: SearchParams | None = None,
-                 timeout: float = 5.0) -> None:
+                 query_embeddings: Embedder | None = None, embeddings_name: str | None = None,
+                 params: SearchParams | None = None, timeout: float = 5.0) -> None:
         if isinstance(url_or_engine, Engine):
             self.engine, self._own_engine = url_or_engine, False
         else:
@@ -108,11 +113,12 @@ class MemoryStore:
             raise ValueError('embeddings must be "none" or a callable(list[str]) -> vectors')
         # Questions may be embedded differently from what was said (a retrieval model's instruction).
         self._embed_query = query_embeddings or self._embed
+        self._embed_name = f"{embeddings_name}; {EMBEDDED_TEXT}" if embeddings_name and self._embed else None
         self.embed_error: str | None = None  # why the last search went without vectors
         self.analyzer = Analyzer()
         self.ranker = Ranker(self.analyzer, params)
         # (generation, episode ids, normalised matrix); see `_vectors_changed`.
-        self._vec_cache: tuple[int, Any, Any] | None = None
+        self._vec_cache: tuple[int, Any, Any, dict[str, Any], str | None] | None = None
         self._vec_gen = 0
         self._vec_lock = threading.Lock()
         with self._guard():
@@ -239,8 +245,11 @@ class MemoryStore:
         if self._embed is None or limit <= 0:
             return 0
         with self._tx() as c:
+            dropped = self._claim_vectors(c)
             rows = c.exec_driver_sql(f"SELECT e.id, e.text {self._PENDING} ORDER BY e.id DESC LIMIT ?",
                                      (limit,)).fetchall()
+        if dropped:
+            self._vectors_changed()
         if not rows:
             return 0
         packed = _pack_vectors(self._embed([r[1] for r in rows]), len(rows))
@@ -260,6 +269,21 @@ class MemoryStore:
         if stored:
             self._vectors_changed()
         return stored
+
+    def _claim_vectors(self, c: Connection) -> int:
+        """Record that this store's model makes the vectors; another model's are deleted (how many). Vectors
+        from before models were recorded are taken as this model's: the one configured then, most likely."""
+        if self._embed_name is None:
+            return 0
+        stored = c.exec_driver_sql("SELECT name FROM memory_vector_model").scalar()
+        if stored == self._embed_name:
+            return 0
+        dropped = c.exec_driver_sql("DELETE FROM memory_vectors").rowcount if stored is not None else 0
+        if dropped:
+            log.info("memory vectors of %s dropped for %s: %d", stored, self._embed_name, dropped)
+        c.exec_driver_sql("INSERT INTO memory_vector_model(id, name) VALUES (1, ?) "
+                          "ON CONFLICT(id) DO UPDATE SET name = excluded.name", (self._embed_name,))
+        return int(dropped)
 
     def clear_vectors(self) -> int:
         """Drop every stored vector (the embedding model changed: `embed_pending` computes them again)."""
@@ -312,7 +336,7 @@ class MemoryStore:
                 self.embed_error = f"{type(exc).__name__}: {exc}"
             else:
                 self.embed_error = None
-                vectors = lambda limit: self._similar(qv, limit)  # noqa: E731
+                vectors = lambda limit: self._similar(qv, limit, conversation)  # noqa: E731
         with self._tx() as c:
             ranked = self.ranker.search(
                 c, query, k, conversation=conversation, speaker=speaker,
@@ -335,7 +359,9 @@ class MemoryStore:
             "ORDER BY at_us, id LIMIT ?", (h.conversation, at, at, h.id, n)).fetchall()
         return self._hits(c, [r[0] for r in reversed(before)] + [r[0] for r in after])
 
-    def _similar(self, qv: Sequence[float], limit: int) -> dict[int, float]:
+    def _similar(self, qv: Sequence[float], limit: int, conversation: str | None = None) -> dict[int, float]:
+        """Cosine similarity of the `limit` nearest episodes, within `conversation` if given (the nearest
+        of all conversations would leave a question a few of its own)."""
         import numpy as np  # only needed on the optional embeddings path
 
         with self._vec_lock:
@@ -343,20 +369,36 @@ class MemoryStore:
             gen, cache = self._vec_gen, self._vec_cache
             if cache is None or cache[0] != gen:
                 with self._tx() as c:
-                    rows = c.exec_driver_sql("SELECT episode_id, vec FROM memory_vectors").fetchall()
-                if not rows:
-                    return {}
+                    made_by = c.exec_driver_sql("SELECT name FROM memory_vector_model").scalar()
+                    rows = c.exec_driver_sql("SELECT v.episode_id, v.vec, e.conversation FROM memory_vectors v "
+                                             "JOIN memory_episodes e ON e.id = v.episode_id").fetchall()
+                if self._embed_name is not None and made_by not in (None, self._embed_name):
+                    rows = []  # another model's: `embed_pending` replaces them
                 ids = np.array([r[0] for r in rows], dtype=np.int64)
-                mat = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
-                mat /= np.linalg.norm(mat, axis=1, keepdims=True) + 1e-9
-                self._vec_cache = cache = (gen, ids, mat)
-        _, ids, mat = cache
+                mat = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]) if rows else None
+                if mat is not None:
+                    mat /= np.linalg.norm(mat, axis=1, keepdims=True) + 1e-9
+                rows_of: dict[str, list[int]] = {}
+                for n, r in enumerate(rows):
+                    rows_of.setdefault(r[2], []).append(n)
+                convs = {k: np.array(v, dtype=np.int64) for k, v in rows_of.items()}
+                self._vec_cache = cache = (gen, ids, mat, convs, made_by)
+        _, ids, mat, convs, made_by = cache
+        if mat is None:
+            if self._embed_name is not None and made_by not in (None, self._embed_name):
+                self.embed_error = f"the stored vectors are {made_by}'s, not {self._embed_name}'s (re-embedding)"
+            return {}
         q = np.asarray(qv, dtype=np.float32)
         if q.shape != (mat.shape[1],):  # another model's vectors (changed, not yet reindexed): lexical recall only
             self.embed_error = f"the question's embedding has {q.size} dimensions, the stored vectors {mat.shape[1]}"
             return {}
         q /= np.linalg.norm(q) + 1e-9
         sims = mat @ q
+        if conversation is not None:
+            rows_in = convs.get(conversation)
+            if rows_in is None:
+                return {}
+            ids, sims = ids[rows_in], sims[rows_in]
         top = np.argsort(-sims)[:limit]
         return {int(ids[i]): float(sims[i]) for i in top}
 

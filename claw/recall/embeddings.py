@@ -37,7 +37,11 @@ QUERY_PREFIXES = {f"BAAI/bge-{size}-en-v1.5": _BGE for size in ("small", "base",
 
 
 class EmbeddingBackend(Protocol):
-    """What the memory service and the CLI hold: passages, questions (maybe with an instruction), a model to load."""
+    """What the memory service and the CLI hold: passages, questions (maybe with an instruction), a model to load,
+    and a name for what makes the vectors (another name's vectors are embedded again)."""
+
+    @property
+    def name(self) -> str: ...
 
     def load(self) -> None: ...
 
@@ -63,6 +67,10 @@ class HttpEmbedder:
     def url(self) -> str:
         base = self.base_url.rstrip("/")
         return f"{base}/embeddings" if base.endswith("/v1") else f"{base}/v1/embeddings"
+
+    @property
+    def name(self) -> str:
+        return f"{self.model} at {self.url}"
 
     def __call__(self, texts: list[str]) -> Sequence[Sequence[float]]:
         out: list[list[float]] = []
@@ -111,6 +119,10 @@ class LocalEmbedder:
     queries_load: bool = True
     _engine: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def name(self) -> str:
+        return f"{self.model} from {self.path}" if self.path else self.model
 
     def load(self) -> None:
         self._load()
@@ -170,7 +182,7 @@ def open_store(engine: Engine, backend: EmbeddingBackend | None) -> MemoryStore:
     """The memory store on claw.db, embedding with ``backend`` (questions through its ``query``)."""
     if backend is None:
         return MemoryStore(engine)
-    return MemoryStore(engine, embeddings=backend, query_embeddings=backend.query)
+    return MemoryStore(engine, embeddings=backend, query_embeddings=backend.query, embeddings_name=backend.name)
 
 
 def build_embedder(config: MemorySection, models: Path, daemon: bool = False) -> EmbeddingBackend | None:

@@ -199,3 +199,58 @@ def test_vectors_of_another_model_leave_lexical_recall(tmp_path: Path) -> None:
     assert [h.id for h in wider.search("boiler service")] == [eid]
     assert wider.embed_error is not None and "32 dimensions" in wider.embed_error
     wider.close()
+
+
+def _model(concept_dim: int):
+    """A two-dimensional model that puts the made-up words "quux" and "blorf" on ``concept_dim``."""
+    return lambda texts: [[1.0, 0.0] if ("quux" in t or "blorf" in t) == (concept_dim == 0) else [0.0, 1.0]
+                          for t in texts]
+
+
+def test_a_named_model_replaces_another_models_vectors_of_the_same_width(tmp_path: Path) -> None:
+    """Vectors of another model at the same width are not compared (they would match at random): searches
+    are lexical until ``embed_pending`` has dropped them and embedded again with the named model."""
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    a = MemoryStore(url, embeddings=_model(0), embeddings_name="model-a")
+    blorf = a.add_episode("a blorf happened")
+    a.add_episode("nothing here")
+    assert a.embed_pending() == 2
+    assert [h.id for h in a.search("quux?", k=1)] == [blorf]  # by meaning alone: no word is shared
+    a.close()
+
+    b = MemoryStore(url, embeddings=_model(1), embeddings_name="model-b")
+    assert b.search("quux?") == []  # model-a's vectors would give "nothing here"
+    assert b.embed_error is not None and "model-a" in b.embed_error
+    assert b.embed_pending() == 2 and b.pending_embeddings() == 0
+    assert [h.id for h in b.search("quux?", k=1)] == [blorf] and b.embed_error is None
+    with b.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT name FROM memory_vector_model").scalar().startswith("model-b;")
+    b.close()
+
+
+def test_vectors_from_before_models_were_named_are_kept(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    s = MemoryStore(url, embeddings=embed)
+    car = s.add_episode("Traded the old sedan for a minivan")
+    assert s.embed_pending() == 1
+    s.close()
+    named = MemoryStore(url, embeddings=embed, embeddings_name="model-a")
+    assert named.search("automobile", k=1)[0].id == car
+    assert named.embed_pending() == 0 and len(_vectors(named)) == 1  # nothing to embed again
+    named.close()
+
+
+def test_a_question_is_compared_with_its_own_conversations_vectors(tmp_path: Path) -> None:
+    """Another conversation's hundreds of nearer turns must not crowd out the only match in this one."""
+    def model(texts: list[str]) -> list[list[float]]:
+        return [[1.0, 0.0] if "blorf" in t or "quux" in t else [1.0, 0.3] if "zib" in t else [0.0, 1.0]
+                for t in texts]
+
+    s = MemoryStore(f"sqlite:///{tmp_path / 'e.db'}", embeddings=model)
+    s.add_episodes([{"text": f"blorf number {i}", "conversation": "other"} for i in range(300)])
+    mine = s.add_episode("the zib came back", conversation="mine")
+    s.add_episode("nothing here", conversation="mine")
+    while s.embed_pending():
+        pass
+    assert [h.id for h in s.search("quux?", k=1, conversation="mine")] == [mine]
+    s.close()
