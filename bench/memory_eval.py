@@ -58,7 +58,6 @@ from memory_data import final_bank, fresh_bank  # noqa: E402
 from memory_data.banks import HELDOUT_CATEGORIES, HELDOUT_TOPICS, TUNING_CATEGORIES, TUNING_TOPICS  # noqa: E402
 
 from memory import MemoryStore, SearchParams  # noqa: E402
-from memory.text import STOP_WORDS  # noqa: E402
 
 NAMES = ["Caroline", "Melanie", "Jon", "Gina", "Tim", "John", "Maria", "Joanna", "Nate", "Audrey",
          "Andrew", "Evan", "Sam", "Priya", "Deborah", "Jolene", "Calvin", "Dave", "James", "Tasha"]
@@ -139,6 +138,29 @@ class Question:
     evidence: list[int] = field(default_factory=list)
 
 
+# The generator's and the plain-BM25 baseline's stop words, frozen as the banks were written with them: the
+# evaluation must not change when memory/ does.
+BANK_STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do does
+    doesn't doing don't down during each few for from further had hadn't has hasn't have haven't
+    having he he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll
+    i'm i've if in into is isn't it it's its itself let's me more most mustn't my myself no nor
+    not of off on once only or other ought our ours ourselves out over own same shan't she she'd
+    she'll she's should shouldn't so some such than that that's the their theirs them themselves
+    then there there's these they they'd they'll they're they've this those through to too under
+    until up very was wasn't we we'd we'll we're we've were weren't what what's when when's where
+    where's which while who who's whom why why's with won't would wouldn't you you'd you'll you're
+    you've your yours yourself yourselves
+    also just really yeah yes ok okay oh hey hi hello wow lol haha thanks thank please well so
+    got get gets getting go goes going gone went come came make made much many lot lots thing
+    things something anything everything stuff kind sort type like likely would might may must
+    will shall one ones ever even still always never often sometimes usually maybe perhaps
+    sure think thought know knew want wanted tell told say said says let us im ive dont
+    s t d ll re ve m""".split()
+)
+
+
 def _fill(t: str, slots: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: slots.get(m[1], m[0]), t)
 
@@ -147,14 +169,14 @@ def _react(rnd: random.Random, said: str, person: str, bank: Bank | None = None)
     """The friend's reply, naming the speaker and often echoing one of the words said
     (the last three frames of each bank's REACT echo nothing)."""
     react, nick = (bank.react, bank.nick) if bank else (REACT, NICK)
-    ws = [w for w in re.findall(r"[A-Za-z]+", said) if len(w) > 4 and w.lower() not in STOP_WORDS]
+    ws = [w for w in re.findall(r"[A-Za-z]+", said) if len(w) > 4 and w.lower() not in BANK_STOP_WORDS]
     frames = react if ws else react[5:]
     return _fill(rnd.choice(frames), {"P": nick.get(person, person) if rnd.random() < 0.3 else person,
                                         "w": rnd.choice(ws).lower() if ws else ""})
 
 
 def _content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[A-Za-z]+", text) if len(w) > 3 and w.lower() not in STOP_WORDS]
+    return [w for w in re.findall(r"[A-Za-z]+", text) if len(w) > 3 and w.lower() not in BANK_STOP_WORDS]
 
 
 @dataclass
@@ -326,7 +348,7 @@ def generate(seed: int = 7, n_convs: int = 10, holdout: bool = False, para: floa
 
 def plain_bm25(store: MemoryStore, q: str, k: int, conv: str) -> list[int]:
     """The issue's baseline: FTS5 BM25 over turns, speaker indexed, stop words dropped, OR query."""
-    words = [w for w in re.findall(r"[^\W_]+", q.lower()) if w not in STOP_WORDS]
+    words = [w for w in re.findall(r"[^\W_]+", q.lower()) if w not in BANK_STOP_WORDS]
     if not words:
         return []
     match = " OR ".join(f'"{w}"' for w in words)

@@ -9,6 +9,11 @@ thousands of times), searched within that thread. Queries are the recall bench's
 targets beside the figures.
 
     python bench/memory_speed.py [--sizes 10000,100000] [--household 100000,1000000] [--queries 200]
+    python bench/memory_speed.py --vectors 384 --household ''   # with embeddings (bge-small's width)
+
+With ``--vectors N`` every episode and question gets a pseudo-random N-dimensional vector, so the figures are
+the store's cost of the embedding configuration (vector matrix, similarity, fusion) and the memory the
+vectors hold; the model's own time to embed a question comes on top.
 """
 
 from __future__ import annotations
@@ -106,13 +111,30 @@ def measure(store: MemoryStore, questions: list[str], now: datetime, conversatio
     return statistics.median(lat), lat[at99], statistics.median(cpu), cpu[at99]
 
 
+def random_vectors(dim: int):  # type: ignore[no-untyped-def]
+    """An embedder giving each text its own fixed pseudo-random unit vector."""
+    import zlib
+
+    import numpy as np
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        out = np.stack([np.random.default_rng(zlib.crc32(t.encode())).standard_normal(dim, dtype=np.float32)
+                        for t in texts])
+        return (out / np.linalg.norm(out, axis=1, keepdims=True)).tolist()
+    return embed
+
+
+def rss_mb() -> float:
+    return int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+
+
 def run(texts: list[tuple[str, str, str]], sizes: list[int], questions: list[str],
-        conversation: str | None) -> list[tuple[float, ...]]:
+        conversation: str | None, vectors: int = 0) -> list[tuple[float, ...]]:
     """Fill one store up to each size in turn and time the questions there."""
     rows = []
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "speed.db")
-        store = MemoryStore(f"sqlite:///{path}")
+        store = MemoryStore(f"sqlite:///{path}", embeddings=random_vectors(vectors) if vectors else "none")
         t0 = datetime(2023, 1, 1)
         have = 0
         insert_s = 0.0
@@ -124,11 +146,14 @@ def run(texts: list[tuple[str, str, str]], sizes: list[int], questions: list[str
                 store.add_episodes(batch[j:j + 1000])
             insert_s += time.perf_counter() - start
             have = size
+            while store.embed_pending(10_000):
+                pass
             with store.engine.begin() as c:
                 c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             db_bytes = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+            before = rss_mb()
             figures = measure(store, questions, t0 + timedelta(minutes=3 * size), conversation)
-            rows.append((size, *figures, have / insert_s, db_bytes / size * 100_000 / 1e6))
+            rows.append((size, *figures, have / insert_s, db_bytes / size * 100_000 / 1e6, rss_mb() - before))
         store.close()
     return rows
 
@@ -139,6 +164,7 @@ def main() -> None:
     ap.add_argument("--household", default="100000,1000000",
                     help="household corpus (90%% in one thread, repetitive), searched within that thread; '' skips")
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--vectors", type=int, default=0, help="embeddings of this width (pseudo-random); 0: none")
     a = ap.parse_args()
     questions = [q for conv in generate(3, 10) for q, _, _ in conv[2]]  # same chats as the texts
     random.Random(1).shuffle(questions)
@@ -146,22 +172,23 @@ def main() -> None:
     runs = []
     if a.sizes:
         sizes = [int(x) for x in a.sizes.split(",")]
-        runs.append(("synthetic", run(make_texts(max(sizes)), sizes, questions, None)))
+        runs.append(("synthetic", run(make_texts(max(sizes)), sizes, questions, None, a.vectors)))
     if a.household:
         sizes = [int(x) for x in a.household.split(",")]
         asked = questions[: a.queries // 2] + [f"when did I last {c[0].format(room=r, pct=50, temp=21)}"
                                                for c, r in zip(COMMANDS * 20, ROOMS * 30, strict=False)][: a.queries // 2]
-        runs.append(("household", run(household_texts(max(sizes)), sizes, asked, OWNER_THREAD)))
+        runs.append(("household", run(household_texts(max(sizes)), sizes, asked, OWNER_THREAD, a.vectors)))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"memory speed: {a.queries} queries, k=10, default configuration; "
+    config = f"embeddings of {a.vectors} dimensions" if a.vectors else "default configuration"
+    print(f"memory speed: {a.queries} queries, k=10, {config}; "
           f"load average {load:.1f} on {os.cpu_count()} CPUs (wall times suffer from other load, CPU times less)")
     print(f"{'corpus':>9} {'episodes':>9} {'p50 wall':>9} {'p99 wall':>9} {'p50 cpu':>8} {'p99 cpu':>8} "
-          f"{'targets':>18} {'insert/s':>9} {'MB/100k':>8}")
+          f"{'targets':>18} {'insert/s':>9} {'MB/100k':>8} {'search RSS':>10}")
     for corpus, rows in runs:
-        for size, p50, p99, c50, c99, rate, mb in rows:
+        for size, p50, p99, c50, c99, rate, mb, grown in rows:
             t = "p50<=10 p99<=30ms" if size >= 100_000 else ""
             print(f"{corpus:>9} {size:>9} {p50:>6.1f} ms {p99:>6.1f} ms {c50:>5.1f} ms {c99:>5.1f} ms {t:>18} "
-                  f"{rate:>9.0f} {mb:>8.1f}")
+                  f"{rate:>9.0f} {mb:>8.1f} {grown:>+7.1f} MB")
 
 
 if __name__ == "__main__":

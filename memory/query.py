@@ -106,7 +106,7 @@ class SearchParams:
     date_boost: float = 1.0
     recency_weight: float = 0.0
     recency_asked: float = 0.5
-    embedding_weight: float = 0.5
+    embedding_weight: float = 0.25
     neighbor_next: float = 0.1
     neighbor_prev: float = 0.0
     neighbor_question: float = 0.5
@@ -376,22 +376,30 @@ class Ranker:
                + f"WHERE memory_episodes_fts MATCH ? {where} ORDER BY {order} LIMIT ?")
         return [r[0] for r in _rows(conn, sql, (match, *args, limit))]
 
-    def _load(self, conn: Connection, ids: Sequence[int], have: dict[int, Candidate]) -> None:
+    def _load(self, conn: Connection, ids: Sequence[int], have: dict[int, Candidate], tokenize: bool = True) -> None:
+        """Candidates by id; without ``tokenize`` (the vector search's 200 nearest, which BM25 does not score)
+        their words are left to ``_tokenized``, for the few that reach the final pick."""
         need = [i for i in set(ids) if i not in have]
-        tok = self._tok
         for i in range(0, len(need), 500):
             chunk = need[i:i + 500]
             marks = ",".join("?" * len(chunk))
             q = f"SELECT id, conversation, speaker, at_us, text FROM memory_episodes WHERE id IN ({marks})"
             for r in _rows(conn, q, chunk):
-                cached = tok.get(r[0])
-                if cached is None:
-                    toks = self.an.tokens(r[4])
-                    cached = tok[r[0]] = (Counter(toks), max(len(toks), 1))
-                    if len(tok) > TOKEN_CACHE:
-                        tok.popitem(last=False)
-                have[r[0]] = Candidate(r[0], r[1], r[2], r[3], r[4], cached[0],
-                                       self._spk_tokens(r[2]), cached[1])
+                c = have[r[0]] = Candidate(r[0], r[1], r[2], r[3], r[4], spk_tokens=self._spk_tokens(r[2]), length=0)
+                if tokenize:
+                    self._tokenized(c)
+
+    def _tokenized(self, c: Candidate) -> Candidate:
+        """``c`` with its words counted (cached by id: episodes never change)."""
+        if not c.length:
+            cached = self._tok.get(c.id)
+            if cached is None:
+                toks = self.an.tokens(c.text)
+                cached = self._tok[c.id] = (Counter(toks), max(len(toks), 1))
+                if len(self._tok) > TOKEN_CACHE:
+                    self._tok.popitem(last=False)
+            c.tokens, c.length = cached
+        return c
 
     @staticmethod
     def _adjacent(conn: Connection, c: Candidate, before: bool) -> int | None:
@@ -625,7 +633,7 @@ class Ranker:
         if vectors is not None:
             # Fuse by weight: normalised text score plus weighted cosine similarity.
             sims = vectors(200)
-            self._load(conn, [i for i in sims if i not in cands], cands)
+            self._load(conn, [i for i in sims if i not in cands], cands, tokenize=False)
             for i, c in cands.items():
                 if allowed(c) and (i in final or sims.get(i, 0.0) > 0):
                     final[i] = final.get(i, 0.0) + p.embedding_weight * max(sims.get(i, 0.0), 0.0)
@@ -671,7 +679,7 @@ class Ranker:
                 if diversity >= 1.0:
                     break
             pool.remove(best_i)
-            c = cands[best_i]
+            c = self._tokenized(cands[best_i])
             toks = frozenset(c.tokens)
             if any(len(toks & o) >= (0.75 if spk == c.speaker else 0.95) * max(len(toks | o), 1)
                    and not any(ch.isdigit() for t in toks ^ o for ch in t)

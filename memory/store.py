@@ -27,9 +27,11 @@ from .text import Analyzer
 log = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-#: How an episode is put into text for the embedder; part of the recorded vector model, so changing it
-#: re-embeds.
-EMBEDDED_TEXT = "text"
+#: How an episode is put into text for the embedder: who said it, when that is a name ("Ann: we moved to Leeds"),
+#: lets a question about a person find their turns by meaning. Part of the recorded vector model, so changing it
+#: embeds everything again.
+EMBEDDED_TEXT = "speaker: text"
+_EMBEDDED_SQL = "CASE WHEN e.speaker != '' AND e.speaker NOT GLOB '*[0-9]*' THEN e.speaker || ': ' || e.text ELSE e.text END"
 Embedder = Callable[[list[str]], Sequence[Sequence[float]]]
 
 
@@ -246,7 +248,7 @@ class MemoryStore:
             return 0
         with self._tx() as c:
             dropped = self._claim_vectors(c)
-            rows = c.exec_driver_sql(f"SELECT e.id, e.text {self._PENDING} ORDER BY e.id DESC LIMIT ?",
+            rows = c.exec_driver_sql(f"SELECT e.id, {_EMBEDDED_SQL} {self._PENDING} ORDER BY e.id DESC LIMIT ?",
                                      (limit,)).fetchall()
         if dropped:
             self._vectors_changed()
@@ -271,14 +273,14 @@ class MemoryStore:
         return stored
 
     def _claim_vectors(self, c: Connection) -> int:
-        """Record that this store's model makes the vectors; another model's are deleted (how many). Vectors
-        from before models were recorded are taken as this model's: the one configured then, most likely."""
+        """Record that this store's model makes the vectors; those of another model (or from before models were
+        recorded) are deleted: how many."""
         if self._embed_name is None:
             return 0
         stored = c.exec_driver_sql("SELECT name FROM memory_vector_model").scalar()
         if stored == self._embed_name:
             return 0
-        dropped = c.exec_driver_sql("DELETE FROM memory_vectors").rowcount if stored is not None else 0
+        dropped = c.exec_driver_sql("DELETE FROM memory_vectors").rowcount
         if dropped:
             log.info("memory vectors of %s dropped for %s: %d", stored, self._embed_name, dropped)
         c.exec_driver_sql("INSERT INTO memory_vector_model(id, name) VALUES (1, ?) "
@@ -368,25 +370,11 @@ class MemoryStore:
             # Read the shared reference once: a writer may reset it at any moment.
             gen, cache = self._vec_gen, self._vec_cache
             if cache is None or cache[0] != gen:
-                with self._tx() as c:
-                    made_by = c.exec_driver_sql("SELECT name FROM memory_vector_model").scalar()
-                    rows = c.exec_driver_sql("SELECT v.episode_id, v.vec, e.conversation FROM memory_vectors v "
-                                             "JOIN memory_episodes e ON e.id = v.episode_id").fetchall()
-                if self._embed_name is not None and made_by not in (None, self._embed_name):
-                    rows = []  # another model's: `embed_pending` replaces them
-                ids = np.array([r[0] for r in rows], dtype=np.int64)
-                mat = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]) if rows else None
-                if mat is not None:
-                    mat /= np.linalg.norm(mat, axis=1, keepdims=True) + 1e-9
-                rows_of: dict[str, list[int]] = {}
-                for n, r in enumerate(rows):
-                    rows_of.setdefault(r[2], []).append(n)
-                convs = {k: np.array(v, dtype=np.int64) for k, v in rows_of.items()}
-                self._vec_cache = cache = (gen, ids, mat, convs, made_by)
+                self._vec_cache = cache = (gen, *self._read_vectors())
         _, ids, mat, convs, made_by = cache
         if mat is None:
-            if self._embed_name is not None and made_by not in (None, self._embed_name):
-                self.embed_error = f"the stored vectors are {made_by}'s, not {self._embed_name}'s (re-embedding)"
+            if self._embed_name is not None and made_by != self._embed_name:
+                self.embed_error = f"the stored vectors are not {self._embed_name}'s (made by {made_by}; re-embedding)"
             return {}
         q = np.asarray(qv, dtype=np.float32)
         if q.shape != (mat.shape[1],):  # another model's vectors (changed, not yet reindexed): lexical recall only
@@ -399,8 +387,36 @@ class MemoryStore:
             if rows_in is None:
                 return {}
             ids, sims = ids[rows_in], sims[rows_in]
-        top = np.argsort(-sims)[:limit]
+        top = np.argpartition(-sims, limit)[:limit] if len(sims) > limit else range(len(sims))
         return {int(ids[i]): float(sims[i]) for i in top}
+
+    def _read_vectors(self) -> tuple[Any, Any, dict[str, Any], str | None]:
+        """(episode ids, their unit vectors as one matrix, conversation -> its rows, the model that made them),
+        read in batches into the matrix (all the blobs and the matrix at once would double the peak)."""
+        import numpy as np
+
+        with self._tx() as c:
+            made_by = c.exec_driver_sql("SELECT name FROM memory_vector_model").scalar()
+            if self._embed_name is not None and made_by != self._embed_name:
+                return np.empty(0, np.int64), None, {}, made_by  # another model's: `embed_pending` replaces them
+            n = int(c.exec_driver_sql("SELECT count(*) FROM memory_vectors").scalar() or 0)
+            cur = c.exec_driver_sql("SELECT v.episode_id, v.vec, e.conversation FROM memory_vectors v "
+                                    "JOIN memory_episodes e ON e.id = v.episode_id")
+            ids, mat, k = np.empty(n, np.int64), None, 0
+            rows_of: dict[str, list[int]] = {}
+            while k < n and (batch := cur.fetchmany(5_000)):
+                for eid, blob, conversation in batch[: n - k]:
+                    vec = np.frombuffer(blob, dtype=np.float32)
+                    if mat is None:
+                        mat = np.empty((n, vec.size), np.float32)
+                    ids[k], mat[k] = eid, vec
+                    rows_of.setdefault(conversation, []).append(k)
+                    k += 1
+        if mat is None:
+            return ids[:0], None, {}, made_by
+        ids, mat = ids[:k], mat[:k]
+        mat /= np.linalg.norm(mat, axis=1, keepdims=True) + 1e-9
+        return ids, mat, {conv: np.array(rows, dtype=np.int64) for conv, rows in rows_of.items()}, made_by
 
     def recent(self, conversation: str, limit: int = 20) -> list[Hit]:
         """The last `limit` episodes of a conversation, oldest first (the recent window)."""

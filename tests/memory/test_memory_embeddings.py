@@ -228,15 +228,19 @@ def test_a_named_model_replaces_another_models_vectors_of_the_same_width(tmp_pat
     b.close()
 
 
-def test_vectors_from_before_models_were_named_are_kept(tmp_path: Path) -> None:
+def test_vectors_from_before_models_were_named_are_embedded_again(tmp_path: Path) -> None:
+    """They were made from the text alone; the named store embeds who said it too."""
     url = f"sqlite:///{tmp_path / 'e.db'}"
     s = MemoryStore(url, embeddings=embed)
-    car = s.add_episode("Traded the old sedan for a minivan")
-    assert s.embed_pending() == 1
+    s.add_episode("Traded the old sedan for a minivan", speaker="Ann")
+    s.add_episode("Noted", speaker="+44 7700 900123")
+    assert s.embed_pending() == 2
     s.close()
-    named = MemoryStore(url, embeddings=embed, embeddings_name="model-a")
-    assert named.search("automobile", k=1)[0].id == car
-    assert named.embed_pending() == 0 and len(_vectors(named)) == 1  # nothing to embed again
+    seen: list[str] = []
+    named = MemoryStore(url, embeddings=lambda texts: seen.extend(texts) or embed(texts), query_embeddings=embed,
+                        embeddings_name="model-a")
+    assert named.search("automobile", k=1)[0].text.endswith("minivan")
+    assert named.embed_pending() == 2 and sorted(seen) == ["Ann: Traded the old sedan for a minivan", "Noted"]
     named.close()
 
 
