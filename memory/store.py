@@ -119,7 +119,7 @@ class MemoryStore:
         self.embed_error: str | None = None  # why the last search went without vectors
         self.analyzer = Analyzer()
         self.ranker = Ranker(self.analyzer, params)
-        # (generation, episode ids, normalised matrix); see `_vectors_changed`.
+        # (generation, episode ids, unit vectors, conversation -> rows, model); see `_vectors_changed`.
         self._vec_cache: tuple[int, Any, Any, dict[str, Any], str | None] | None = None
         self._vec_gen = 0
         self._vec_lock = threading.Lock()
@@ -374,7 +374,8 @@ class MemoryStore:
         _, ids, mat, convs, made_by = cache
         if mat is None:
             if self._embed_name is not None and made_by != self._embed_name:
-                self.embed_error = f"the stored vectors are not {self._embed_name}'s (made by {made_by}; re-embedding)"
+                self.embed_error = (f"the stored vectors are not {self._embed_name}'s (made by "
+                                    f"{made_by or 'an unrecorded model'}; re-embedding)")
             return {}
         q = np.asarray(qv, dtype=np.float32)
         if q.shape != (mat.shape[1],):  # another model's vectors (changed, not yet reindexed): lexical recall only
