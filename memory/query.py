@@ -162,6 +162,9 @@ class Candidate:
     score: float = 0.0
 
 
+_NO_TOKENS: Counter[str] = Counter()  # a candidate's words until `Ranker._tokenized` counts them (never changed)
+
+
 def _rows(conn: Connection, sql: str, args: Sequence[Any] = ()) -> list[Any]:
     """Run a read on the raw sqlite3 connection when there is one: this is the hot path,
     and SQLAlchemy's per-row overhead is a large share of a 100k-episode search."""
@@ -191,13 +194,13 @@ class Ranker:
         self._df: dict[str, int] = {}  # stem -> document count at about `_df_n` episodes
         self._df_n = 0
         self._spk_cache: dict[str, frozenset[str]] = {}
-        self._tok: OrderedDict[int, tuple[Counter[str], int]] = OrderedDict()
+        self._tok: OrderedDict[int, tuple[str, Counter[str], int]] = OrderedDict()
         self._cat_present: dict[str, list[tuple[str, str, int]]] = {}
 
     # ---- corpus statistics -------------------------------------------------------
     def invalidate(self) -> None:
-        """Corpus changed: recount soon. Token caches are keyed by id and stay valid
-        (episodes are immutable; a deleted id is never reused by SQLite's rowid)."""
+        """Corpus changed: recount soon. Token caches are keyed by id and check the text (an id is reused
+        when the newest episode was forgotten)."""
         self._stats = (0.0, self._stats[1], self._stats[2])
         self._speakers = (0.0, self._speakers[1])
 
@@ -385,20 +388,21 @@ class Ranker:
             marks = ",".join("?" * len(chunk))
             q = f"SELECT id, conversation, speaker, at_us, text FROM memory_episodes WHERE id IN ({marks})"
             for r in _rows(conn, q, chunk):
-                c = have[r[0]] = Candidate(r[0], r[1], r[2], r[3], r[4], spk_tokens=self._spk_tokens(r[2]), length=0)
+                c = have[r[0]] = Candidate(r[0], r[1], r[2], r[3], r[4], _NO_TOKENS, self._spk_tokens(r[2]), 0)
                 if tokenize:
                     self._tokenized(c)
 
     def _tokenized(self, c: Candidate) -> Candidate:
-        """``c`` with its words counted (cached by id: episodes never change)."""
+        """``c`` with its words counted; cached by id, and the text checked (episodes never change, but the id
+        of the newest one, forgotten, is given to the next)."""
         if not c.length:
             cached = self._tok.get(c.id)
-            if cached is None:
+            if cached is None or cached[0] != c.text:
                 toks = self.an.tokens(c.text)
-                cached = self._tok[c.id] = (Counter(toks), max(len(toks), 1))
+                cached = self._tok[c.id] = (c.text, Counter(toks), max(len(toks), 1))
                 if len(self._tok) > TOKEN_CACHE:
                     self._tok.popitem(last=False)
-            c.tokens, c.length = cached
+            c.tokens, c.length = cached[1], cached[2]
         return c
 
     @staticmethod

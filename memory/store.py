@@ -35,6 +35,20 @@ _EMBEDDED_SQL = "CASE WHEN e.speaker != '' AND e.speaker NOT GLOB '*[0-9]*' THEN
 Embedder = Callable[[list[str]], Sequence[Sequence[float]]]
 
 
+@dataclass(frozen=True)
+class _Vectors:
+    """The stored vectors as searches use them: rows [0, n) of `ids` and `mat` (unit vectors), and each
+    conversation's rows. New vectors are written past n and published as a new snapshot, so a search holding
+    this one reads only rows it was made with."""
+
+    ids: Any
+    mat: Any  # None when no vector is stored
+    n: int
+    convs: dict[str, Any]
+    made_by: str | None
+    stale: bool = False  # another model's: not searched until `embed_pending` replaces them
+
+
 def to_us(at: datetime | None) -> int:
     """Microseconds since the epoch, UTC; a naive datetime is taken to be UTC already."""
     if at is None:
@@ -115,13 +129,12 @@ class MemoryStore:
             raise ValueError('embeddings must be "none" or a callable(list[str]) -> vectors')
         # Questions may be embedded differently from what was said (a retrieval model's instruction).
         self._embed_query = query_embeddings or self._embed
+        self._embed_label = embeddings_name or "this model"
         self._embed_name = f"{embeddings_name}; {EMBEDDED_TEXT}" if embeddings_name and self._embed else None
         self.embed_error: str | None = None  # why the last search went without vectors
         self.analyzer = Analyzer()
         self.ranker = Ranker(self.analyzer, params)
-        # (generation, episode ids, unit vectors, conversation -> rows, model); see `_vectors_changed`.
-        self._vec_cache: tuple[int, Any, Any, dict[str, Any], str | None] | None = None
-        self._vec_gen = 0
+        self._vec_cache: _Vectors | None = None  # loaded by the first search that uses vectors
         self._vec_lock = threading.Lock()
         with self._guard():
             with self.engine.begin() as conn:
@@ -221,14 +234,23 @@ class MemoryStore:
             c.exec_driver_sql("DELETE FROM memory_terms WHERE stem = ? AND docs <= 0", [(stem,) for stem in counts])
 
     # ---- embeddings (computed outside any transaction) ------------------------------
-    _PENDING = "FROM memory_episodes e WHERE NOT EXISTS (SELECT 1 FROM memory_vectors v WHERE v.episode_id = e.id)"
+    _WITHOUT_VECTOR = "NOT EXISTS (SELECT 1 FROM memory_vectors v WHERE v.episode_id = e.id)"
+
+    def _replacing(self, c: Connection) -> bool:
+        """Vectors of another model (or from before models were recorded) are stored: every episode waits."""
+        if self._embed_name is None:
+            return False
+        if c.exec_driver_sql("SELECT name FROM memory_vector_model").scalar() == self._embed_name:
+            return False
+        return c.exec_driver_sql("SELECT 1 FROM memory_vectors LIMIT 1").scalar() is not None
 
     def pending_embeddings(self) -> int:
         """Episodes still waiting for `embed_pending` (0 without an embedder: nothing will embed them)."""
         if self._embed is None:
             return 0
         with self._tx() as c:
-            return int(c.exec_driver_sql(f"SELECT count(*) {self._PENDING}").scalar() or 0)
+            where = "" if self._replacing(c) else f" WHERE {self._WITHOUT_VECTOR}"
+            return int(c.exec_driver_sql(f"SELECT count(*) FROM memory_episodes e{where}").scalar() or 0)
 
     def embed_pending(self, limit: int = 256) -> int:
         """Embed up to `limit` episodes that have no vector yet, newest first; returns how many
@@ -243,49 +265,53 @@ class MemoryStore:
         Invalid output (wrong count, unequal or zero dimensions, non-finite numbers, or a
         dimension other than the stored vectors') raises ValueError and stores nothing; an
         all-zero vector (an embedder's placeholder for a failure) is not stored and stays pending.
+        With `embeddings_name`, another model's vectors are replaced: dropped in the transaction
+        that writes this model's first batch, so a model that fails costs nothing.
         """
         if self._embed is None or limit <= 0:
             return 0
         with self._tx() as c:
-            dropped = self._claim_vectors(c)
-            rows = c.exec_driver_sql(f"SELECT e.id, {_EMBEDDED_SQL} {self._PENDING} ORDER BY e.id DESC LIMIT ?",
-                                     (limit,)).fetchall()
-        if dropped:
-            self._vectors_changed()
+            where = "" if self._replacing(c) else f"WHERE {self._WITHOUT_VECTOR}"
+            rows = c.exec_driver_sql(f"SELECT e.id, {_EMBEDDED_SQL}, e.conversation FROM memory_episodes e {where} "
+                                     "ORDER BY e.id DESC LIMIT ?", (limit,)).fetchall()
         if not rows:
             return 0
         packed = _pack_vectors(self._embed([r[1] for r in rows]), len(rows))
-        todo = [(r[0], blob) for r, blob in zip(rows, packed, strict=True) if blob is not None]
+        todo = [(r[0], blob, r[2]) for r, blob in zip(rows, packed, strict=True) if blob is not None]
         if not todo:
             return 0
-        stored = 0
+        added = []
         with self._tx() as c:
+            dropped = self._claim_vectors(c)
             have = c.exec_driver_sql("SELECT length(vec) FROM memory_vectors LIMIT 1").scalar()
             if have is not None and have != len(todo[0][1]):
                 raise ValueError(f"embedding dimension {len(todo[0][1]) // 4} differs from the stored "
                                  f"vectors' {have // 4}")
-            for eid, blob in todo:
-                stored += c.exec_driver_sql(
-                    "INSERT OR IGNORE INTO memory_vectors(episode_id, vec) "
-                    "SELECT id, ? FROM memory_episodes WHERE id = ?", (blob, eid)).rowcount
-        if stored:
+            for eid, blob, conversation in todo:
+                if c.exec_driver_sql("INSERT OR IGNORE INTO memory_vectors(episode_id, vec) "
+                                     "SELECT id, ? FROM memory_episodes WHERE id = ?", (blob, eid)).rowcount:
+                    added.append((eid, blob, conversation))
+        if dropped:
             self._vectors_changed()
-        return stored
+        elif added:
+            self._vectors_added(added)
+        return len(added)
 
     def _claim_vectors(self, c: Connection) -> int:
-        """Record that this store's model makes the vectors; those of another model (or from before models were
-        recorded) are deleted: how many."""
+        """Inside the write: record that this store's model makes the vectors, deleting another model's (or
+        those from before models were recorded); how many were deleted."""
         if self._embed_name is None:
             return 0
         stored = c.exec_driver_sql("SELECT name FROM memory_vector_model").scalar()
         if stored == self._embed_name:
             return 0
-        dropped = c.exec_driver_sql("DELETE FROM memory_vectors").rowcount
+        dropped = int(c.exec_driver_sql("DELETE FROM memory_vectors").rowcount)
         if dropped:
-            log.info("memory vectors of %s dropped for %s: %d", stored, self._embed_name, dropped)
+            log.info("memory vectors of %s dropped for %s: %d", stored or "an unrecorded model", self._embed_label,
+                     dropped)
         c.exec_driver_sql("INSERT INTO memory_vector_model(id, name) VALUES (1, ?) "
                           "ON CONFLICT(id) DO UPDATE SET name = excluded.name", (self._embed_name,))
-        return int(dropped)
+        return dropped
 
     def clear_vectors(self) -> int:
         """Drop every stored vector (the embedding model changed: `embed_pending` computes them again)."""
@@ -295,11 +321,42 @@ class MemoryStore:
         return int(n)
 
     def _vectors_changed(self) -> None:
-        """Stale-mark the vector matrix cache; call after the change is committed. A search
-        thread loading it concurrently may install what it read before, but under the old
-        generation, so the next search reloads (setting it to None alone would not do)."""
-        self._vec_gen += 1
-        self._vec_cache = None
+        """Vectors were deleted (or replaced): the next search reads them again. After the commit."""
+        with self._vec_lock:
+            self._vec_cache = None
+
+    def _vectors_added(self, added: list[tuple[int, bytes, str]]) -> None:
+        """New vectors join the loaded matrix (reading 100k vectors again costs half a second). After the commit.
+        They go in the rows past the snapshot's end, so a search holding the snapshot never sees them."""
+        import numpy as np
+
+        with self._vec_lock:
+            v = self._vec_cache
+            if v is not None and v.n:  # a search may have read some of them already
+                added = [a for a, seen in zip(added, np.isin([a[0] for a in added], v.ids[:v.n]), strict=True)
+                         if not seen]
+                if not added:
+                    return
+            new = np.stack([np.frombuffer(blob, dtype=np.float32) for _, blob, _ in added])
+            if v is None or v.stale or v.mat is None or new.shape[1] != v.mat.shape[1]:
+                self._vec_cache = None  # nothing loaded yet (or nothing usable): the next search reads them all
+                return
+            n, m = v.n, len(added)
+            ids, mat = v.ids, v.mat
+            if n + m > len(ids):  # grown by an eighth at a time: a copy now and then, not per turn
+                cap = n + m + max(n // 8, 1024)
+                ids, mat = np.empty(cap, np.int64), np.empty((cap, mat.shape[1]), np.float32)
+                ids[:n], mat[:n] = v.ids[:n], v.mat[:n]
+            ids[n:n + m] = [eid for eid, _, _ in added]
+            mat[n:n + m] = new / (np.linalg.norm(new, axis=1, keepdims=True) + 1e-9)
+            rows: dict[str, list[int]] = {}
+            for k, (_, _, conversation) in enumerate(added, start=n):
+                rows.setdefault(conversation, []).append(k)
+            convs = dict(v.convs)
+            for conversation, more in rows.items():
+                convs[conversation] = np.concatenate([convs.get(conversation, np.empty(0, np.int64)),
+                                                      np.array(more, dtype=np.int64)])
+            self._vec_cache = _Vectors(ids, mat, n + m, convs, v.made_by)
 
     def _hits(self, c: Connection, ids: Sequence[int], scores: Mapping[int, float] | None = None) -> list[Hit]:
         out: dict[int, Hit] = {}
@@ -367,57 +424,56 @@ class MemoryStore:
         import numpy as np  # only needed on the optional embeddings path
 
         with self._vec_lock:
-            # Read the shared reference once: a writer may reset it at any moment.
-            gen, cache = self._vec_gen, self._vec_cache
-            if cache is None or cache[0] != gen:
-                self._vec_cache = cache = (gen, *self._read_vectors())
-        _, ids, mat, convs, made_by = cache
-        if mat is None:
-            if self._embed_name is not None and made_by != self._embed_name:
-                self.embed_error = (f"the stored vectors are not {self._embed_name}'s (made by "
-                                    f"{made_by or 'an unrecorded model'}; re-embedding)")
+            v = self._vec_cache
+            if v is None:
+                v = self._vec_cache = self._read_vectors()
+        if v.stale:
+            made_by = f"{v.made_by.rpartition('; ')[0]}'s" if v.made_by else "from before models were recorded"
+            self.embed_error = f"the stored vectors are {made_by}, not {self._embed_label}'s (re-embedding)"
+            return {}
+        if v.mat is None:
             return {}
         q = np.asarray(qv, dtype=np.float32)
-        if q.shape != (mat.shape[1],):  # another model's vectors (changed, not yet reindexed): lexical recall only
-            self.embed_error = f"the question's embedding has {q.size} dimensions, the stored vectors {mat.shape[1]}"
+        if q.shape != (v.mat.shape[1],):  # another model's vectors (changed, not yet reindexed): lexical recall only
+            self.embed_error = f"the question's embedding has {q.size} dimensions, the stored vectors {v.mat.shape[1]}"
             return {}
         q /= np.linalg.norm(q) + 1e-9
-        sims = mat @ q
-        if conversation is not None:
-            rows_in = convs.get(conversation)
-            if rows_in is None:
+        if conversation is None:
+            ids, sims = v.ids[:v.n], v.mat[:v.n] @ q
+        else:
+            rows = v.convs.get(conversation)
+            if rows is None:
                 return {}
-            ids, sims = ids[rows_in], sims[rows_in]
+            # A household's own thread is most of the matrix: one product and a gather beat copying its rows.
+            ids, sims = v.ids[rows], (v.mat[:v.n] @ q)[rows] if 4 * len(rows) > v.n else v.mat[rows] @ q
         top = np.argpartition(-sims, limit)[:limit] if len(sims) > limit else range(len(sims))
         return {int(ids[i]): float(sims[i]) for i in top}
 
-    def _read_vectors(self) -> tuple[Any, Any, dict[str, Any], str | None]:
-        """(episode ids, their unit vectors as one matrix, conversation -> its rows, the model that made them),
-        read in batches into the matrix (all the blobs and the matrix at once would double the peak)."""
+    def _read_vectors(self) -> _Vectors:
+        """All stored vectors, read in batches into one matrix (the blobs and the matrix at once would double
+        the peak), with 1,024 free rows for the next ones."""
         import numpy as np
 
         with self._tx() as c:
             made_by = c.exec_driver_sql("SELECT name FROM memory_vector_model").scalar()
-            if self._embed_name is not None and made_by != self._embed_name:
-                return np.empty(0, np.int64), None, {}, made_by  # another model's: `embed_pending` replaces them
             n = int(c.exec_driver_sql("SELECT count(*) FROM memory_vectors").scalar() or 0)
+            if n and self._embed_name is not None and made_by != self._embed_name:
+                return _Vectors(np.empty(0, np.int64), None, 0, {}, made_by, stale=True)
             cur = c.exec_driver_sql("SELECT v.episode_id, v.vec, e.conversation FROM memory_vectors v "
                                     "JOIN memory_episodes e ON e.id = v.episode_id")
-            ids, mat, k = np.empty(n, np.int64), None, 0
-            rows_of: dict[str, list[int]] = {}
+            ids, mat, k = np.empty(n + 1024, np.int64), None, 0
+            rows: dict[str, list[int]] = {}
             while k < n and (batch := cur.fetchmany(5_000)):
                 for eid, blob, conversation in batch[: n - k]:
                     vec = np.frombuffer(blob, dtype=np.float32)
                     if mat is None:
-                        mat = np.empty((n, vec.size), np.float32)
+                        mat = np.empty((n + 1024, vec.size), np.float32)
                     ids[k], mat[k] = eid, vec
-                    rows_of.setdefault(conversation, []).append(k)
+                    rows.setdefault(conversation, []).append(k)
                     k += 1
-        if mat is None:
-            return ids[:0], None, {}, made_by
-        ids, mat = ids[:k], mat[:k]
-        mat /= np.linalg.norm(mat, axis=1, keepdims=True) + 1e-9
-        return ids, mat, {conv: np.array(rows, dtype=np.int64) for conv, rows in rows_of.items()}, made_by
+        if mat is not None:
+            mat[:k] /= np.linalg.norm(mat[:k], axis=1, keepdims=True) + 1e-9
+        return _Vectors(ids, mat, k, {conv: np.array(r, dtype=np.int64) for conv, r in rows.items()}, made_by)
 
     def recent(self, conversation: str, limit: int = 20) -> list[Hit]:
         """The last `limit` episodes of a conversation, oldest first (the recent window)."""

@@ -3,10 +3,12 @@ what is imported behaves as it would have."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,12 @@ SDK = {
     "sdk/types/thing.py": "import trace_log\ntrace_log.RAN.append('sdk.types.thing')\nclass Thing:\n    pass\n",
     "sdk/types/other.py": "import trace_log\ntrace_log.RAN.append('sdk.types.other')\nclass Other:\n    pass\n",
     "sdk/types/nested.py": "import trace_log\ntrace_log.RAN.append('sdk.types.nested')\n",
+    # a package whose module needs the package's __init__ to have run first
+    "sdk/circular/__init__.py": "import trace_log\ntrace_log.RAN.append('sdk.circular')\nLEVEL = 2\n"
+                                "from .user import User\n",
+    "sdk/circular/user.py": "from . import LEVEL\nclass User:\n    level = LEVEL\n",
+    # a slow __init__, asked for by two threads at once
+    "sdk/slow/__init__.py": "import time, trace_log\ntrace_log.RAN.append('sdk.slow')\ntime.sleep(0.2)\nREADY = True\n",
 }
 
 
@@ -93,6 +101,24 @@ def test_an_already_imported_package_is_imported_plainly(sdk: list[str]) -> None
     finders = list(sys.meta_path)
     import_deferred("sdk._client")
     assert sys.meta_path == finders and sdk[0] == "sdk"
+
+
+def test_a_module_that_needs_its_packages_init_is_imported_plainly(sdk: list[str]) -> None:
+    user = import_deferred("sdk.circular.user")
+    assert user.User.level == 2 and sys.modules["sdk"].VERSION == "1"  # a plain import, from scratch
+    assert not any(getattr(f, "top", None) == "sdk" for f in sys.meta_path)  # the finder is gone
+
+
+def test_threads_asking_during_the_init_wait_for_it(sdk: list[str]) -> None:
+    import_deferred("sdk._client")
+    slow = importlib.import_module("sdk.slow")
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(slow.READY)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert got == [True] * 4 and sdk.count("sdk.slow") == 1
 
 
 def test_only_pure_reexports_are_resolved_name_by_name() -> None:

@@ -31,13 +31,23 @@ _lock = threading.RLock()
 def import_deferred(name: str) -> ModuleType:
     """Import ``name`` (``"anthropic._client"``) with the packages of its top-level package deferred.
 
-    If that package is already imported, this is a plain import: nothing is left to save.
+    If that package is already imported, this is a plain import: nothing is left to save. If the deferred
+    import fails (an SDK whose modules need their package's ``__init__`` to have run), the SDK is imported
+    again plainly, from scratch.
     """
     top = name.partition(".")[0]
     with _lock:
-        if top not in sys.modules and not any(isinstance(f, _Finder) and f.top == top for f in sys.meta_path):
-            sys.meta_path.insert(0, _Finder(top))
-    return importlib.import_module(name)
+        if top in sys.modules or any(isinstance(f, _Finder) and f.top == top for f in sys.meta_path):
+            return importlib.import_module(name)
+        finder = _Finder(top)
+        sys.meta_path.insert(0, finder)
+        try:
+            return importlib.import_module(name)
+        except Exception:
+            sys.meta_path.remove(finder)
+            for loaded in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+                del sys.modules[loaded]
+            return importlib.import_module(name)
 
 
 def reexports(source: str) -> dict[str, tuple[str | None, str]] | None:
@@ -84,7 +94,13 @@ class _DeferredInit(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         real = self.real
-        names = reexports(Path(str(module.__file__)).read_text(encoding="utf-8"))
+        try:
+            names = reexports(Path(str(module.__file__)).read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):  # not a plain source file (a zip): no deferring
+            real.exec_module(module)
+            return
+        lock = threading.RLock()
+        state = {"ran": False, "running": 0}  # running: the thread running the __init__
 
         def __getattr__(attr: str) -> Any:
             prefix = module.__name__ + "."
@@ -92,16 +108,25 @@ class _DeferredInit(importlib.abc.Loader):
                 sub, name = names[attr]
                 value = getattr(importlib.import_module(prefix + sub), name) if sub else importlib.import_module(
                     prefix + name)
-            elif not attr.startswith("__") and importlib.machinery.PathFinder.find_spec(prefix + attr, module.__path__):
-                value = importlib.import_module(prefix + attr)  # a submodule: what ``from . import x`` asks
-            elif attr.startswith("__") and attr != "__all__":
-                raise AttributeError(attr)  # probes by the import system and inspect: nothing to run for
-            else:
-                with _lock:
-                    if module.__dict__.pop("__getattr__", None) is not None:
+                setattr(module, attr, value)
+                return value
+            if not attr.startswith("__") and importlib.machinery.PathFinder.find_spec(prefix + attr, module.__path__):
+                return importlib.import_module(prefix + attr)  # a submodule: what ``from . import x`` asks
+            with lock:  # another thread asking meanwhile waits for the __init__, as it would for an import
+                if state["running"] == threading.get_ident():
+                    raise AttributeError(f"partially initialised module {module.__name__!r} has no {attr!r}")
+                if not state["ran"]:
+                    state["running"] = threading.get_ident()
+                    try:
                         real.exec_module(module)  # the whole __init__, once
-                return getattr(module, attr)
-            setattr(module, attr, value)
-            return value
+                    finally:
+                        state["ran"], state["running"] = True, 0
+            try:
+                return module.__dict__[attr]
+            except KeyError:
+                own = module.__dict__.get("__getattr__")
+                if own is not None and own is not __getattr__:
+                    return own(attr)  # the __init__ defined its own (openai's lazy names)
+                raise AttributeError(f"module {module.__name__!r} has no attribute {attr!r}") from None
 
         module.__getattr__ = __getattr__  # type: ignore[method-assign]

@@ -70,7 +70,7 @@ class HttpEmbedder:
 
     @property
     def name(self) -> str:
-        return f"{self.model} at {self.url}"
+        return self.model  # not the URL: the same model reached another way (localhost, 127.0.0.1) is the same
 
     def __call__(self, texts: list[str]) -> Sequence[Sequence[float]]:
         out: list[list[float]] = []
@@ -122,7 +122,7 @@ class LocalEmbedder:
 
     @property
     def name(self) -> str:
-        return f"{self.model} from {self.path}" if self.path else self.model
+        return self.model  # not the folder: moving it changes no vector
 
     def load(self) -> None:
         self._load()

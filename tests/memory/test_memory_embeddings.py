@@ -229,19 +229,42 @@ def test_a_named_model_replaces_another_models_vectors_of_the_same_width(tmp_pat
 
 
 def test_vectors_from_before_models_were_named_are_embedded_again(tmp_path: Path) -> None:
-    """They were made from the text alone; the named store embeds who said it too."""
+    """They were made from the text alone; the named store embeds who said it too (not a phone number)."""
     url = f"sqlite:///{tmp_path / 'e.db'}"
-    s = MemoryStore(url, embeddings=embed)
-    s.add_episode("Traded the old sedan for a minivan", speaker="Ann")
-    s.add_episode("Noted", speaker="+44 7700 900123")
+    s = MemoryStore(url, embeddings=_model(0))
+    blorf = s.add_episode("a blorf happened", speaker="Ann")
+    s.add_episode("nothing here", speaker="+44 7700 900123")
     assert s.embed_pending() == 2
     s.close()
     seen: list[str] = []
-    named = MemoryStore(url, embeddings=lambda texts: seen.extend(texts) or embed(texts), query_embeddings=embed,
+    model = _model(0)
+    named = MemoryStore(url, embeddings=lambda texts: seen.extend(texts) or model(texts), query_embeddings=model,
                         embeddings_name="model-a")
-    assert named.search("automobile", k=1)[0].text.endswith("minivan")
-    assert named.embed_pending() == 2 and sorted(seen) == ["Ann: Traded the old sedan for a minivan", "Noted"]
+    assert named.pending_embeddings() == 2
+    assert named.search("quux?") == [] and "before models were recorded" in (named.embed_error or "")
+    assert named.embed_pending() == 2 and sorted(seen) == ["Ann: a blorf happened", "nothing here"]
+    assert [h.id for h in named.search("quux?", k=1)] == [blorf] and named.embed_error is None
     named.close()
+
+
+def test_a_model_that_fails_leaves_the_old_models_vectors(tmp_path: Path) -> None:
+    """A wrong model name or server costs nothing: the old vectors go only when the new model has made some."""
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    a = MemoryStore(url, embeddings=_model(0), embeddings_name="model-a")
+    a.add_episode("a blorf happened")
+    assert a.embed_pending() == 1
+    a.close()
+
+    def down(texts: list[str]) -> list[list[float]]:
+        raise ConnectionError("no such server")
+
+    b = MemoryStore(url, embeddings=down, embeddings_name="model-b")
+    with pytest.raises(ConnectionError):
+        b.embed_pending()
+    b.close()
+    again = MemoryStore(url, embeddings=_model(0), embeddings_name="model-a")
+    assert len(_vectors(again)) == 1 and again.pending_embeddings() == 0
+    again.close()
 
 
 def test_a_question_is_compared_with_its_own_conversations_vectors(tmp_path: Path) -> None:

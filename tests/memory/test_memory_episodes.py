@@ -223,3 +223,14 @@ def test_an_older_database_gets_its_term_counts_from_the_index(tmp_path) -> None
     again = MemoryStore(url)
     assert _terms(again) == _vocab(again) and _terms(again)["boiler"] == 2
     again.close()
+
+
+def test_the_newest_episode_forgotten_its_id_reused_is_searched_by_its_own_words(store: MemoryStore) -> None:
+    """SQLite gives the next episode the forgotten newest one's id: nothing cached by id may speak for it."""
+    store.add_episode("we saw a zebra and a giraffe")
+    old = store.add_episode("the giraffe was tall, a giraffe indeed")
+    assert store.search("giraffe")
+    store.forget_episode(old)
+    new = store.add_episode("a kangaroo hopped past")
+    assert new == old
+    assert [h.id for h in store.search("kangaroo")] == [new]

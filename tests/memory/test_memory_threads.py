@@ -3,6 +3,8 @@ moment (forced here deterministically) must not break a search or leave stale da
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,28 +66,59 @@ def test_df_cache_reset_by_the_writer_mid_lookup(store: MemoryStore) -> None:
 
 
 def test_vector_cache_loaded_while_a_vector_is_committed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search reads the vectors; before it keeps them, the filler thread commits a new one: the new vector
+    joins the kept matrix (once), so the next search finds it."""
     s = MemoryStore(f"sqlite:///{tmp_path / 'v.db'}", embeddings=embed)
     s.add_episode("The kitten knocked over a plant")
     s.embed_pending()
     car = s.add_episode("Traded the old sedan for a minivan")
     query = embed(["automobile"])[0]
     real_tx = s._tx
-    armed = True
+    filler: list[threading.Thread] = []
+
+    def stored() -> int:
+        with s.engine.connect() as c:
+            return int(c.exec_driver_sql("SELECT count(*) FROM memory_vectors").scalar() or 0)
 
     @contextmanager
     def tx(conn: Connection | None = None) -> Iterator[Connection]:
-        nonlocal armed
         with real_tx(conn) as c:
             yield c
-        if armed:  # the search has read the vectors; the writer commits a new one before it caches them
-            armed = False
-            assert s.embed_pending() == 1
+        if not filler:  # the search has read the vectors and not kept them yet
+            filler.append(threading.Thread(target=s.embed_pending))
+            filler[0].start()
+            deadline = time.monotonic() + 10
+            while stored() < 2 and time.monotonic() < deadline:  # committed; now it waits to add it
+                time.sleep(0.01)
 
     monkeypatch.setattr(s, "_tx", tx)
     assert car not in s._similar(query, 10)  # read before the commit: fine for this search...
     monkeypatch.undo()
-    assert car in s._similar(query, 10)  # ...but the next one must not reuse that stale matrix
+    filler[0].join(10)
+    assert car in s._similar(query, 10)  # ...and the next one has it
+    v = s._vec_cache
+    assert v is not None and sorted(v.ids[:v.n].tolist()) == [1, car]  # not twice
     assert s.search("what automobile do we have?", k=1)[0].id == car
+    s.close()
+
+
+def test_a_vector_the_search_already_read_is_not_added_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other order: the filler commits, a search reads the vectors (the new one among them), then the filler
+    adds what it committed."""
+    s = MemoryStore(f"sqlite:///{tmp_path / 'v.db'}", embeddings=embed)
+    s.add_episode("The kitten knocked over a plant")
+    s.embed_pending()
+    s._similar(embed(["cat"])[0], 10)  # the matrix is loaded
+    car = s.add_episode("Traded the old sedan for a minivan")
+    late: list[Any] = []
+    monkeypatch.setattr(s, "_vectors_added", late.append)
+    assert s.embed_pending() == 1
+    monkeypatch.undo()
+    s._vectors_changed()  # e.g. a forget elsewhere: the next search reads every vector, the new one too
+    s._similar(embed(["automobile"])[0], 10)
+    s._vectors_added(late[0])
+    v = s._vec_cache
+    assert v is not None and sorted(v.ids[:v.n].tolist()) == [1, car]
     s.close()
 
 
