@@ -15,8 +15,9 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
@@ -309,16 +310,21 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._run, fn)
 
-    def _run(self, fn: Callable[[Connection], T]) -> T:
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A transaction whose ``after_commit`` callbacks run once it has committed (none if it rolls back)."""
         callbacks: list[Callable[[], None]] = []
         token = _after_commit.set(callbacks)
         try:
             with self.engine.begin() as conn:
-                result = fn(conn)
+                yield conn
         finally:
             _after_commit.reset(token)
         _committed(callbacks)
-        return result
+
+    def _run(self, fn: Callable[[Connection], T]) -> T:
+        with self._begin() as conn:
+            return fn(conn)
 
     async def tx_batched(self, fn: Callable[[Connection], T]) -> T:
         """Like ``tx``, but concurrent callers share one transaction (group commit).
@@ -354,22 +360,13 @@ class Database:
     def _run_batch(self, fns: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
         if len(fns) == 1:
             return [self._run_alone(fns[0])]
-        callbacks: list[Callable[[], None]] = []
-        token = _after_commit.set(callbacks)
-        failed: Exception | None = None
         try:
-            with self.engine.begin() as conn:
-                outcomes: list[tuple[bool, Any]] = [(True, fn(conn)) for fn in fns]
+            with self._begin() as conn:
+                return [(True, fn(conn)) for fn in fns]
         except Exception as exc:
-            failed = exc
-        finally:
-            _after_commit.reset(token)
-        if failed is not None:
-            if is_busy(failed):  # another process holds the lock: alone, each would wait busy_timeout again
-                return [(False, failed)] * len(fns)
+            if is_busy(exc):  # another process holds the lock: alone, each would wait busy_timeout again
+                return [(False, exc)] * len(fns)
             return [self._run_alone(fn) for fn in fns]  # rolled back: each again, alone (its callbacks too)
-        _committed(callbacks)
-        return outcomes
 
     def _run_alone(self, fn: Callable[[Connection], Any]) -> tuple[bool, Any]:
         try:
