@@ -9,7 +9,7 @@ their words are rarely the words of the answer. The pipeline:
    speakers' own names less (in a two-person chat they match half the log); irregular
    forms and related words join at low weight, and a noun that names a category ("What
    instruments does Mel play?") also looks for the category's members present in the
-   index. All three tables come from WordNet by stated rules (`lexicon.py`).
+   index, as "where" does for place names. All three tables come from WordNet by stated rules (`lexicon.py`).
 3. Candidates come from FTS5 (OR query, BM25 order) over the selective terms only, then
    are re-scored in Python with a weighted BM25 over the same stems the index stores.
 4. Optional pseudo-relevance feedback (`prf_terms`, off by default: it did not pay on
@@ -32,11 +32,15 @@ near-miss forms the stemmer does not join (counseling/counselor).
 Word tables (issue 17). A hand-written related-word list and 13 hand-picked categories
 had been fitted to the banks (bouldering, marshmallows; the categories the tuning questions
 asked for). They are replaced by WordNet tables built by rule over the whole of WordNet
-(bench/memory_data/make_lexicon.py). Recall@10 overall / multi-session, hand tables ->
-WordNet tables: FINAL 73.7 / 46.3 -> 73.5 / 45.3, FRESH 75.0 / 49.8 -> 75.7 / 43.8,
-HELD-OUT 74.0 / 53.4 -> 76.6 / 51.5, TUNING 81.6 / 68.2 -> 75.9 / 58.9 (the bank the hand
-lists came from). On FINAL the related words are worth about +2.6 overall and the
-categories +2.7. A question word brings at most `related_max` (12) related words; a
+(bench/memory_data/make_lexicon.py). Recall@10 overall / multi-session, mean of seeds 1-5,
+hand tables -> WordNet tables (categories three levels deep) -> categories at any depth and
+"where" asking for WordNet's place names (the current tables): FINAL 73.7 / 46.3 -> 73.5 /
+45.3 -> 74.0 / 46.7, FRESH 75.0 / 49.8 -> 75.7 / 43.8 -> 75.3 / 48.6, HELD-OUT 74.0 / 53.4 ->
+76.6 / 51.5 -> 77.7 / 59.6, TUNING 81.6 / 68.2 -> 75.9 / 58.9 -> 76.4 / 58.4 (the bank the
+hand lists came from). The last step was chosen on the three dev banks (seeds 1-2: depth
++0.2 / +1.6, "where" +0.2 / +2.7, both mean); on FINAL the depth gave +0.6 / +1.4 and "where"
+nothing (-0.1 / 0). On FINAL the related words are worth +2.6 overall and the categories
++3.1 / +2.7. A question word brings at most `related_max` (12) related words; a
 question at most `categories_per_question` (6) categories (no bank asks for more). Category
 members count only when present in the index (one `memory_terms` lookup per category, cached
 with the document frequencies); each is a term at `category_weight`, and a turn scores only
@@ -45,13 +49,14 @@ terms fetch are bounded by `expansion_postings`.
 Tried and not kept: gloss words of a word's first sense as related words (dev banks
 even, noisier), coordinate terms (siblings under the hypernym; FINAL -0.5), a word's first
 two senses only as categories (dev multi-session -1.5 against all senses), 24 related words
-per word (slower, no better), categories capped at 500 members (HELD-OUT multi-session -5.5).
+per word (slower, no better), categories capped at 500 members (HELD-OUT multi-session -5.5),
+categories over 1,500 members kept with their 1,500 most frequent (dev +0.1 / +0.2).
 
 Answers follow questions: the evidence is often the reply to the friend's question ("Do you
 have any pets?" / "Yup, Oscar, my guinea pig"), which shares no word with the question
 asked of the memory. The other speaker's next turn in the same conversation after a turn
 with a "?" inherits half its score (`neighbor_question` 0.5), any other next turn 0.1
-(`neighbor_next`); worth +6.5 overall on FINAL. Conversations interleave in the daemon, so
+(`neighbor_next`); worth +5.4 overall on FINAL. Conversations interleave in the daemon, so
 "next" is found by the conversation's own order, not by id.
 
 Tried and not kept (no gain at k=10): a stronger per-session diversity for list questions;

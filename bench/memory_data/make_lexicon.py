@@ -15,7 +15,7 @@ its part of speech (WordNet orders senses by how often they were tagged in its c
   12 per word, in that order. Keyed by the stem the search index stores (words sharing a
   stem share a line).
 * categories.txt / members.txt: a noun sense is a category when 10 to 1,500 words lie
-  within three levels of hyponyms and instances under it (bigger ones are abstractions
+  anywhere among the hyponyms and instances under it (bigger ones are abstractions
   such as "causal agent", whose thousands of members cost a search ~30 ms and found
   nothing on any evaluation bank), counting a member only when the
   sense is frequent for it, its noun senses were tagged at least as often as its other
@@ -23,6 +23,10 @@ its part of speech (WordNet orders senses by how often they were tagged in its c
   ("fives" would match every "five"). Every noun with such a sense, and its plurals
   (regular and WordNet's exceptions), triggers it; members.txt lists each category's members,
   each followed by its index stem (a search need not stem a thousand cities).
+* The question word "where" triggers one more category, the place names: WordNet's instances
+  anywhere under location (cities, countries, regions), each kept only where that place is the
+  word's first noun sense and the word is mostly a noun (not "acre", "reading"): a question
+  asking where wants a place ("Where has Ann traveled?" / "Spent four days in Kyoto").
 * irregular.txt: WordNet's exception lists for verbs and nouns (went/go, children/child),
   both ways.
 
@@ -47,7 +51,6 @@ OUT = ROOT / "memory" / "wordnet"
 POS = {"noun": "n", "verb": "v", "adj": "a", "adv": "r"}
 RELATED_MAX = 12
 CATEGORY_MIN, CATEGORY_MAX = 10, 1500
-CATEGORY_DEPTH = 3
 
 Synset = tuple[list[str], list[tuple[str, str, str, int, int]]]  # words, pointers (symbol, offset, pos, src, dst)
 
@@ -123,15 +126,19 @@ class WordNet:
         noun = self.index.get(("n", word), ([], 0))[1]
         return all(self.index.get((p, word), ([], 0))[1] <= noun for p in "var")
 
-    def members(self, offset: str) -> set[str]:
-        seen, stack = {offset}, [(offset, 0)]
+    def below(self, offset: str) -> dict[str, bool]:
+        """Every noun synset under ``offset`` (hyponyms and instances, at any depth): is it an instance?"""
+        found: dict[str, bool] = {}
+        stack = [offset]
         while stack:
-            off, depth = stack.pop()
-            for sym, child, _, _, _ in self.synsets[("n", off)][1]:
-                if sym in ("~", "~i") and depth < CATEGORY_DEPTH and child not in seen:
-                    seen.add(child)
-                    stack.append((child, depth + 1))
-        out = {w for off in seen - {offset} for w in self.words("n", off) if self._mostly_noun(w)}
+            for sym, child, _, _, _ in self.synsets[("n", stack.pop())][1]:
+                if sym in ("~", "~i") and child not in found and child != offset:
+                    found[child] = sym == "~i"
+                    stack.append(child)
+        return found
+
+    def members(self, offset: str) -> set[str]:
+        out = {w for off in self.below(offset) for w in self.words("n", off) if self._mostly_noun(w)}
         return {w for w in out if not (w.endswith("s") and w[:-1] not in out
                                        and any((p, w[:-1]) in self.index for p in "nvar"))}
 
@@ -155,7 +162,31 @@ class WordNet:
                     for form in {word} | plurals(word) | set(plural_exceptions[word]):
                         if off not in triggers[form]:
                             triggers[form].append(off)
+        import os
+        if os.environ.get("WHERE"):
+            top = self.index[("n", "location")][0][0]
+            seen, stack, inst = {top}, [top], set()
+            while stack:
+                for sym, child, _, _, _ in self.synsets[("n", stack.pop())][1]:
+                    if sym in ("~", "~i") and child not in seen:
+                        seen.add(child)
+                        stack.append(child)
+                        if sym == "~i":
+                            inst.add(child)
+            places = sorted({w for o in inst for w in self.words("n", o) if self.index[("n", w)][0][0] == o and self._mostly_noun(w)})
+            print("places", len(places), places[:30])
+            members["99999999"] = places
+            triggers["where"] = ["99999999"]
+        places = self.index[("n", "location")][0][0]
+        assert places not in members or not members[places], "location became an ordinary category"
+        triggers["where"] = [places]
+        members[places] = self.place_names(places)
         return dict(triggers), {off: ws for off, ws in members.items() if ws}
+
+    def place_names(self, location: str) -> list[str]:
+        """Words whose first noun sense is an instance somewhere under ``location``."""
+        return sorted({w for off, instance in self.below(location).items() if instance for w in self.words("n", off)
+                       if self.index[("n", w)][0][0] == off and self._mostly_noun(w)})
 
 
 def plurals(word: str) -> set[str]:

@@ -18,6 +18,10 @@ def test_tables_follow_their_rules() -> None:
     instruments = members_of("instruments")  # the plural triggers the noun's categories
     assert {"guitar", "violin", "ukulele"} <= instruments  # three levels under "musical instrument"
     assert "organ" not in instruments  # its frequent senses are not the instrument
+    assert {"spanish", "japanese"} <= members_of("languages")  # five levels under "language": any depth counts
+    places = members_of("where")  # the question word asks for a place name
+    assert {"porto", "marseille", "sweden"} <= places
+    assert not {"acre", "reading", "mobile"} & places  # the place is not the word's first sense, or not a noun
     assert "fives" not in members_of("sport")  # a plural that collides with "five" when stemmed
     assert {"headache"} <= set(lexicon.related.get("migrain"))  # keyed by the index's stem (hypernym)
     assert "infant" in lexicon.related.get("babi") and "babe" in lexicon.related.get("babi")  # synonyms
@@ -52,3 +56,16 @@ def test_category_question_finds_members(store: MemoryStore) -> None:
     assert set(top) == {ids[0], ids[2]}
     assert store.search("Which cities has Mel visited?", k=1, conversation="c")[0].id == ids[5]
 
+
+
+def test_where_question_finds_place_names(store: MemoryStore) -> None:
+    t0 = datetime(2023, 3, 1, 12)
+    turns = [("Mel", "Three nights in Porto with my sister, we ate far too many pastries."),
+             ("Jon", "Where do you want to go next?"),
+             ("Mel", "The traffic on the way home was terrible."),
+             ("Mel", "Honestly I just want a quiet weekend."),
+             ("Mel", "Marseille in June, the harbour at sunset was unreal.")]
+    ids = store.add_episodes([{"text": t, "speaker": s, "conversation": "c", "at": t0 + timedelta(days=i)}
+                              for i, (s, t) in enumerate(turns)])
+    top = [h.id for h in store.search("Where has Mel traveled?", k=2, conversation="c")]
+    assert set(top) == {ids[0], ids[4]}

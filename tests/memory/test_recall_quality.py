@@ -3,9 +3,9 @@
 Eight chats of each bank the ranking has been developed on (tuning, held-out, fresh; the
 final bank is kept for the bench), one seed: about 1,500 questions in a few seconds. The
 figures with their spread over seeds come from the bench. Shipped ranking here: overall
-76.9%, multi-session 49.9%. Turning off one part that matters falls below the thresholds:
-the WordNet related words (75.7% / 49.9%), the WordNet categories (74.8% / 43.4%), the
-answer-follows-question boost (70.9% / 50.3%), everything (the crippled configuration, 66.3% /
+76.6%, multi-session 53.8%. Turning off one part that matters falls below the thresholds:
+the WordNet related words (75.7% / 53.8%), the WordNet categories (74.8% / 43.4%), the
+answer-follows-question boost (71.2% / 54.4%), everything (the crippled configuration, 66.3% /
 44.1%). The related words are worth about a point here (2.6 on the final bank), so the
 overall threshold sits a point under the shipped figure.
 """
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 memory_eval = pytest.importorskip("memory_eval")
 
-OVERALL, MULTI = 0.76, 0.47
+OVERALL, MULTI = 0.76, 0.51
 
 
 @functools.cache
