@@ -159,6 +159,6 @@ def parse_date_window(query: str, now: datetime) -> DateWindow | None:
                     return window(date(y, 1, 1), date(y + 1, 1, 1), ph)
                 if kind == "recent":
                     return window(today - timedelta(days=14), today + timedelta(days=1), ph)
-            except ValueError:
+            except (ValueError, OverflowError):  # no such date ("February 30th", "5000 years ago")
                 continue
     return None

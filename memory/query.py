@@ -522,7 +522,7 @@ class Ranker:
         if not topical and vectors is None:
             return by_time() if win else []
 
-        top = (_rows(conn, "SELECT max(id) FROM memory_episodes")[0][0] or 0) if n > p.tier else 0  # 0: no tiers
+        last_id = (_rows(conn, "SELECT max(id) FROM memory_episodes")[0][0] or 0) if n > p.tier else 0  # 0: no tiers
 
         def fetch(ts: list[QTerm], limit: int, where: str, args: list[Any], budget: int = 0) -> list[int]:
             ts = [t for t in ts if t.kind != "speaker"] or ts
@@ -530,16 +530,16 @@ class Ranker:
             if budget:  # the rarest terms, at most `budget` index entries in all (always one term)
                 totals = list(itertools.accumulate(df[t.stem] for t in sel))
                 sel = sel[:max(1, sum(1 for total in totals if total <= budget))]
-            if sel and top:  # a long history: the newest tier, then the older part through its rarest words
+            if sel and last_id:  # a long history: the newest tier, then the older part through its rarest words
                 newest = self._fts(conn, sel[: p.max_match_terms], limit, where + " AND f.rowid > ?",
-                                   args + [top - p.tier])
+                                   args + [last_id - p.tier])
                 rare, postings = [], 0
                 for t in sorted(sel, key=lambda t: df[t.stem]):
                     postings += df[t.stem]
                     if postings > p.older_postings:
                         break
                     rare.append(t)
-                older = self._fts(conn, rare, limit // 2, where + " AND f.rowid <= ?", args + [top - p.tier])
+                older = self._fts(conn, rare, limit // 2, where + " AND f.rowid <= ?", args + [last_id - p.tier])
                 return newest + older
             if sel:
                 return self._fts(conn, sel[: p.max_match_terms], limit, where, args)

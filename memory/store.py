@@ -733,15 +733,17 @@ class MemoryStore:
         return int(r[0]) if r else 0
 
     def unconsolidated(self, speakers: Iterable[str]) -> list[str]:
-        """Conversations with episodes after their mark in which one of ``speakers`` spoke (work left over)."""
+        """Conversations in which one of ``speakers`` spoke after their mark (work left over; what others said
+        since, a notification, waits for them)."""
         wanted = sorted(set(speakers))
         if not wanted:
             return []
         with self._tx() as c:
             rows = c.exec_driver_sql(
-                "SELECT e.conversation FROM memory_episodes e LEFT JOIN memory_marks m ON m.conversation = e.conversation "
-                "GROUP BY e.conversation HAVING max(e.id) > coalesce(max(m.episode_id), 0) "
-                f"AND max(e.speaker IN ({','.join('?' * len(wanted))})) = 1", tuple(wanted)).fetchall()
+                "SELECT DISTINCT e.conversation FROM memory_episodes e "
+                "LEFT JOIN memory_marks m ON m.conversation = e.conversation "
+                f"WHERE e.id > coalesce(m.episode_id, 0) AND e.speaker IN ({','.join('?' * len(wanted))}) "
+                "ORDER BY e.conversation", tuple(wanted)).fetchall()
         return [r[0] for r in rows]
 
     def set_mark(self, conversation: str, episode_id: int) -> None:

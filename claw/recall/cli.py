@@ -60,10 +60,16 @@ def memory_group() -> None:
 @click.pass_context
 def search(ctx: click.Context, query: tuple[str, ...], k: int, as_json: bool) -> None:
     """Episodes (and current facts) most relevant to QUERY, best first."""
+    from datetime import datetime
+
+    from claw.cli.common import config_of
+    from claw.config import local_timezone
+
     text = " ".join(query)
+    now = datetime.now(local_timezone(config_of(ctx)))  # "yesterday" is the owner's day
     with _store(ctx) as store:
         facts = store.search_facts(text, k=min(k, 5))
-        hits = store.search(text, k=k)
+        hits = store.search(text, k=k, now=now)
         if store.embed_error:
             click.echo(f"(searched without embeddings: {store.embed_error})", err=True)
     if as_json:

@@ -23,6 +23,7 @@ import httpx
 from sqlalchemy import Engine
 
 from claw.config import MemorySection
+from claw.logging import scrub
 from memory import MemoryStore
 
 DEFAULTS = {
@@ -83,7 +84,9 @@ class HttpEmbedder:
             headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
             self._client = httpx.Client(timeout=self.timeout, headers=headers)
         r = self._client.post(self.url, json={"model": self.model, "input": [t[:8000] or " " for t in texts]})
-        r.raise_for_status()
+        if r.is_error:  # the server's own words say why ("model ... not found, try pulling it first")
+            raise ValueError(f"{self.url} answered {r.status_code} for the model {self.model!r}: "
+                             + scrub(" ".join(r.text.split())[:300]))
         try:
             data = sorted(r.json()["data"], key=lambda d: d.get("index", 0))
             vectors = [[float(x) for x in d["embedding"]] for d in data]

@@ -345,7 +345,8 @@ class MemoryService:
             facts = [f for f in self.store.search_facts(text, k=8)
                      if f.id not in seen and f.score > 0 and _fact_source(f) is None]
         if searchable:
-            hits = [h for h in self.store.search(text, k=8, conversation=None if is_owner else conversation)
+            hits = [h for h in self.store.search(text, k=8, conversation=None if is_owner else conversation,
+                                                 now=datetime.now(self.tz))  # "yesterday" is the owner's day
                     if h.id not in in_window]
             self._note_embed_error(self.store.embed_error)
         summary = self.store.get_summary(conversation)
@@ -420,7 +421,8 @@ class MemoryService:
                 line = f"{f.statement} (since {f.valid_from.astimezone(self.tz):%Y-%m-%d})"
                 source = _fact_source(f)
                 lines.append(f"fact #{f.id}: " + (untrusted(source, line).replace("\n", " ") if source else line))
-        hits = self.store.search(query, k=k, conversation=conversation, after=lo, before=hi, speaker=speaker)
+        hits = self.store.search(query, k=k, conversation=conversation, after=lo, before=hi, speaker=speaker,
+                                 now=datetime.now(self.tz))
         for h in hits:  # outside words stay marked, so the turn that reads them knows they came in
             when = h.at.astimezone(self.tz)
             text = _one_line(h.text, 500)

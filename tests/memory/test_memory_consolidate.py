@@ -94,3 +94,15 @@ def test_a_forget_while_the_model_answers_discards_the_answer(store: MemoryStore
     assert not store.facts() and store.get_mark("c") == 0
     again = consolidate(store, "c", FakeLLM(json.dumps({"decisions": [{"action": "ignore"}]})))
     assert again.asked and again.error is None and "4711" not in again.prompt  # what remains is read
+
+
+def test_left_over_work_is_what_the_owner_said_after_the_mark(store: MemoryStore) -> None:
+    """What a restarted daemon consolidates: notifications since the mark wait for the owner (no LLM call idle)."""
+    said = store.add_episode("I like jazz", conversation="c", speaker="owner", at=T0)
+    store.add_episode("Hi, it's the plumber", conversation="guest", speaker="+4915", at=T0)
+    store.set_mark("c", said)
+    store.add_episode("Reminder: bins out tonight", conversation="c", speaker="claw", at=T0)
+    assert store.unconsolidated(("owner", "task")) == []
+    store.add_episode("And I hate opera", conversation="c", speaker="owner", at=T0)
+    store.add_episode("Ann's mail", conversation="ann", speaker="owner", at=T0)  # never consolidated
+    assert store.unconsolidated(("owner", "task")) == ["ann", "c"]

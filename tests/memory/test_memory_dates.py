@@ -34,6 +34,10 @@ def test_no_date_and_may_as_verb() -> None:
     assert parse_date_window("where are my keys", NOW) is None
 
 
+def test_a_date_beyond_the_calendar_is_no_window() -> None:
+    assert parse_date_window("what did we buy 5000 years ago?", NOW) is None  # before year 1
+
+
 def test_day_boundaries_follow_now_timezone() -> None:
     tz = timezone(timedelta(hours=2))
     w = parse_date_window("yesterday", datetime(2024, 2, 14, 1, 0, tzinfo=tz))

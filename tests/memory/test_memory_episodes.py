@@ -234,3 +234,18 @@ def test_the_newest_episode_forgotten_its_id_reused_is_searched_by_its_own_words
     new = store.add_episode("a kangaroo hopped past")
     assert new == old
     assert [h.id for h in store.search("kangaroo")] == [new]
+
+
+def test_pseudo_relevance_feedback_widens_a_search(tmp_path) -> None:
+    """Off by default (it did not pay on the banks), but a knob that is there must work."""
+    from memory import SearchParams
+
+    for prf, joins in ((0, False), (3, True)):
+        s = MemoryStore(f"sqlite:///{tmp_path / f'prf{prf}.db'}", params=SearchParams(prf_terms=prf, prf_docs=2))
+        ids = s.add_episodes([{"text": t} for t in ["we went camping by the lake with the kayak",
+                                                     "camping again, the kayak leaked at the lake",
+                                                     "the kayak paddle snapped on the reservoir",
+                                                     "the weather is nice"]][::-1])[::-1]  # no turn follows another
+        found = [h.id for h in s.search("camping trip", k=4)]
+        assert set(found[:2]) == set(ids[:2]) and (ids[2] in found) == joins and ids[3] not in found
+        s.close()

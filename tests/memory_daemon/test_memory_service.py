@@ -102,6 +102,23 @@ def test_recalled_words_not_the_owners_or_the_claws_stay_out_of_context_and_are_
     assert '<untrusted source="sender:+15550001111">' in lines["+15550001111"]
 
 
+def test_day_words_are_the_owners_days(db):
+    """At UTC+14 the owner's yesterday is mostly the UTC today: recall and the context read it in [claw] timezone."""
+    from datetime import time
+
+    tz = ZoneInfo("Pacific/Kiritimati")
+    svc = MemoryService(db.engine, MemorySection(recent_episodes=1), tz, window=1, models=Path("/nonexistent"))
+    svc.open()
+    yesterday = datetime.now(tz).date() - timedelta(days=1)
+    at = next(a for h in range(24) if (a := datetime.combine(yesterday, time(h, 30), tz)).astimezone(UTC).date()
+              != datetime.now(UTC).date() - timedelta(days=1))  # an hour of it that is not the UTC yesterday
+    svc.store.add_episode("the boiler engineer came round", conversation="c", speaker="owner", at=at)
+    svc.store.add_episode("ok", conversation="c", speaker="claw", at=at - timedelta(days=9))
+    assert "boiler" in svc.build_context("other", "what happened yesterday?")
+    assert "boiler" in svc.recall("what happened yesterday?")
+    svc.close()
+
+
 def test_turn_episodes_scrub_secrets_and_keep_short_tool_results(db):
     svc = service(db)
     add_secrets(["sk-very-secret-123"])
@@ -184,8 +201,13 @@ class _Embeddings(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         self.server.calls.append((self.path, self.headers.get("authorization"), body))  # type: ignore[attr-defined]
         vecs = [{"index": i, "embedding": [float(len(t)), 1.0, 0.0]} for i, t in enumerate(body["input"])]
-        data = json.dumps({"data": vecs}).encode()
-        self.send_response(200)
+        status, answer = 200, {"data": vecs}
+        if body["model"] == "nomic-embed-txt":  # what Ollama says of a model it does not have
+            status, answer = 404, {"error": {"message": f'model "{body["model"]}" not found, try pulling it first'}}
+        elif self.headers.get("authorization") != "Bearer k":  # a server that repeats the key it was given
+            status, answer = 401, {"error": {"message": f"Incorrect API key: {self.headers.get('authorization')}"}}
+        data = json.dumps(answer).encode()
+        self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         self.end_headers()
@@ -204,6 +226,12 @@ def test_http_embedder_against_a_loopback_server():
         assert emb(["ab", "abcd"]) == [[2.0, 1.0, 0.0], [4.0, 1.0, 0.0]]
         path, auth, body = server.calls[0]  # type: ignore[attr-defined]
         assert path == "/v1/embeddings" and auth == "Bearer k" and body["model"] == "m"
+        with pytest.raises(ValueError, match=r"404 for the model 'nomic-embed-txt': .*not found, try pulling it"):
+            HttpEmbedder(f"http://127.0.0.1:{server.server_port}", "nomic-embed-txt", api_key="k")(["x"])
+        add_secrets(["wrong-key-1234"])
+        with pytest.raises(ValueError, match="401") as rejected:
+            HttpEmbedder(f"http://127.0.0.1:{server.server_port}", "m", api_key="wrong-key-1234")(["x"])
+        assert "wrong-key-1234" not in str(rejected.value)
         server.shutdown()
         server.server_close()
         with pytest.raises(httpx.HTTPError):  # a failure raises: the episodes wait, never get a made-up vector
