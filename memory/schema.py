@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # porter stemming over unicode61 with diacritics folded: "camping" matches "camped",
 # "café" matches "cafe". Speaker is a second column so names are searchable too.
@@ -107,8 +107,27 @@ _V3 = [
     "CREATE TABLE IF NOT EXISTS memory_vector_model (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL)",
 ]
 
+# Counters kept by triggers, so they hold whichever process writes (`claw memory import` or a forget from the
+# shell while the daemon runs): every change to the stored vectors (a search holding a loaded matrix compares it),
+# and the highest id of a deleted episode (ids are not given again: SQLite gives the next episode the id of a
+# forgotten newest one, which then inherited what was cached or marked for it).
+_V4 = [
+    """CREATE TABLE IF NOT EXISTS memory_counters (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        vector_changes INTEGER NOT NULL DEFAULT 0,
+        deleted_episode INTEGER NOT NULL DEFAULT 0
+    )""",
+    "INSERT OR IGNORE INTO memory_counters(id) VALUES (1)",
+    *(f"""CREATE TRIGGER IF NOT EXISTS memory_vectors_counted_{op.lower()} AFTER {op} ON memory_vectors BEGIN
+        UPDATE memory_counters SET vector_changes = vector_changes + 1;
+    END""" for op in ("INSERT", "UPDATE", "DELETE")),
+    """CREATE TRIGGER IF NOT EXISTS memory_episodes_counted_delete AFTER DELETE ON memory_episodes BEGIN
+        UPDATE memory_counters SET deleted_episode = max(deleted_episode, old.id);
+    END""",
+]
+
 # Index i holds the statements that take the schema from version i to i + 1.
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4]
 
 
 def current_version(conn: Connection) -> int:

@@ -11,7 +11,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
@@ -33,6 +33,11 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EMBEDDED_TEXT = "speaker: text"
 _EMBEDDED_SQL = "CASE WHEN e.speaker != '' AND e.speaker NOT GLOB '*[0-9]*' THEN e.speaker || ': ' || e.text ELSE e.text END"
 Embedder = Callable[[list[str]], Sequence[Sequence[float]]]
+# The next id is past every id given before, deleted ones included (computed inside the insert, which holds the
+# write lock): caches, vectors and consolidation marks keyed by a forgotten episode's id never apply to a new one.
+_INSERT_EPISODE = ("INSERT INTO memory_episodes(id, conversation, speaker, at_us, text, meta) VALUES ("
+                   "(SELECT max(coalesce((SELECT max(id) FROM memory_episodes), 0), deleted_episode) + 1 "
+                   "FROM memory_counters), ?, ?, ?, ?, ?)")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class _Vectors:
     n: int
     convs: dict[str, Any]
     made_by: str | None
+    changes: int  # `memory_counters.vector_changes` when read: it holds at least the vectors stored by then
     stale: bool = False  # another model's: not searched until `embed_pending` replaces them
 
 
@@ -107,6 +113,8 @@ class MemoryStore:
 
     Thread use: one writer thread and search threads may share a store; caches shared
     between them are replaced, never mutated in place (see `_vectors_changed`, `Ranker`).
+    Other processes may write the same tables (the CLI while the daemon runs): the loaded
+    vectors follow a change count that triggers keep (`memory_counters`).
     """
 
     def __init__(self, url_or_engine: str | Engine, *, embeddings: str | Embedder = "none",
@@ -207,15 +215,11 @@ class MemoryStore:
             if isinstance(raw, sqlite3.Connection):
                 cur = raw.cursor()
                 for r in rows:
-                    cur.execute("INSERT INTO memory_episodes(conversation, speaker, at_us, text, meta) "
-                                "VALUES (?, ?, ?, ?, ?)", r)
+                    cur.execute(_INSERT_EPISODE, r)
                     ids.append(int(cur.lastrowid or 0))
             else:  # pragma: no cover - other drivers
                 for r in rows:
-                    res = c.exec_driver_sql(
-                        "INSERT INTO memory_episodes(conversation, speaker, at_us, text, meta) "
-                        "VALUES (?, ?, ?, ?, ?) RETURNING id", r)
-                    ids.append(int(res.scalar_one()))
+                    ids.append(int(c.exec_driver_sql(_INSERT_EPISODE + " RETURNING id", r).scalar_one()))
             self._count_terms(c, [(r[3], r[1]) for r in rows], 1)
         self.ranker.added(len(ids), {r[1] for r in rows})
         return ids
@@ -291,11 +295,16 @@ class MemoryStore:
                 if c.exec_driver_sql("INSERT OR IGNORE INTO memory_vectors(episode_id, vec) "
                                      "SELECT id, ? FROM memory_episodes WHERE id = ?", (blob, eid)).rowcount:
                     added.append((eid, blob, conversation))
+            changes = self._vector_changes(c)  # this write holds the lock: ours are the last len(added)
         if dropped:
             self._vectors_changed()
         elif added:
-            self._vectors_added(added)
+            self._vectors_added(added, changes - len(added), changes)
         return len(added)
+
+    @staticmethod
+    def _vector_changes(c: Connection) -> int:
+        return int(c.exec_driver_sql("SELECT vector_changes FROM memory_counters").scalar() or 0)
 
     def _claim_vectors(self, c: Connection) -> int:
         """Inside the write: record that this store's model makes the vectors, deleting another model's (or
@@ -325,21 +334,28 @@ class MemoryStore:
         with self._vec_lock:
             self._vec_cache = None
 
-    def _vectors_added(self, added: list[tuple[int, bytes, str]]) -> None:
-        """New vectors join the loaded matrix (reading 100k vectors again costs half a second). After the commit.
-        They go in the rows past the snapshot's end, so a search holding the snapshot never sees them."""
+    def _vectors_added(self, added: list[tuple[int, bytes, str]], before: int, after: int) -> None:
+        """New vectors join the loaded matrix (reading 100k vectors again costs half a second). After the commit;
+        ``before``/``after``: the change count without and with them. They go in the rows past the snapshot's
+        end, so a search holding the snapshot never sees them."""
         import numpy as np
 
         with self._vec_lock:
             v = self._vec_cache
-            if v is not None and v.n:  # a search may have read some of them already
+            if v is None or v.changes >= after:  # nothing loaded, or loaded after this write
+                return
+            if v.changes != before or v.stale or v.mat is None:  # it misses another change (another process's)
+                self._vec_cache = None  # the next search reads them all
+                return
+            if v.n:  # a search may have read some of them already
                 added = [a for a, seen in zip(added, np.isin([a[0] for a in added], v.ids[:v.n]), strict=True)
                          if not seen]
                 if not added:
+                    self._vec_cache = replace(v, changes=after)
                     return
             new = np.stack([np.frombuffer(blob, dtype=np.float32) for _, blob, _ in added])
-            if v is None or v.stale or v.mat is None or new.shape[1] != v.mat.shape[1]:
-                self._vec_cache = None  # nothing loaded yet (or nothing usable): the next search reads them all
+            if new.shape[1] != v.mat.shape[1]:
+                self._vec_cache = None
                 return
             n, m = v.n, len(added)
             ids, mat = v.ids, v.mat
@@ -356,7 +372,7 @@ class MemoryStore:
             for conversation, more in rows.items():
                 convs[conversation] = np.concatenate([convs.get(conversation, np.empty(0, np.int64)),
                                                       np.array(more, dtype=np.int64)])
-            self._vec_cache = _Vectors(ids, mat, n + m, convs, v.made_by)
+            self._vec_cache = _Vectors(ids, mat, n + m, convs, v.made_by, after)
 
     def _hits(self, c: Connection, ids: Sequence[int], scores: Mapping[int, float] | None = None) -> list[Hit]:
         out: dict[int, Hit] = {}
@@ -387,7 +403,7 @@ class MemoryStore:
         """
         if k <= 0:
             return []
-        vectors = None
+        qv = None
         if self._embed_query is not None:
             try:
                 qv = self._embed_query([query])[0]
@@ -395,8 +411,11 @@ class MemoryStore:
                 self.embed_error = f"{type(exc).__name__}: {exc}"
             else:
                 self.embed_error = None
-                vectors = lambda limit: self._similar(qv, limit, conversation)  # noqa: E731
         with self._tx() as c:
+            vectors = None
+            if qv is not None:
+                changes = self._vector_changes(c)  # another process may have stored or deleted vectors
+                vectors = lambda limit: self._similar(qv, limit, conversation, changes)  # noqa: E731
             ranked = self.ranker.search(
                 c, query, k, conversation=conversation, speaker=speaker,
                 after_us=to_us(after) if after else None, before_us=to_us(before) if before else None,
@@ -418,14 +437,15 @@ class MemoryStore:
             "ORDER BY at_us, id LIMIT ?", (h.conversation, at, at, h.id, n)).fetchall()
         return self._hits(c, [r[0] for r in reversed(before)] + [r[0] for r in after])
 
-    def _similar(self, qv: Sequence[float], limit: int, conversation: str | None = None) -> dict[int, float]:
+    def _similar(self, qv: Sequence[float], limit: int, conversation: str | None, changes: int) -> dict[int, float]:
         """Cosine similarity of the `limit` nearest episodes, within `conversation` if given (the nearest
-        of all conversations would leave a question a few of its own)."""
+        of all conversations would leave a question a few of its own); the matrix is read again when the
+        vectors changed since it was (``changes``: the count now)."""
         import numpy as np  # only needed on the optional embeddings path
 
         with self._vec_lock:
             v = self._vec_cache
-            if v is None:
+            if v is None or v.changes < changes:
                 v = self._vec_cache = self._read_vectors()
         if v.stale:
             made_by = f"{v.made_by.rpartition('; ')[0]}'s" if v.made_by else "from before models were recorded"
@@ -455,25 +475,31 @@ class MemoryStore:
         import numpy as np
 
         with self._tx() as c:
+            # The count first: each read sees the database as it is then, so rows stored after it may be read
+            # too (`_vectors_added` skips them), and a change after it makes the next search read them again.
+            changes = self._vector_changes(c)
             made_by = c.exec_driver_sql("SELECT name FROM memory_vector_model").scalar()
             n = int(c.exec_driver_sql("SELECT count(*) FROM memory_vectors").scalar() or 0)
             if n and self._embed_name is not None and made_by != self._embed_name:
-                return _Vectors(np.empty(0, np.int64), None, 0, {}, made_by, stale=True)
+                return _Vectors(np.empty(0, np.int64), None, 0, {}, made_by, changes, stale=True)
             cur = c.exec_driver_sql("SELECT v.episode_id, v.vec, e.conversation FROM memory_vectors v "
                                     "JOIN memory_episodes e ON e.id = v.episode_id")
             ids, mat, k = np.empty(n + 1024, np.int64), None, 0
             rows: dict[str, list[int]] = {}
-            while k < n and (batch := cur.fetchmany(5_000)):
-                for eid, blob, conversation in batch[: n - k]:
+            while batch := cur.fetchmany(5_000):
+                for eid, blob, conversation in batch:
                     vec = np.frombuffer(blob, dtype=np.float32)
                     if mat is None:
-                        mat = np.empty((n + 1024, vec.size), np.float32)
+                        mat = np.empty((len(ids), vec.size), np.float32)
+                    if k == len(ids):  # more than counted: stored meanwhile
+                        ids, mat = np.resize(ids, k + 1024), np.resize(mat, (k + 1024, mat.shape[1]))
                     ids[k], mat[k] = eid, vec
                     rows.setdefault(conversation, []).append(k)
                     k += 1
         if mat is not None:
             mat[:k] /= np.linalg.norm(mat[:k], axis=1, keepdims=True) + 1e-9
-        return _Vectors(ids, mat, k, {conv: np.array(r, dtype=np.int64) for conv, r in rows.items()}, made_by)
+        return _Vectors(ids, mat, k, {conv: np.array(r, dtype=np.int64) for conv, r in rows.items()}, made_by,
+                        changes)
 
     def recent(self, conversation: str, limit: int = 20) -> list[Hit]:
         """The last `limit` episodes of a conversation, oldest first (the recent window)."""

@@ -3,11 +3,14 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.pool import QueuePool
 
 from memory import MemoryStore
@@ -16,7 +19,8 @@ pytest.importorskip("numpy")
 
 # A toy "semantic" embedder: words of one concept share a dimension, so the vector path can
 # find a turn that shares no word with the query (what lexical search cannot do).
-CONCEPTS = {"automobile": 0, "car": 0, "sedan": 0, "minivan": 0, "feline": 1, "cat": 1, "kitten": 1}
+CONCEPTS = {"automobile": 0, "car": 0, "sedan": 0, "minivan": 0, "feline": 1, "cat": 1, "kitten": 1,
+            "zorblax": 0, "quixotl": 0}  # made-up words: no word table links them, only the vectors
 
 
 def embed(texts: list[str]) -> list[list[float]]:
@@ -280,4 +284,46 @@ def test_a_question_is_compared_with_its_own_conversations_vectors(tmp_path: Pat
     while s.embed_pending():
         pass
     assert [h.id for h in s.search("quux?", k=1, conversation="mine")] == [mine]
+    s.close()
+
+
+def test_vectors_another_process_stores_are_searched(tmp_path: Path) -> None:
+    """`claw memory import` while the daemon runs: the daemon's loaded matrix follows what the shell stored."""
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    daemon = MemoryStore(url, embeddings=embed, embeddings_name="toy")
+    daemon.add_episode("Lunch was nice today")
+    daemon.embed_pending()
+    daemon.search("lunch")  # the matrix is loaded
+    shell = MemoryStore(url, embeddings=embed, embeddings_name="toy")
+    bought = shell.add_episode("Bought a quixotl")
+    assert shell.embed_pending() == 1 and daemon.pending_embeddings() == 0  # the daemon's filler has nothing to do
+    daemon.add_episode("Walked the dog")
+    assert daemon.embed_pending() == 1  # its own new vector must not pass for the only change since
+    assert [h.id for h in daemon.search("zorblax?", k=3)] == [bought]
+    shell.close()
+    daemon.close()
+
+
+def test_a_batch_stored_while_the_matrix_is_read_is_not_lost(tmp_path: Path) -> None:
+    """Each read sees the database as it is then: a batch committed between the count and the rows (backfill goes
+    newest first) must neither push other vectors out of the matrix nor be taken as already there."""
+    s = MemoryStore(f"sqlite:///{tmp_path / 'e.db'}", embeddings=embed, embeddings_name="toy")
+    ids = s.add_episodes([{"text": f"note {i} about the garden"} for i in range(19)] + [{"text": "Bought a sedan"}])
+    assert s.embed_pending(limit=10) == 10  # the newest ten, the sedan among them
+    batch: list[threading.Thread] = []
+
+    @event.listens_for(s.engine, "before_cursor_execute")
+    def between(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("SELECT v.episode_id") and not batch:  # the filler's next batch commits now
+            batch.append(threading.Thread(target=s.embed_pending, kwargs={"limit": 10}))
+            batch[0].start()
+            deadline = time.monotonic() + 5
+            while s.pending_embeddings() and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    s.search("garden", k=1)  # reads the matrix while the batch commits
+    batch[0].join(5)
+    assert ids[-1] in [h.id for h in s.search("automobile?", k=3)]
+    v = s._vec_cache
+    assert v is not None and sorted(v.ids[:v.n].tolist()) == ids
     s.close()

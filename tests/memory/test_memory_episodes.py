@@ -225,15 +225,18 @@ def test_an_older_database_gets_its_term_counts_from_the_index(tmp_path) -> None
     again.close()
 
 
-def test_the_newest_episode_forgotten_its_id_reused_is_searched_by_its_own_words(store: MemoryStore) -> None:
-    """SQLite gives the next episode the forgotten newest one's id: nothing cached by id may speak for it."""
-    store.add_episode("we saw a zebra and a giraffe")
-    old = store.add_episode("the giraffe was tall, a giraffe indeed")
+def test_a_forgotten_newest_episodes_id_is_not_given_again(store: MemoryStore, db_url: str) -> None:
+    """SQLite would give the next episode the forgotten newest one's id, and with it what was cached or marked
+    for that id: consolidation would take the new episode for one it has seen."""
+    store.add_episode("we saw a zebra and a giraffe", conversation="c")
+    old = store.add_episode("the giraffe was tall, a giraffe indeed", conversation="c")
     assert store.search("giraffe")
-    store.forget_episode(old)
-    new = store.add_episode("a kangaroo hopped past")
-    assert new == old
+    store.set_mark("c", old)
+    MemoryStore(db_url).forget_episode(old)  # another process (`claw memory forget` while the daemon runs)
+    new, newer = store.add_episodes([{"text": "a kangaroo hopped past", "conversation": "c"}, {"text": "hop"}])
+    assert old < new < newer
     assert [h.id for h in store.search("kangaroo")] == [new]
+    assert [h.id for h in store.episodes_since(store.get_mark("c"), conversation="c")] == [new]
 
 
 def test_pseudo_relevance_feedback_widens_a_search(tmp_path) -> None:

@@ -24,6 +24,12 @@ def embed(texts: list[str]) -> list[list[float]]:
             for t in texts]
 
 
+def similar(s: MemoryStore, query: list[float]) -> dict[int, float]:
+    """What a search asks of the vectors: the nearest, given the change count it read."""
+    with s.engine.connect() as c:
+        return s._similar(query, 10, None, MemoryStore._vector_changes(c))
+
+
 class _Interleaved(dict[str, int]):
     """A document-frequency cache that lets the "writer" run right after every lookup: the
     thread switch that can happen between a search's `in` check and its read."""
@@ -91,11 +97,15 @@ def test_vector_cache_loaded_while_a_vector_is_committed(tmp_path: Path, monkeyp
             while stored() < 2 and time.monotonic() < deadline:  # committed; now it waits to add it
                 time.sleep(0.01)
 
+    reads: list[int] = []
+    real_read = s._read_vectors
+    monkeypatch.setattr(s, "_read_vectors", lambda: reads.append(1) or real_read())
     monkeypatch.setattr(s, "_tx", tx)
-    assert car not in s._similar(query, 10)  # read before the commit: fine for this search...
-    monkeypatch.undo()
+    assert car not in similar(s, query)  # read before the commit: fine for this search...
+    monkeypatch.setattr(s, "_tx", real_tx)
     filler[0].join(10)
-    assert car in s._similar(query, 10)  # ...and the next one has it
+    assert car in similar(s, query)  # ...and the next one has it
+    assert reads == [1]  # joined the matrix, not read again
     v = s._vec_cache
     assert v is not None and sorted(v.ids[:v.n].tolist()) == [1, car]  # not twice
     assert s.search("what automobile do we have?", k=1)[0].id == car
@@ -108,15 +118,15 @@ def test_a_vector_the_search_already_read_is_not_added_twice(tmp_path: Path, mon
     s = MemoryStore(f"sqlite:///{tmp_path / 'v.db'}", embeddings=embed)
     s.add_episode("The kitten knocked over a plant")
     s.embed_pending()
-    s._similar(embed(["cat"])[0], 10)  # the matrix is loaded
+    similar(s, embed(["cat"])[0])  # the matrix is loaded
     car = s.add_episode("Traded the old sedan for a minivan")
     late: list[Any] = []
-    monkeypatch.setattr(s, "_vectors_added", late.append)
+    monkeypatch.setattr(s, "_vectors_added", lambda *args: late.append(args))
     assert s.embed_pending() == 1
     monkeypatch.undo()
     s._vectors_changed()  # e.g. a forget elsewhere: the next search reads every vector, the new one too
-    s._similar(embed(["automobile"])[0], 10)
-    s._vectors_added(late[0])
+    similar(s, embed(["automobile"])[0])
+    s._vectors_added(*late[0])
     v = s._vec_cache
     assert v is not None and sorted(v.ids[:v.n].tolist()) == [1, car]
     s.close()
