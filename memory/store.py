@@ -258,14 +258,16 @@ class MemoryStore:
 
     def embed_pending(self, limit: int = 256) -> int:
         """Embed up to `limit` episodes that have no vector yet, newest first; returns how many
-        vectors were stored (0 without an embedder).
+        left the pending ones (0 without an embedder).
 
         `add_episodes` never embeds: an embedding call can take seconds, and the caller's write
         transaction (the daemon's single DB writer) must not wait for it. So the caller runs this
         in the background: ids and texts are read in one short transaction, the embedder runs
         with no connection checked out, and the vectors are written in a second short one
-        (episodes forgotten meanwhile are skipped). If the embedder raises, the exception
-        propagates and nothing is stored, so the episodes stay pending for the next call.
+        (episodes forgotten meanwhile are skipped). If the embedder raises, the batch is tried in
+        halves (`_embed_apart`): a text it refuses alone (too long for its server) is marked with an
+        empty vector, found by its words only, and holds up no other; if the halves fail too, the
+        exception propagates and nothing is stored, so the episodes stay pending for the next call.
         Invalid output (wrong count, unequal or zero dimensions, non-finite numbers, or a
         dimension other than the stored vectors') raises ValueError and stores nothing; an
         all-zero vector (an embedder's placeholder for a failure) is not stored and stays pending.
@@ -280,27 +282,68 @@ class MemoryStore:
                                      "ORDER BY e.id DESC LIMIT ?", (limit,)).fetchall()
         if not rows:
             return 0
-        packed = _pack_vectors(self._embed([r[1] for r in rows]), len(rows))
-        todo = [(r[0], blob, r[2]) for r, blob in zip(rows, packed, strict=True) if blob is not None]
+        blobs = self._embed_apart([r[1] for r in rows])
+        todo = [(r[0], blob, r[2]) for r, blob in zip(rows, blobs, strict=True) if blob is not None]
+        refused = [eid for eid, blob, _ in todo if not blob]
+        if refused:
+            log.warning("memory: the embedder refuses episode(s) %s alone; they are found by their words only",
+                        refused)
+        sizes = {len(blob) for _, blob, _ in todo if blob}
+        if len(sizes) > 1:
+            raise ValueError(f"embedder returned vectors of dimensions {sorted(n // 4 for n in sizes)}")
         if not todo:
             return 0
-        added = []
+        added, written = [], 0
         with self._tx() as c:
             dropped = self._claim_vectors(c)
-            have = c.exec_driver_sql("SELECT length(vec) FROM memory_vectors LIMIT 1").scalar()
-            if have is not None and have != len(todo[0][1]):
-                raise ValueError(f"embedding dimension {len(todo[0][1]) // 4} differs from the stored "
-                                 f"vectors' {have // 4}")
+            have = c.exec_driver_sql("SELECT length(vec) FROM memory_vectors WHERE length(vec) > 0 LIMIT 1").scalar()
+            if have is not None and sizes and sizes != {have}:
+                raise ValueError(f"embedding dimension {sizes.pop() // 4} differs from the stored vectors' {have // 4}")
             for eid, blob, conversation in todo:
                 if c.exec_driver_sql("INSERT OR IGNORE INTO memory_vectors(episode_id, vec) "
                                      "SELECT id, ? FROM memory_episodes WHERE id = ?", (blob, eid)).rowcount:
-                    added.append((eid, blob, conversation))
-            changes = self._vector_changes(c)  # this write holds the lock: ours are the last len(added)
-        if dropped:
+                    written += 1
+                    if blob:
+                        added.append((eid, blob, conversation))
+            changes = self._vector_changes(c)  # this write holds the lock: ours are the last `written`
+        if dropped or len(added) < written:
             self._vectors_changed()
         elif added:
-            self._vectors_added(added, changes - len(added), changes)
-        return len(added)
+            self._vectors_added(added, changes - written, changes)
+        return written
+
+    def _embed_apart(self, texts: list[str]) -> list[bytes | None]:
+        """The embedder's vectors for ``texts`` as blobs (`_pack_vectors`). When the call fails, each half is
+        tried: both failing means the embedder is down (raised); otherwise a failing half is split again, down
+        to the texts it refuses alone, which get b"" (about 2 log2(n) calls for one such text)."""
+        assert self._embed is not None
+        try:
+            out = self._embed(texts)
+        except Exception:
+            if len(texts) == 1:
+                raise
+            halves = [texts[:len(texts) // 2], texts[len(texts) // 2:]]
+            got = [self._called(h) for h in halves]
+            if got[0] is None and got[1] is None:
+                raise
+            return [b for h, g in zip(halves, got, strict=True) for b in self._taken(h, g)]
+        return _pack_vectors(out, len(texts))
+
+    def _refused_apart(self, texts: list[str]) -> list[bytes | None]:
+        """``texts`` fail together: the vectors of those the embedder takes without the others, b"" for the rest."""
+        if len(texts) == 1:
+            return [b""]
+        return [b for h in (texts[:len(texts) // 2], texts[len(texts) // 2:]) for b in self._taken(h, self._called(h))]
+
+    def _taken(self, texts: list[str], got: Sequence[Sequence[float]] | None) -> list[bytes | None]:
+        return self._refused_apart(texts) if got is None else _pack_vectors(got, len(texts))
+
+    def _called(self, texts: list[str]) -> Sequence[Sequence[float]] | None:
+        assert self._embed is not None
+        try:
+            return self._embed(texts)
+        except Exception:
+            return None
 
     @staticmethod
     def _vector_changes(c: Connection) -> int:
@@ -483,7 +526,7 @@ class MemoryStore:
             if n and self._embed_name is not None and made_by != self._embed_name:
                 return _Vectors(np.empty(0, np.int64), None, 0, {}, made_by, changes, stale=True)
             cur = c.exec_driver_sql("SELECT v.episode_id, v.vec, e.conversation FROM memory_vectors v "
-                                    "JOIN memory_episodes e ON e.id = v.episode_id")
+                                    "JOIN memory_episodes e ON e.id = v.episode_id WHERE length(v.vec) > 0")
             ids, mat, k = np.empty(n + 1024, np.int64), None, 0
             rows: dict[str, list[int]] = {}
             while batch := cur.fetchmany(5_000):

@@ -327,3 +327,32 @@ def test_a_batch_stored_while_the_matrix_is_read_is_not_lost(tmp_path: Path) -> 
     v = s._vec_cache
     assert v is not None and sorted(v.ids[:v.n].tolist()) == ids
     s.close()
+
+
+def test_a_text_the_embedder_refuses_holds_up_no_other(db_url: str) -> None:
+    """One text a server always refuses (too long for it) is found by its words only; the others get vectors.
+    A server that is down refuses everything: three calls, nothing stored, all still pending."""
+    calls: list[int] = []
+    state = {"down": False}
+
+    def picky(texts: list[str]) -> list[list[float]]:
+        calls.append(len(texts))
+        if state["down"] or any("snowman" in t for t in texts):
+            raise ValueError("400: input too long")
+        return embed(texts)
+
+    s = MemoryStore(db_url, embeddings=picky, embeddings_name="toy")
+    ids = s.add_episodes([{"text": f"ordinary turn {i}"} for i in range(10)] + [{"text": "a snowman, long"}]
+                         + [{"text": f"ordinary turn {i}"} for i in range(10, 19)] + [{"text": "Bought a sedan"}])
+    state["down"] = True
+    with pytest.raises(ValueError):
+        s.embed_pending()
+    assert len(calls) == 3 and s.pending_embeddings() == 21 and _vectors(s) == {}
+    state["down"], calls[:] = False, []
+    assert s.embed_pending() == 21 and s.pending_embeddings() == 0
+    assert len(calls) <= 2 * 5 + 1  # halves down to the one text, not one call per text
+    vectors = _vectors(s)
+    assert vectors[ids[10]] == b"" and all(vectors[i] for i in ids if i != ids[10])  # marked, not pending
+    assert [h.id for h in s.search("automobile?", k=1)] == [ids[-1]]
+    assert [h.id for h in s.search("snowman", k=1)] == [ids[10]]
+    s.close()
