@@ -577,9 +577,10 @@ class MemoryStore:
         """Delete one episode for good: row, FTS entry (index merged, see `purge_index`) and vector."""
         return bool(self.forget_episodes([episode_id]))
 
-    def forget_episodes(self, ids: Iterable[int], *, purge: bool = True) -> list[Hit]:
+    def forget_episodes(self, ids: Iterable[int], *, purge: bool = True, conn: Connection | None = None) -> list[Hit]:
         """Delete these episodes for good; returns what was deleted (text and meta, for the caller
-        to find copies it keeps elsewhere), in id order. Unknown ids are skipped.
+        to find copies it keeps elsewhere), in id order. Unknown ids are skipped. Pass `conn` to
+        delete inside your transaction (and `purge` after it).
 
         Deleted content is zeroed in the file (``secure_delete`` on this connection) and, with
         `purge`, the full-text index is merged so the words leave it too (`purge_index`).
@@ -587,7 +588,7 @@ class MemoryStore:
         ids = sorted({int(i) for i in ids})
         gone: list[Hit] = []
         if ids:
-            with self._tx() as c, secure_delete(c):
+            with self._tx(conn) as c, secure_delete(c):
                 for i in range(0, len(ids), 500):
                     chunk = ids[i:i + 500]
                     hits = self._hits(c, chunk)
@@ -601,10 +602,10 @@ class MemoryStore:
             self.purge_index()
         return gone
 
-    def episodes_matching(self, text: str) -> list[int]:
+    def episodes_matching(self, text: str, *, conn: Connection | None = None) -> list[int]:
         """Ids of every episode containing `text` (case-insensitive substring, or the same words
         as a phrase after stemming/diacritic folding): what `forget_episodes_matching` deletes."""
-        return self._matching(text, "memory_episodes", "memory_episodes_fts", "text")
+        return self._matching(text, "memory_episodes", "memory_episodes_fts", "text", conn)
 
     def forget_episodes_matching(self, text: str) -> list[int]:
         """Delete every episode containing `text` (see `episodes_matching`); returns the deleted ids."""
@@ -621,13 +622,13 @@ class MemoryStore:
             for fts in ("memory_episodes_fts", "memory_facts_fts"):
                 c.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
 
-    def _matching(self, text: str, table: str, fts: str, col: str) -> list[int]:
+    def _matching(self, text: str, table: str, fts: str, col: str, conn: Connection | None = None) -> list[int]:
         if not text.strip():
             return []
         like = "%" + escape_like(text) + "%"
         ids: set[int] = set()
         words = [w for w in self.analyzer.tokens(text)]
-        with self._tx() as c:
+        with self._tx(conn) as c:
             ids.update(r[0] for r in c.exec_driver_sql(
                 f"SELECT id FROM {table} WHERE {col} LIKE ? ESCAPE '\\'", (like,)))
             if words:
@@ -747,20 +748,22 @@ class MemoryStore:
                 f"WHERE 1=1 {vsql} ORDER BY f.pinned DESC, f.id DESC", vargs).fetchall()
         return [self._fact(r) for r in rows]
 
-    def forget(self, fact_id: int, *, purge: bool = True) -> bool:
-        """Delete a fact for good (row and FTS entry, index merged); facts it superseded stay closed."""
-        with self._tx() as c, secure_delete(c):
+    def forget(self, fact_id: int, *, purge: bool = True, conn: Connection | None = None) -> bool:
+        """Delete a fact for good (row and FTS entry, index merged); facts it superseded stay closed.
+        Pass `conn` to delete inside your transaction (and `purge` after it)."""
+        with self._tx(conn) as c, secure_delete(c):
             c.exec_driver_sql("UPDATE memory_facts SET superseded_by = NULL WHERE superseded_by = ?", (fact_id,))
             gone = c.exec_driver_sql("DELETE FROM memory_facts WHERE id = ?", (fact_id,)).rowcount > 0
         if gone and purge:
             self.purge_index()
         return gone
 
-    def forget_matching(self, text: str, *, purge: bool = True) -> list[int]:
+    def forget_matching(self, text: str, *, purge: bool = True, conn: Connection | None = None) -> list[int]:
         """Delete every fact (current or closed) whose statement contains `text`; returns ids."""
-        ids = self._matching(text, "memory_facts", "memory_facts_fts", "statement")
-        for i in ids:
-            self.forget(i, purge=False)
+        with self._tx(conn) as c:
+            ids = self._matching(text, "memory_facts", "memory_facts_fts", "statement", c)
+            for i in ids:
+                self.forget(i, purge=False, conn=c)
         if ids and purge:
             self.purge_index()
         return ids

@@ -542,32 +542,28 @@ def forget_everywhere(store: MemoryStore, what: str = "", *, fact: int | None = 
     """
     report = ForgetReport()
     what = what.strip()
-    gone: list[Hit] = []
-    if episode is not None:
-        gone = store.forget_episodes([episode], purge=False)
-        report.needles = [h.text for h in gone]
-        matcher = Matcher([])
-    elif fact is not None:
+    if fact is not None:
         found = store.get_fact(fact)
-        if found is None or not store.forget(fact, purge=False):
+        if found is None:
             return report
-        report.facts.append(found.id)
-        report.needles = [found.statement]
-        gone = store.forget_episodes(store.episodes_matching(found.statement), purge=False)
-        matcher = Matcher([found.statement])
-    elif not what:
+        what = found.statement
+    elif episode is None and not what:
         return report
-    else:
-        report.needles = [what]
-        report.facts = store.forget_matching(what, purge=False)
-        gone = store.forget_episodes(store.episodes_matching(what), purge=False)
-        matcher = Matcher([what])
-    report.episodes = [h.id for h in gone]
-    if report.facts or gone:
-        store.purge_index()  # the words leave the FTS indexes too, not just the rows
+    matcher = Matcher([what] if episode is None else [])
     with store.engine.connect() as c:
         candidates = find_matching(c, matcher)  # a read: the daemon keeps writing meanwhile
+    # One transaction deletes and redacts: a forget that fails leaves everything as it was, to be done again.
     with write_tx(store.engine) as c:
+        if fact is not None:
+            if not store.forget(fact, purge=False, conn=c):
+                return report
+            report.facts.append(fact)
+        elif episode is None:
+            report.facts = store.forget_matching(what, purge=False, conn=c)
+        gone = store.forget_episodes([episode] if episode is not None else store.episodes_matching(what, conn=c),
+                                     purge=False, conn=c)
+        report.episodes = [h.id for h in gone]
+        report.needles = [what] if episode is None else [h.text for h in gone]
         report.needles += [o for o in dict.fromkeys(redact_episode_copies(c, gone, report)) if o not in report.needles]
         redact_matching(c, matcher, report, candidates=candidates)
         if matcher:
@@ -576,6 +572,8 @@ def forget_everywhere(store: MemoryStore, what: str = "", *, fact: int | None = 
                 "DELETE FROM memory_summaries WHERE text LIKE ? ESCAPE '\\'", (like,)).rowcount
             report.digests = c.exec_driver_sql(
                 "DELETE FROM memory_digests WHERE text LIKE ? ESCAPE '\\'", (like,)).rowcount
+    if report.facts or report.episodes:
+        store.purge_index()  # the words leave the FTS indexes too, not just the rows
     if check_file:
         # What the file is searched for: the words given, and the texts redacted because memory matched
         # them another way (stemmed, by id); bounded, as each is a pass over the bytes.

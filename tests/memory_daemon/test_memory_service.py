@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -239,3 +240,35 @@ def test_http_embedder_against_a_loopback_server():
         emb.close()
     finally:
         server.server_close()
+
+
+def test_a_forget_that_fails_midway_can_be_done_again(db, monkeypatch: pytest.MonkeyPatch):
+    """Deleting the episode and redacting the message it came from are one transaction: when the redaction fails
+    (the database stayed busy), the episode is still there for the owner's second try."""
+    import claw.recall.forget as forget
+    from claw.store.schema import conversations, inbox
+
+    now = datetime.now(UTC)
+    with db.engine.begin() as c:
+        c.execute(conversations.insert().values(id="web:owner", channel="web", peer="owner", created_at=now,
+                                                updated_at=now))
+        inbox_id = c.execute(inbox.insert().values(channel="web", external_id="1", conversation_id="web:owner",
+                                                   sender="owner", text="my bank PIN is 4711", received_at=now,
+                                                   status="done")).inserted_primary_key[0]
+    svc = service(db)
+    said = svc.store.add_episode("my bank PIN is 4711", conversation="web:owner", speaker="owner",
+                                 meta={"inbox_id": inbox_id, "role": "user"})
+
+    def busy(*args: object, **kw: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(forget, "redact_matching", busy)
+    with pytest.raises(sqlite3.OperationalError):
+        forget.forget_everywhere(svc.store, episode=said, check_file=False)
+    monkeypatch.undo()
+    assert svc.store.get_episode(said) is not None
+    report = forget.forget_everywhere(svc.store, episode=said, check_file=False)
+    with db.engine.connect() as c:
+        left = c.execute(inbox.select().where(inbox.c.id == inbox_id)).one().text
+    assert report.episodes == [said] and "4711" not in left and svc.store.get_episode(said) is None
+    svc.close()
