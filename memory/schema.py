@@ -117,7 +117,10 @@ _V4 = [
         vector_changes INTEGER NOT NULL DEFAULT 0,
         deleted_episode INTEGER NOT NULL DEFAULT 0
     )""",
-    "INSERT OR IGNORE INTO memory_counters(id) VALUES (1)",
+    # Deletions from before are not known: at least no id a consolidation mark or summary has passed is given again.
+    """INSERT OR IGNORE INTO memory_counters(id, deleted_episode) SELECT 1, max(
+        coalesce((SELECT max(episode_id) FROM memory_marks), 0),
+        coalesce((SELECT max(upto_episode_id) FROM memory_summaries), 0))""",
     *(f"""CREATE TRIGGER IF NOT EXISTS memory_vectors_counted_{op.lower()} AFTER {op} ON memory_vectors BEGIN
         UPDATE memory_counters SET vector_changes = vector_changes + 1;
     END""" for op in ("INSERT", "UPDATE", "DELETE")),

@@ -225,6 +225,26 @@ def test_an_older_database_gets_its_term_counts_from_the_index(tmp_path) -> None
     again.close()
 
 
+def test_an_older_database_gives_no_id_a_mark_has_passed(tmp_path) -> None:
+    """Deletions before version 4 are not known; the ids a consolidation mark has passed are not given again."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    s = MemoryStore(url)
+    ids = s.add_episodes([{"text": "one", "conversation": "c"}, {"text": "two", "conversation": "c"}])
+    s.set_mark("c", ids[-1])
+    with s.engine.begin() as c:  # as a version 3 database left it, the newest episode forgotten
+        c.execute(text("DELETE FROM memory_episodes WHERE id = :i"), {"i": ids[-1]})
+        c.execute(text("DROP TABLE memory_counters"))
+        for trigger in ("vectors_counted_insert", "vectors_counted_update", "vectors_counted_delete",
+                        "episodes_counted_delete"):
+            c.execute(text(f"DROP TRIGGER memory_{trigger}"))
+        c.execute(text("UPDATE memory_schema SET version = 3"))
+    s.close()
+    again = MemoryStore(url)
+    new = again.add_episode("three", conversation="c")
+    assert new > ids[-1] and [h.id for h in again.episodes_since(again.get_mark("c"), conversation="c")] == [new]
+    again.close()
+
+
 def test_a_forgotten_newest_episodes_id_is_not_given_again(store: MemoryStore, db_url: str) -> None:
     """SQLite would give the next episode the forgotten newest one's id, and with it what was cached or marked
     for that id: consolidation would take the new episode for one it has seen."""
