@@ -306,9 +306,9 @@ class MemoryStore:
                     if blob:
                         added.append((eid, blob, conversation))
             changes = self._vector_changes(c)  # this write holds the lock: ours are the last `written`
-        if dropped or len(added) < written:
+        if dropped:
             self._vectors_changed()
-        elif added:
+        elif written:
             self._vectors_added(added, changes - written, changes)
         return written
 
@@ -379,8 +379,8 @@ class MemoryStore:
 
     def _vectors_added(self, added: list[tuple[int, bytes, str]], before: int, after: int) -> None:
         """New vectors join the loaded matrix (reading 100k vectors again costs half a second). After the commit;
-        ``before``/``after``: the change count without and with them. They go in the rows past the snapshot's
-        end, so a search holding the snapshot never sees them."""
+        ``before``/``after``: the change count without and with the write (which may also have marked refused
+        texts). They go in the rows past the snapshot's end, so a search holding the snapshot never sees them."""
         import numpy as np
 
         with self._vec_lock:
@@ -390,12 +390,12 @@ class MemoryStore:
             if v.changes != before or v.stale or v.mat is None:  # it misses another change (another process's)
                 self._vec_cache = None  # the next search reads them all
                 return
-            if v.n:  # a search may have read some of them already
+            if v.n and added:  # a search may have read some of them already
                 added = [a for a, seen in zip(added, np.isin([a[0] for a in added], v.ids[:v.n]), strict=True)
                          if not seen]
-                if not added:
-                    self._vec_cache = replace(v, changes=after)
-                    return
+            if not added:  # (or only refused texts were marked)
+                self._vec_cache = replace(v, changes=after)
+                return
             new = np.stack([np.frombuffer(blob, dtype=np.float32) for _, blob, _ in added])
             if new.shape[1] != v.mat.shape[1]:
                 self._vec_cache = None
