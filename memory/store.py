@@ -365,6 +365,12 @@ class MemoryStore:
                           "ON CONFLICT(id) DO UPDATE SET name = excluded.name", (self._embed_name,))
         return dropped
 
+    def check_embedder(self) -> None:
+        """Embed one short text and check the answer; raises what the embedder raises (or ValueError for output
+        that is not a vector). Before dropping every vector for a model that may not answer."""
+        if self._embed is not None:
+            _pack_vectors(self._embed(["a check that the model answers"]), 1)
+
     def clear_vectors(self) -> int:
         """Drop every stored vector (the embedding model changed: `embed_pending` computes them again)."""
         with self._tx() as c:

@@ -192,6 +192,11 @@ def reindex(ctx: click.Context) -> None:
         raise click.ClickException('no embeddings are configured: set [memory] embeddings = "local", "openai" or '
                                    '"ollama" in config.toml')
     with _store(ctx) as store:
+        try:
+            store.check_embedder()
+        except Exception as exc:
+            raise click.ClickException(f"the embedding model does not answer ({type(exc).__name__}: {exc}); "
+                                       "no vector was dropped") from None
         dropped = store.clear_vectors()
         total = store.pending_embeddings()
         click.echo(f"{dropped} old vectors dropped; embedding {total} episodes", err=True)

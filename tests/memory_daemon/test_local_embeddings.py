@@ -3,6 +3,7 @@ model the test builds, see tests/fakes/tiny_embedding_model.py), in the library 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -114,3 +115,18 @@ def test_the_daemon_embeds_with_a_local_model_and_reindex_recomputes(model: Path
     assert f"{before} old vectors dropped" in out.stderr, out.stderr
     assert f"{before} episodes embedded; {len(SAID)} got no vector" in out.stderr, out.stderr
     assert _vectors(d.home) == before
+
+
+def test_reindex_with_a_model_that_does_not_answer_drops_nothing(tmp_path: Path) -> None:
+    store = MemoryStore(f"sqlite:///{tmp_path / 'claw.db'}", embeddings=lambda texts: [[1.0, 2.0] for _ in texts],
+                        embeddings_name="nomic-embed-text")
+    store.add_episodes([{"text": "Traded the old sedan for a minivan"}, {"text": "Lunch was nice"}])
+    assert store.embed_pending() == 2
+    store.close()
+    (tmp_path / "config.toml").write_text('[memory]\nembeddings = "ollama"\n'
+                                          'embeddings_base_url = "http://127.0.0.1:9"\n')  # nothing listens there
+    proc = subprocess.run([sys.executable, "-m", "claw", "memory", "reindex"], env={**os.environ,
+                          "CLAW_HOME": str(tmp_path)}, check=False, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "does not answer" in proc.stderr and "no vector was dropped" in proc.stderr, \
+        proc.stderr
+    assert "Traceback" not in proc.stderr and _vectors(tmp_path) == 2
