@@ -270,7 +270,7 @@ class App:
             components["memory"] = self.consolidator.health()
         degraded = [f"skills.{k}" for k, v in components["skills"].items() if not v.get("ok", True)]
         degraded += [f"channels.{k}" for k, v in components["channels"].items() if not v.get("ok", True)]
-        degraded += [k for k in ("database", "delivery") if not components[k]["ok"]]
+        degraded += [k for k in ("database", "delivery", "memory") if not components.get(k, {"ok": True})["ok"]]
         if self.llm is not None and not llm["ok"]:
             degraded.append("llm")  # an unconfigured LLM is a choice, not a fault
         return {

@@ -55,7 +55,7 @@ def memory_group() -> None:
 
 @memory_group.command("search")
 @click.argument("query", nargs=-1, required=True)
-@click.option("--k", "k", type=int, default=10, show_default=True, help="How many episodes.")
+@click.option("--k", "k", type=click.IntRange(min=1), default=10, show_default=True, help="How many episodes.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_context
 def search(ctx: click.Context, query: tuple[str, ...], k: int, as_json: bool) -> None:
@@ -208,7 +208,8 @@ def reindex(ctx: click.Context) -> None:
                     bar.update(done)
         except Exception as exc:
             raise click.ClickException(f"embedding failed ({type(exc).__name__}: {exc}); "
-                                       f"{store.pending_embeddings()} episodes wait (the daemon retries)") from None
+                                       f"{store.pending_embeddings()} episodes wait for the next reindex, or for "
+                                       "the daemon with this config") from None
         left = max(total - embedded, 0)
         click.echo(f"{embedded} episodes embedded" + (f"; {left} got no vector from the model (empty or unknown "
                                                       "words) and stay pending" if left else ""), err=True)

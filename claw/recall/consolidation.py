@@ -83,7 +83,11 @@ class Consolidator:
             await asyncio.wait([self._task], timeout=5)
 
     def health(self) -> dict[str, Any]:
-        return {"ok": True, "llm": self.llm is not None, "pending": len(self._dirty), **asdict(self.stats)}
+        """Memory's part of /healthz: consolidation, and embeddings that keep failing (recall goes by words)."""
+        failing = self.service.embeddings_failing
+        detail = {"detail": f"embeddings failing, recall by words only: {failing}"} if failing else {}
+        return {"ok": failing is None, **detail, "llm": self.llm is not None, "pending": len(self._dirty),
+                **asdict(self.stats)}
 
     async def _run(self) -> None:
         tick = min(max(self.debounce_s / 4, 0.1), 30.0)

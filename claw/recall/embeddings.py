@@ -83,7 +83,11 @@ class HttpEmbedder:
         if self._client is None:
             headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
             self._client = httpx.Client(timeout=self.timeout, headers=headers)
-        r = self._client.post(self.url, json={"model": self.model, "input": [t[:8000] or " " for t in texts]})
+        try:
+            r = self._client.post(self.url, json={"model": self.model, "input": [t[:8000] or " " for t in texts]})
+        except httpx.TransportError as exc:  # where it tried, and the setting that says so
+            raise ConnectionError(f"cannot reach {self.url} for the model {self.model!r} ({type(exc).__name__}: "
+                                  f"{exc}); is the server running, and is [memory] embeddings_base_url right?") from None
         if r.is_error:  # the server's own words say why ("model ... not found, try pulling it first")
             raise ValueError(f"{self.url} answered {r.status_code} for the model {self.model!r}: "
                              + scrub(" ".join(r.text.split())[:300]))

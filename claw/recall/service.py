@@ -138,6 +138,8 @@ class MemoryService:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._filler: asyncio.Task[None] | None = None
         self._embed_error: str | None = None
+        #: Why the background embedding keeps failing (None while it works): /healthz shows memory degraded.
+        self.embeddings_failing: str | None = None
 
     def open(self) -> None:
         """Create or upgrade the memory tables in the daemon's own database (blocking)."""
@@ -181,8 +183,9 @@ class MemoryService:
                 await asyncio.to_thread(self._embedder.load)  # a local model: questions use it from now on
                 while await asyncio.to_thread(self.store.embed_pending):
                     pass
-                delay = EMBED_RETRY_MIN
+                delay, self.embeddings_failing = EMBED_RETRY_MIN, None
             except Exception as exc:  # the server is down or answered nonsense: the episodes stay pending
+                self.embeddings_failing = f"{type(exc).__name__}: {exc}"
                 log.warning("memory.embeddings_failed", error=str(exc), retry_in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, EMBED_RETRY_MAX)

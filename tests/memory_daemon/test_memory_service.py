@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
@@ -10,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from claw.config import LLMSection, MemorySection
@@ -235,8 +235,8 @@ def test_http_embedder_against_a_loopback_server():
         assert "wrong-key-1234" not in str(rejected.value)
         server.shutdown()
         server.server_close()
-        with pytest.raises(httpx.HTTPError):  # a failure raises: the episodes wait, never get a made-up vector
-            emb(["down"])
+        with pytest.raises(ConnectionError, match=r"cannot reach http://127.0.0.1:\d+/v1/embeddings for the model 'm'"):
+            emb(["down"])  # a failure raises, saying where: the episodes wait, never get a made-up vector
         emb.close()
     finally:
         server.server_close()
@@ -272,3 +272,21 @@ def test_a_forget_that_fails_midway_can_be_done_again(db, monkeypatch: pytest.Mo
         left = c.execute(inbox.select().where(inbox.c.id == inbox_id)).one().text
     assert report.episodes == [said] and "4711" not in left and svc.store.get_episode(said) is None
     svc.close()
+
+
+async def test_embeddings_that_keep_failing_show_in_health(db):
+    """Recall goes on by words, but the owner should learn that the embedding server is not answering."""
+    svc = MemoryService(db.engine, MemorySection(embeddings="ollama", embeddings_base_url="http://127.0.0.1:9"),
+                        UTC_TZ, window=12, models=Path("/nonexistent/models"))
+    await svc.start()
+    consolidator = Consolidator(svc, None, db, debounce_s=60)
+    assert consolidator.health()["ok"]
+    svc.store.add_episode("my sedan broke down", conversation="web:owner", speaker="owner")
+    svc.episodes_written()
+    for _ in range(100):
+        if not consolidator.health()["ok"]:
+            break
+        await asyncio.sleep(0.05)
+    health = consolidator.health()
+    assert not health["ok"] and "cannot reach http://127.0.0.1:9/v1/embeddings" in health["detail"], health
+    await svc.stop()
