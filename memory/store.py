@@ -322,21 +322,21 @@ class MemoryStore:
         except Exception:
             if len(texts) == 1:
                 raise
-            halves = [texts[:len(texts) // 2], texts[len(texts) // 2:]]
+            halves = _halves(texts)
             got = [self._called(h) for h in halves]
             if got[0] is None and got[1] is None:
                 raise
             return [b for h, g in zip(halves, got, strict=True) for b in self._taken(h, g)]
         return _pack_vectors(out, len(texts))
 
-    def _refused_apart(self, texts: list[str]) -> list[bytes | None]:
-        """``texts`` fail together: the vectors of those the embedder takes without the others, b"" for the rest."""
+    def _taken(self, texts: list[str], got: Sequence[Sequence[float]] | None) -> list[bytes | None]:
+        """Blobs for ``texts`` from the embedder's answer; when it refused them together (None), each half is
+        asked apart, and a text refused alone gets b""."""
+        if got is not None:
+            return _pack_vectors(got, len(texts))
         if len(texts) == 1:
             return [b""]
-        return [b for h in (texts[:len(texts) // 2], texts[len(texts) // 2:]) for b in self._taken(h, self._called(h))]
-
-    def _taken(self, texts: list[str], got: Sequence[Sequence[float]] | None) -> list[bytes | None]:
-        return self._refused_apart(texts) if got is None else _pack_vectors(got, len(texts))
+        return [b for h in _halves(texts) for b in self._taken(h, self._called(h))]
 
     def _called(self, texts: list[str]) -> Sequence[Sequence[float]] | None:
         assert self._embed is not None
@@ -966,6 +966,10 @@ def _pack_vectors(vecs: Sequence[Sequence[float]], n: int) -> list[bytes | None]
     if not all(math.isfinite(x) for a in arrays for x in a):
         raise ValueError("embedder returned a vector with a NaN or infinite component (float32)")
     return [a.tobytes() if any(a) else None for a in arrays]
+
+
+def _halves(texts: list[str]) -> list[list[str]]:
+    return [texts[:len(texts) // 2], texts[len(texts) // 2:]]
 
 
 def escape_like(text: str) -> str:

@@ -42,30 +42,30 @@ def test_sorted_lines_finds_every_key_and_nothing_else(tmp_path: Path) -> None:
         assert lines.get(missing) == []
 
 
-def test_category_question_finds_members(store: MemoryStore) -> None:
+def chat(store: MemoryStore, *turns: tuple[str, str]) -> list[int]:
+    """(speaker, text) turns of conversation "c", a day apart; their ids."""
     t0 = datetime(2023, 3, 1, 12)
-    turns = [("Mel", "I picked up the ukulele, my fingers are sore."),
-             ("Jon", "Ha, sounds like fun."),
-             ("Mel", "Been practicing violin every night this month."),
-             ("Jon", "Work has been crazy this week."),
-             ("Mel", "We had a lazy Sunday with the family."),
-             ("Mel", "Visited Lisbon, the trams are adorable.")]
-    ids = store.add_episodes([{"text": t, "speaker": s, "conversation": "c", "at": t0 + timedelta(days=i)}
-                              for i, (s, t) in enumerate(turns)])
+    return store.add_episodes([{"text": t, "speaker": s, "conversation": "c", "at": t0 + timedelta(days=i)}
+                               for i, (s, t) in enumerate(turns)])
+
+
+def test_category_question_finds_members(store: MemoryStore) -> None:
+    ids = chat(store, ("Mel", "I picked up the ukulele, my fingers are sore."),
+               ("Jon", "Ha, sounds like fun."),
+               ("Mel", "Been practicing violin every night this month."),
+               ("Jon", "Work has been crazy this week."),
+               ("Mel", "We had a lazy Sunday with the family."),
+               ("Mel", "Visited Lisbon, the trams are adorable."))
     top = [h.id for h in store.search("What instruments does Mel play?", k=2, conversation="c")]
     assert set(top) == {ids[0], ids[2]}
     assert store.search("Which cities has Mel visited?", k=1, conversation="c")[0].id == ids[5]
 
 
-
 def test_where_question_finds_place_names(store: MemoryStore) -> None:
-    t0 = datetime(2023, 3, 1, 12)
-    turns = [("Mel", "Three nights in Porto with my sister, we ate far too many pastries."),
-             ("Jon", "Where do you want to go next?"),
-             ("Mel", "The traffic on the way home was terrible."),
-             ("Mel", "Honestly I just want a quiet weekend."),
-             ("Mel", "Marseille in June, the harbour at sunset was unreal.")]
-    ids = store.add_episodes([{"text": t, "speaker": s, "conversation": "c", "at": t0 + timedelta(days=i)}
-                              for i, (s, t) in enumerate(turns)])
+    ids = chat(store, ("Mel", "Three nights in Porto with my sister, we ate far too many pastries."),
+               ("Jon", "Where do you want to go next?"),
+               ("Mel", "The traffic on the way home was terrible."),
+               ("Mel", "Honestly I just want a quiet weekend."),
+               ("Mel", "Marseille in June, the harbour at sunset was unreal."))
     top = [h.id for h in store.search("Where has Mel traveled?", k=2, conversation="c")]
     assert set(top) == {ids[0], ids[4]}
